@@ -1,0 +1,115 @@
+/*
+ * feat-private.h - helpers shared between libfeat's own files.  Nothing
+ * here is exported from the shared library (names start with ft_); the unit
+ * tests reach them by linking the convenience library.
+ */
+#ifndef FEAT_PRIVATE_H
+#define FEAT_PRIVATE_H
+
+#include "feat.h"
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+/* ---- growable byte buffer ------------------------------------------------ */
+struct ft_buf {
+	char *p;
+	size_t len, cap;
+};
+void ft_buf_grow(struct ft_buf *b, size_t extra);
+static inline void
+ft_buf_add(struct ft_buf *b, const void *s, size_t n)
+{
+	if (b->cap - b->len < n)
+		ft_buf_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+static inline void
+ft_buf_addc(struct ft_buf *b, char c)
+{
+	if (b->cap == b->len)
+		ft_buf_grow(b, 1);
+	b->p[b->len++] = c;
+}
+void ft_buf_free(struct ft_buf *b);
+
+/* ---- UTF-8 ------------------------------------------------------------------ */
+/*
+ * Length (1-4) of the strictly valid UTF-8 sequence at s (no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0 when the bytes there are not
+ * one.  n is how many bytes are available.
+ */
+size_t ft_utf8_seqlen(const unsigned char *s, size_t n);
+
+enum ft_scan {
+	FT_SCAN_OK = 0,
+	FT_SCAN_BAD_UTF8,	/* invalid byte sequence */
+	FT_SCAN_LONE_SURROGATE,	/* a \uD800-\uDFFF escape not in a valid pair */
+	FT_SCAN_NUL		/* a \u0000 escape */
+};
+/*
+ * Checks a raw JSON line before parsing: strict UTF-8 and the \u escapes
+ * that a JSON parser would quietly accept or mangle.  On a problem returns
+ * its kind and sets *off to the byte offset where it starts.
+ */
+enum ft_scan ft_scan_json_text(const char *s, size_t n, size_t *off);
+
+/*
+ * Appends s as a JSON string (quotes included) to b; bytes that are not
+ * valid UTF-8 are written as \u00XX, so any input can be quarantined.
+ */
+void ft_json_quote_raw(struct ft_buf *b, const char *s, size_t n);
+
+/* ---- JSON document of one line (arena, reused line after line) ----------- */
+enum ft_jtype {
+	FT_JNULL, FT_JFALSE, FT_JTRUE, FT_JNUMBER, FT_JSTRING, FT_JOBJECT,
+	FT_JARRAY
+};
+struct ft_jval {
+	uint8_t type;
+	uint32_t keylen;	/* member key, when the parent is an object */
+	uint32_t len;		/* string (decoded UTF-8) or number text */
+	uint32_t next;		/* next sibling, 0 for none */
+	uint32_t child;		/* first member or element, 0 for none */
+	uint32_t last;		/* last member or element */
+	uint32_t count;		/* number of members or elements */
+	const char *key;
+	const char *s;
+};
+
+enum ft_jerr {
+	FT_JOK = 0, FT_JINVALID, FT_JDEPTH, FT_JNOTOBJECT
+};
+#define FT_JMAXDEPTH 64
+
+struct ft_json;
+struct ft_json *ft_json_new(void);
+void ft_json_free(struct ft_json *j);
+/*
+ * Parses one line that must hold exactly one JSON object.  Returns FT_JOK, or
+ * the kind of problem with a detail written to msg.  Strings point into the
+ * line or into the document's arena; both stay valid until the next parse.
+ */
+enum ft_jerr ft_json_parse(struct ft_json *j, const char *line, size_t len,
+    char *msg, size_t msglen);
+/* Node i of the last parse; node 1 is the root object (0 means none). */
+const struct ft_jval *ft_json_node(const struct ft_json *j, uint32_t i);
+/* Member of object node obj named key, or NULL. */
+const struct ft_jval *ft_json_get(const struct ft_json *j,
+    const struct ft_jval *obj, const char *key, size_t keylen);
+
+/* ---- numbers read from text -------------------------------------------------- */
+enum ft_num {
+	FT_NUM_OK = 0, FT_NUM_INVALID, FT_NUM_RANGE
+};
+/*
+ * Reads a JSON number, or a numeric string (surrounding blanks allowed), to
+ * a double.  *json_ok tells whether the trimmed text (*start, *tlen) is valid
+ * JSON number text that can be written back as it is.
+ */
+enum ft_num ft_num_parse(const char *s, size_t n, double *d,
+    const char **start, size_t *tlen, int *json_ok);
+
+#endif /* FEAT_PRIVATE_H */

@@ -1,0 +1,29 @@
+/*
+ * hash.c - FNV-1a 64, the one hash feat uses for identities.
+ *
+ * It derives request ids from a line's bytes (SPEC §3.1), so its output is
+ * part of the data format: it must be the published FNV-1a 64 bit for bit
+ * on every platform, which is why it works on bytes and fixed-width
+ * unsigned arithmetic only (the wrap-around at 2^64 is the algorithm).
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include "feat.h"
+
+#define FNV64_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV64_PRIME  UINT64_C(0x100000001b3)
+
+uint64_t
+feat_fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = FNV64_OFFSET;
+
+	while (n-- > 0) {
+		h ^= *s++;
+		h *= FNV64_PRIME;
+	}
+	return h;
+}

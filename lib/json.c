@@ -1,0 +1,338 @@
+/*
+ * json.c - one input line into a small document, through yajl's streaming
+ * parser.
+ *
+ * Records are read line by line, and a tool needs a dozen fields of each,
+ * found by several alias paths.  Building a tree per line in an arena that is
+ * reused for the next line costs no allocation in the steady state, keeps
+ * numbers as their raw text (so they pass through unchanged) and lets the
+ * normaliser look fields up in any order.  Depth and "is it an object" are
+ * decided here, in the callbacks, so an abusive line is stopped at the first
+ * token that breaks a rule.
+ */
+#include "feat-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+/* Decoded strings that do not point into the line (escapes) live here. */
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct ft_json {
+	yajl_handle h;
+	struct ft_jval *nodes;	/* nodes[0] unused: index 0 means "none" */
+	uint32_t nnodes, capnodes;
+	uint32_t stack[FT_JMAXDEPTH + 1];
+	int depth;
+	int done;		/* the top-level object has closed */
+	enum ft_jerr err;
+	const char *line;
+	size_t linelen;
+	const char *key;	/* pending member key */
+	uint32_t keylen;
+	struct chunk *chunks;	/* first chunk is kept across lines */
+};
+
+static const char *
+keep(struct ft_json *j, const unsigned char *s, size_t n)
+{
+	const char *p = (const char *)s;
+	struct chunk *c = j->chunks;
+
+	if (p >= j->line && p + n <= j->line + j->linelen)
+		return p;
+	if (c == NULL || c->cap - c->used < n + 1) {
+		size_t cap = n + 1 > 65536 ? n + 1 : 65536;
+		struct chunk *nc = feat_xmalloc(sizeof *nc + cap);
+
+		nc->used = 0;
+		nc->cap = cap;
+		nc->next = c;
+		j->chunks = c = nc;
+	}
+	memcpy(c->data + c->used, s, n);
+	c->data[c->used + n] = '\0';
+	p = c->data + c->used;
+	c->used += n + 1;
+	return p;
+}
+
+/* Appends a node under the open container; 0 when a rule is broken. */
+static uint32_t
+add(struct ft_json *j, enum ft_jtype type)
+{
+	struct ft_jval *v;
+	uint32_t i;
+
+	if (j->done) {
+		j->err = FT_JINVALID;	/* a second value on the line */
+		return 0;
+	}
+	if (j->depth == 0 && type != FT_JOBJECT) {
+		j->err = FT_JNOTOBJECT;
+		return 0;
+	}
+	if (j->nnodes == j->capnodes) {
+		j->capnodes *= 2;
+		j->nodes = feat_xrealloc(j->nodes,
+		    j->capnodes * sizeof *j->nodes);
+	}
+	i = j->nnodes++;
+	v = &j->nodes[i];
+	memset(v, 0, sizeof *v);
+	v->type = type;
+	if (j->depth > 0) {
+		struct ft_jval *parent = &j->nodes[j->stack[j->depth - 1]];
+
+		if (parent->type == FT_JOBJECT) {
+			v->key = j->key;
+			v->keylen = j->keylen;
+		}
+		if (parent->last)
+			j->nodes[parent->last].next = i;
+		else
+			parent->child = i;
+		parent->last = i;
+		parent->count++;
+	}
+	return i;
+}
+
+static int
+cb_null(void *ctx)
+{
+	return add(ctx, FT_JNULL) != 0;
+}
+
+static int
+cb_boolean(void *ctx, int b)
+{
+	return add(ctx, b ? FT_JTRUE : FT_JFALSE) != 0;
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	struct ft_json *j = ctx;
+	uint32_t i = add(j, FT_JNUMBER);
+
+	if (i == 0)
+		return 0;
+	j->nodes[i].s = keep(j, (const unsigned char *)s, n);
+	j->nodes[i].len = (uint32_t)n;
+	return 1;
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct ft_json *j = ctx;
+	uint32_t i = add(j, FT_JSTRING);
+
+	if (i == 0)
+		return 0;
+	j->nodes[i].s = keep(j, s, n);
+	j->nodes[i].len = (uint32_t)n;
+	return 1;
+}
+
+static int
+cb_key(void *ctx, const unsigned char *s, size_t n)
+{
+	struct ft_json *j = ctx;
+
+	j->key = keep(j, s, n);
+	j->keylen = (uint32_t)n;
+	return 1;
+}
+
+static int
+open_container(struct ft_json *j, enum ft_jtype type)
+{
+	uint32_t i;
+
+	if (j->depth >= FT_JMAXDEPTH) {
+		j->err = FT_JDEPTH;
+		return 0;
+	}
+	i = add(j, type);
+	if (i == 0)
+		return 0;
+	j->stack[j->depth++] = i;
+	return 1;
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return open_container(ctx, FT_JOBJECT);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return open_container(ctx, FT_JARRAY);
+}
+
+static int
+cb_end(void *ctx)
+{
+	struct ft_json *j = ctx;
+
+	if (--j->depth == 0)
+		j->done = 1;
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	cb_null, cb_boolean, NULL, NULL, cb_number, cb_string,
+	cb_start_map, cb_key, cb_end, cb_start_array, cb_end
+};
+
+static void
+new_handle(struct ft_json *j)
+{
+	if (j->h)
+		yajl_free(j->h);
+	j->h = yajl_alloc(&callbacks, NULL, j);
+	/*
+	 * One handle parses line after line; UTF-8 was checked strictly
+	 * before the parser sees a byte.
+	 */
+	yajl_config(j->h, yajl_allow_multiple_values, 1);
+	yajl_config(j->h, yajl_dont_validate_strings, 1);
+}
+
+struct ft_json *
+ft_json_new(void)
+{
+	struct ft_json *j = feat_xcalloc(1, sizeof *j);
+
+	j->capnodes = 64;
+	j->nodes = feat_xmalloc(j->capnodes * sizeof *j->nodes);
+	new_handle(j);
+	return j;
+}
+
+void
+ft_json_free(struct ft_json *j)
+{
+	struct chunk *c, *next;
+
+	if (j == NULL)
+		return;
+	for (c = j->chunks; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	yajl_free(j->h);
+	free(j->nodes);
+	free(j);
+}
+
+/* Copies yajl's message, lowercase start, without its trailing full stop. */
+static void
+yajl_message(struct ft_json *j, const char *line, size_t len, char *msg,
+    size_t msglen)
+{
+	unsigned char *e = yajl_get_error(j->h, 0, (const unsigned char *)line,
+	    len);
+	size_t n;
+
+	/* yajl says "parse error: ..." or "lexical error: ...". */
+	snprintf(msg, msglen, "invalid JSON: %s", e ? (char *)e : "parse error");
+	if (e)
+		yajl_free_error(j->h, e);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '.' ||
+	    msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (n < msglen)
+		snprintf(msg + n, msglen - n, " at offset %zu",
+		    yajl_get_bytes_consumed(j->h));
+}
+
+enum ft_jerr
+ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
+    size_t msglen)
+{
+	struct chunk *c;
+	yajl_status st;
+
+	/* Keep the newest chunk, free older ones: memory follows the line. */
+	if ((c = j->chunks) != NULL) {
+		struct chunk *old = c->next, *next;
+
+		for (; old; old = next) {
+			next = old->next;
+			free(old);
+		}
+		c->next = NULL;
+		c->used = 0;
+	}
+	j->nnodes = 1;
+	j->depth = 0;
+	j->done = 0;
+	j->err = FT_JOK;
+	j->line = line;
+	j->linelen = len;
+	j->key = NULL;
+	j->keylen = 0;
+
+	st = yajl_parse(j->h, (const unsigned char *)line, len);
+	if (st == yajl_status_ok && j->done)
+		return FT_JOK;
+
+	if (j->err == FT_JDEPTH)
+		snprintf(msg, msglen, "nesting deeper than %d", FT_JMAXDEPTH);
+	else if (j->err == FT_JNOTOBJECT)
+		snprintf(msg, msglen, "not an object");
+	else if (j->err == FT_JINVALID)
+		snprintf(msg, msglen, "invalid JSON: more than one value on the line");
+	else if (st == yajl_status_error)
+		yajl_message(j, line, len, msg, msglen);
+	else {
+		/* The parser waits for more: the line ended inside a value. */
+		const char *p = line;
+
+		while (p < line + len && (*p == ' ' || *p == '\t'))
+			p++;
+		if (j->nnodes == 1 && p < line + len && *p != '{')
+			j->err = FT_JNOTOBJECT;	/* e.g. a bare number */
+		if (j->err == FT_JNOTOBJECT)
+			snprintf(msg, msglen, "not an object");
+		else
+			snprintf(msg, msglen,
+			    "invalid JSON: premature end of line");
+	}
+	if (j->err == FT_JOK)
+		j->err = FT_JINVALID;
+	/* After an error the handle cannot go on: start a fresh one. */
+	new_handle(j);
+	return j->err;
+}
+
+const struct ft_jval *
+ft_json_node(const struct ft_json *j, uint32_t i)
+{
+	return i > 0 && i < j->nnodes ? &j->nodes[i] : NULL;
+}
+
+const struct ft_jval *
+ft_json_get(const struct ft_json *j, const struct ft_jval *obj,
+    const char *key, size_t keylen)
+{
+	const struct ft_jval *v;
+
+	if (obj == NULL || obj->type != FT_JOBJECT)
+		return NULL;
+	for (v = ft_json_node(j, obj->child); v; v = ft_json_node(j, v->next))
+		if (v->keylen == keylen && memcmp(v->key, key, keylen) == 0)
+			return v;
+	return NULL;
+}

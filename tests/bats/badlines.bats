@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# badlines.bats - every kind of bad input line of SPEC 2, under each
+# --on-error mode.  Each fixture in tests/data/bad/ has its bad line on line
+# 2 between two good events.
+load helpers
+
+# fixture name, then the reason feat-extract must give for its line 2
+reasons() {
+	cat <<'TXT'
+invalid-json	invalid JSON: parse error: unallowed token at this point in JSON text at offset 42
+utf8-overlong	invalid UTF-8: bad byte 0xc0 at offset 43
+utf8-surrogate	invalid UTF-8: bad byte 0xed at offset 43
+utf8-lone-escape	invalid UTF-8: lone surrogate escape '\ud800' at offset 43
+long-line	line longer than 1024 bytes
+depth-100	nesting deeper than 64
+not-object	not an object
+no-ts	no timestamp
+invalid-ts	invalid timestamp: '2023-02-30T00:00:00Z' in 'ts'
+not-a-number	field 'input_tokens' is not a number
+out-of-range	number out of range in 'latency_ms'
+nul-escape	NUL character in a string: at offset 44
+TXT
+}
+
+@test "bad-001: each bad line stops with exit 3, FILE:LINE and its reason" {
+	local n=0
+	while IFS=$'\t' read -r name reason; do
+		extract -g event --max-line 1K "$DATA/bad/$name.ndjson"
+		[ "$status" -eq 3 ] || { echo "$name: status $status"; false; }
+		[ "$stderr" = "feat-extract: $DATA/bad/$name.ndjson:2: $reason" ] ||
+			{ echo "$name: got '$stderr'"; false; }
+		# the good line before it was written, nothing after it
+		[ "$(printf '%s\n' "$output" | grep -c '"request_id":"a1"')" -eq 1 ]
+		[ "$(printf '%s\n' "$output" | grep -c '"request_id":"a3"')" -eq 0 ]
+		n=$((n + 1))
+	done < <(reasons)
+	[ "$n" -eq 12 ]
+}
+
+@test "bad-002: --on-error=skip goes on, exit 0, counts the line" {
+	while IFS=$'\t' read -r name reason; do
+		extract -g event --max-line 1K --on-error=skip "$DATA/bad/$name.ndjson"
+		[ "$status" -eq 0 ]
+		[ "$stderr" = "feat-extract: 1 bad line skipped" ]
+		[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+		[ "$(printf '%s\n' "$output" | $JQ -r .request_id | tr '\n' ' ')" = "a1 a3 " ]
+	done < <(reasons)
+}
+
+@test "bad-003: skip counts every bad line over several files" {
+	extract -g event --max-line 1K --on-error=skip "$DATA"/bad/*.ndjson
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "feat-extract: 12 bad lines skipped" ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 24 ]
+}
+
+@test "bad-004: quarantine writes exactly the bad lines in the documented format" {
+	local q=$TMP/quarantine.ndjson
+	extract -g event --max-line 1K --on-error=quarantine:"$q" "$DATA"/bad/*.ndjson
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "feat-extract: 12 bad lines written to '$q'" ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 24 ]
+	[ "$(wc -l < "$q")" -eq 12 ]
+	# the keys, in order, and the reasons, file by file
+	$JQ -e -s 'all(keys_unsorted == ["_error","raw"] and
+	    (._error | keys_unsorted) == ["file","line","reason","bytes"] and
+	    ._error.line == 2)' "$q" > /dev/null
+	while IFS=$'\t' read -r name reason; do
+		$JQ -e -s --arg f "$DATA/bad/$name.ndjson" --arg r "$reason" \
+		    'map(select(._error.file == $f)) | length == 1 and
+		     .[0]._error.reason == $r' "$q" > /dev/null ||
+			{ echo "$name: reason"; false; }
+	done < <(reasons)
+	# raw is the line itself where it is valid UTF-8 and short
+	for name in invalid-json not-object no-ts invalid-ts not-a-number \
+	    out-of-range nul-escape depth-100 utf8-lone-escape; do
+		local line=$(sed -n 2p "$DATA/bad/$name.ndjson")
+		$JQ -e -s --arg f "$DATA/bad/$name.ndjson" --arg l "$line" \
+		    'map(select(._error.file == $f)) | length == 1 and
+		     .[0].raw == $l and .[0]._error.bytes == ($l | utf8bytelength)' \
+		    "$q" > /dev/null ||
+			{ echo "$name: raw"; false; }
+	done
+	# invalid bytes become \u00XX
+	grep -F '"raw":"{\"ts\":\"2024-11-16T18:15:46.680Z\",\"prompt\":\"\u00c0\u00af\"}"' "$q"
+	grep -F '\"prompt\":\"\u00ed\u00a0\u0080\"}"' "$q"
+	# an overlong line keeps its first 4096 bytes at most, and its length
+	$JQ -e -s 'map(select(._error.reason | startswith("line longer"))) |
+	    length == 1 and .[0]._error.bytes == 2045 and
+	    (.[0].raw | length) == 2045' "$q" > /dev/null
+}
+
+@test "bad-005: quarantine cuts raw after 4096 bytes and appends across runs" {
+	local q=$TMP/q.ndjson
+	{ printf '{"ts":1,"prompt":"'; head -c 10000 /dev/zero | tr '\0' x; printf '"}\n'; } > "$TMP/in"
+	extract -g event --max-line 5000 --on-error=quarantine:"$q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	extract -g event --max-line 5000 --on-error=quarantine:"$q" "$TMP/in"
+	[ "$(wc -l < "$q")" -eq 2 ]
+	$JQ -e -s 'all((.raw | length) == 4096 and ._error.bytes == 10020)' "$q" > /dev/null
+}
+
+@test "bad-006: a 256 MiB line through a pipe is skipped in under 64 MB" {
+	{
+		echo '{"ts":1,"request_id":"before"}'
+		printf '{"ts":1,"prompt":"'
+		head -c 268435456 /dev/zero | tr '\0' a
+		printf '"}\n'
+		echo '{"ts":2,"request_id":"after"}'
+	} > "$TMP/fifo-input" &
+	wait
+	# through a pipe, not a file: the reader never sees a size
+	cat "$TMP/fifo-input" | /usr/bin/time -f '%M' -o "$TMP/rss" \
+	    "$FEAT_EXTRACT" -g event --on-error=skip > "$TMP/out" 2> "$TMP/err"
+	rm -f "$TMP/fifo-input"
+	local rss=$(tail -n 1 "$TMP/rss")
+	echo "peak RSS ${rss} kB"
+	[ "$rss" -lt 65536 ]
+	[ "$(cat "$TMP/err")" = "feat-extract: 1 bad line skipped" ]
+	[ "$($JQ -r .request_id "$TMP/out" | tr '\n' ' ')" = "before after " ]
+}
+
+@test "bad-007: blank lines are ignored, CRLF endings dropped, line numbers kept" {
+	printf '{"ts":1,"request_id":"x"}\r\n\n   \n\r\n{"ts":2,"request_id":"y"}\r\n[]\r\n' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "feat-extract: $TMP/in:6: not an object" ]
+	[ "$(printf '%s\n' "$output" | $JQ -r .request_id | tr '\n' ' ')" = "x y " ]
+}
+
+@test "bad-008: stdin is named <stdin> in messages" {
+	run --separate-stderr "$FEAT_EXTRACT" -g event < "$DATA/bad/no-ts.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "feat-extract: <stdin>:2: no timestamp" ]
+}
+
+@test "bad-009: the last line without a newline is read; garbage never crashes" {
+	printf '{"ts":1,"request_id":"x"}\n{"ts":2,"request_id":"y"}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+	head -c 200000 /dev/urandom > "$TMP/noise"
+	extract -g event --on-error=skip "$TMP/noise"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "feat-extract: "*" skipped" ]]
+}
+
+@test "bad-010: truncated values and a second object on a line are invalid JSON" {
+	printf '{"ts":1,"a":"x\n{"ts":1}{"ts":2}\n{"ts":1,\n' > "$TMP/in"
+	extract -g event --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r '._error.reason | split(":")[0]' "$TMP/q" | sort -u)" = "invalid JSON" ]
+	[ "$(wc -l < "$TMP/q")" -eq 3 ]
+}
+
+@test "bad-011: wrong types in fields the tool needs" {
+	printf '%s\n' '{"ts":true}' '{"ts":1,"liked":"maybe"}' '{"ts":1,"model":{"a":1}}' \
+	    '{"ts":1,"latency_ms":[1]}' '{"ts":"1e999"}' > "$TMP/in"
+	extract -g event --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r ._error.reason "$TMP/q")" = "invalid timestamp: 'ts' is not a time
+field 'liked' is not a boolean
+field 'model' is not a string
+field 'latency_ms' is not a number
+invalid timestamp: '1e999' in 'ts'" ]
+}

@@ -1,0 +1,25 @@
+# helpers.bash - shared set-up for feat's bats suites.  The binaries come
+# from the environment that 'make check' sets (FEAT_EXTRACT, ...), data from
+# $FEAT_TESTDATA; every test gets its own temporary directory.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	: "${FEAT_EXTRACT:?run the suites through make check}"
+	: "${FEAT_TESTDATA:?run the suites through make check}"
+	export FEAT_NOW=2024-11-17T00:00:00Z
+	export LC_ALL=C
+	TMP=$BATS_TEST_TMPDIR
+	DATA=$FEAT_TESTDATA
+	JQ=${JQ:-jq}
+}
+
+# extract ARGS...: feat-extract with stderr kept apart ($output, $stderr).
+extract() {
+	run --separate-stderr "$FEAT_EXTRACT" "$@"
+}
+
+# Peak resident set size, in kB, of the command given (GNU time).
+peak_rss_kb() {
+	/usr/bin/time -f '%M' -o "$TMP/rss" "$@" >/dev/null 2>"$TMP/rss.err"
+	tail -n 1 "$TMP/rss"
+}

@@ -1,0 +1,187 @@
+/*
+ * test-utf8.c - unit tests for the strict UTF-8 and escape checks, the raw
+ * quoting used by quarantine files, the line parser and numeric text.
+ */
+#include "feat-private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond) do { \
+	if (cond) passed++; \
+	else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
+} while (0)
+
+static size_t
+seqlen(const char *s)
+{
+	return ft_utf8_seqlen((const unsigned char *)s, strlen(s));
+}
+
+static enum ft_scan
+scan(const char *s, size_t *off)
+{
+	return ft_scan_json_text(s, strlen(s), off);
+}
+
+static int
+quoted(const char *in, size_t n, const char *want)
+{
+	struct ft_buf b = { 0 };
+	int ok;
+
+	ft_json_quote_raw(&b, in, n);
+	ok = b.len == strlen(want) && memcmp(b.p, want, b.len) == 0;
+	if (!ok)
+		printf("quoted: got %.*s want %s\n", (int)b.len, b.p, want);
+	ft_buf_free(&b);
+	return ok;
+}
+
+static enum ft_jerr
+parse(struct ft_json *j, const char *s)
+{
+	char msg[200];
+
+	return ft_json_parse(j, s, strlen(s), msg, sizeof msg);
+}
+
+/* {"a":[[...]]} with k arrays: nesting depth k + 1. */
+static const char *
+deep_line(char *buf, int k)
+{
+	int n = 0;
+
+	memcpy(buf, "{\"a\":", 5);
+	n = 5;
+	for (int i = 0; i < k; i++)
+		buf[n++] = '[';
+	for (int i = 0; i < k; i++)
+		buf[n++] = ']';
+	buf[n++] = '}';
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+main(void)
+{
+	size_t off = 99;
+
+	/* sequences: valid at each length, and the classic invalid ones */
+	CHECK(seqlen("a") == 1);
+	CHECK(seqlen("\xc3\xa9") == 2);			/* é */
+	CHECK(seqlen("\xe2\x82\xac") == 3);		/* € */
+	CHECK(seqlen("\xf0\x9f\x98\x80") == 4);		/* U+1F600 */
+	CHECK(seqlen("\xf4\x8f\xbf\xbf") == 4);		/* U+10FFFF */
+	CHECK(seqlen("\xc0\xaf") == 0);			/* overlong '/' */
+	CHECK(seqlen("\xc1\xbf") == 0);			/* overlong */
+	CHECK(seqlen("\xe0\x80\xaf") == 0);		/* overlong 3-byte */
+	CHECK(seqlen("\xf0\x80\x80\xaf") == 0);		/* overlong 4-byte */
+	CHECK(seqlen("\xed\xa0\x80") == 0);		/* U+D800 encoded */
+	CHECK(seqlen("\xed\xbf\xbf") == 0);		/* U+DFFF encoded */
+	CHECK(seqlen("\xed\x9f\xbf") == 3);		/* U+D7FF is fine */
+	CHECK(seqlen("\xf4\x90\x80\x80") == 0);		/* U+110000 */
+	CHECK(seqlen("\xf5\x80\x80\x80") == 0);
+	CHECK(seqlen("\xff") == 0);
+	CHECK(seqlen("\x80") == 0);			/* lone continuation */
+	CHECK(ft_utf8_seqlen((const unsigned char *)"\xe2\x82", 2) == 0);
+	CHECK(seqlen("\xc3(") == 0);
+
+	/* whole-line scans, including the word-at-a-time fast path */
+	CHECK(scan("{\"a\":\"plain ascii text, long enough for words\"}", &off) == FT_SCAN_OK);
+	CHECK(scan("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac\"}", &off) == FT_SCAN_OK);
+	CHECK(scan("{\"a\":\"0123456789abcdef\xc0\xaf\"}", &off) == FT_SCAN_BAD_UTF8 && off == 22);
+	CHECK(scan("{\"a\":\"\\ud83d\\ude00\"}", &off) == FT_SCAN_OK);
+	CHECK(scan("{\"a\":\"\\ud800\"}", &off) == FT_SCAN_LONE_SURROGATE && off == 6);
+	CHECK(scan("{\"a\":\"\\udc00\"}", &off) == FT_SCAN_LONE_SURROGATE);
+	CHECK(scan("{\"a\":\"\\ud800\\u0041\"}", &off) == FT_SCAN_LONE_SURROGATE);
+	CHECK(scan("{\"a\":\"\\uD800x\"}", &off) == FT_SCAN_LONE_SURROGATE);
+	CHECK(scan("{\"a\":\"x\\u0000\"}", &off) == FT_SCAN_NUL && off == 7);
+	CHECK(scan("{\"a\":\"\\\\u0000\"}", &off) == FT_SCAN_OK);	/* escaped backslash */
+	CHECK(scan("{\"a\":\"\\u00e9\\n\"}", &off) == FT_SCAN_OK);
+	CHECK(scan("", &off) == FT_SCAN_OK);
+
+	/* quoting raw bytes for the quarantine file */
+	CHECK(quoted("ab", 2, "\"ab\""));
+	CHECK(quoted("\"\\\n\t\r", 5, "\"\\\"\\\\\\n\\t\\r\""));
+	CHECK(quoted("\xc0\xaf", 2, "\"\\u00c0\\u00af\""));
+	CHECK(quoted("caf\xc3\xa9", 5, "\"caf\xc3\xa9\""));
+	CHECK(quoted("\x01", 1, "\"\\u0001\""));
+	CHECK(quoted("a\0b", 3, "\"a\\u0000b\""));
+	CHECK(quoted("\xe2\x82", 2, "\"\\u00e2\\u0082\""));	/* cut sequence */
+
+	/* the line parser */
+	{
+		struct ft_json *j = ft_json_new();
+		const struct ft_jval *root, *v;
+		char deep[300];
+
+		CHECK(parse(j, "{\"a\":1,\"b\":\"x\\\"y\",\"c\":[true,null,{}]}") == FT_JOK);
+		root = ft_json_node(j, 1);
+		CHECK(root && root->type == FT_JOBJECT && root->count == 3);
+		v = ft_json_get(j, root, "a", 1);
+		CHECK(v && v->type == FT_JNUMBER && v->len == 1 && v->s[0] == '1');
+		v = ft_json_get(j, root, "b", 1);
+		CHECK(v && v->type == FT_JSTRING && v->len == 3 && memcmp(v->s, "x\"y", 3) == 0);
+		v = ft_json_get(j, root, "c", 1);
+		CHECK(v && v->type == FT_JARRAY && v->count == 3);
+		CHECK(ft_json_get(j, root, "d", 1) == NULL);
+		CHECK(parse(j, "[1]") == FT_JNOTOBJECT);
+		CHECK(parse(j, "\"s\"") == FT_JNOTOBJECT);
+		CHECK(parse(j, "12") == FT_JNOTOBJECT);
+		CHECK(parse(j, "{\"a\":}") == FT_JINVALID);
+		CHECK(parse(j, "{\"a\":1") == FT_JINVALID);
+		CHECK(parse(j, "{}{}") == FT_JINVALID);
+		CHECK(parse(j, "{} x") == FT_JINVALID);
+		CHECK(parse(j, "{\"after\":\"errors\"}") == FT_JOK);
+		/* depth 64 is fine, 65 is not (the object counts as 1) */
+		CHECK(parse(j, deep_line(deep, 63)) == FT_JOK);
+		CHECK(parse(j, deep_line(deep, 64)) == FT_JDEPTH);
+		CHECK(parse(j, "{\"x\":\"reuse after depth error\"}") == FT_JOK);
+		ft_json_free(j);
+	}
+
+	/* numeric text */
+	{
+		const char *st;
+		size_t tl;
+		int ok;
+		double d;
+
+		CHECK(ft_num_parse("812.5", 5, &d, &st, &tl, &ok) == FT_NUM_OK && d == 812.5 && ok);
+		CHECK(ft_num_parse(" 45 ", 4, &d, &st, &tl, &ok) == FT_NUM_OK && d == 45 && ok && tl == 2);
+		CHECK(ft_num_parse("+4", 2, &d, &st, &tl, &ok) == FT_NUM_OK && d == 4 && !ok);
+		CHECK(ft_num_parse("007", 3, &d, &st, &tl, &ok) == FT_NUM_OK && d == 7 && !ok);
+		CHECK(ft_num_parse(".5", 2, &d, &st, &tl, &ok) == FT_NUM_OK && d == 0.5 && !ok);
+		CHECK(ft_num_parse("1e999", 5, &d, &st, &tl, &ok) == FT_NUM_RANGE);
+		CHECK(ft_num_parse("-1e999", 6, &d, &st, &tl, &ok) == FT_NUM_RANGE);
+		CHECK(ft_num_parse("1e-999", 6, &d, &st, &tl, &ok) == FT_NUM_OK && d == 0);
+		CHECK(ft_num_parse("abc", 3, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+		CHECK(ft_num_parse("0x10", 4, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+		CHECK(ft_num_parse("inf", 3, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+		CHECK(ft_num_parse("nan", 3, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+		CHECK(ft_num_parse("", 0, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+		CHECK(ft_num_parse("1.", 2, &d, &st, &tl, &ok) == FT_NUM_OK && !ok);
+		CHECK(ft_num_parse("1e", 2, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+	}
+
+	/* sizes */
+	{
+		size_t z;
+
+		CHECK(feat_parse_size("16M", &z) == 0 && z == 16u << 20);
+		CHECK(feat_parse_size("1K", &z) == 0 && z == 1024);
+		CHECK(feat_parse_size("7", &z) == 0 && z == 7);
+		CHECK(feat_parse_size("2G", &z) == 0 && z == (size_t)2 << 30);
+		CHECK(feat_parse_size("12X", &z) < 0);
+		CHECK(feat_parse_size("", &z) < 0);
+		CHECK(feat_parse_size("-1", &z) < 0);
+		CHECK(feat_parse_size("99999999999999999999999", &z) < 0);
+	}
+
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}

@@ -1,0 +1,261 @@
+/*
+ * feat-extract - stateless and per-session features from LLM request logs.
+ *
+ * This version writes normalised events (-g event): every supported log
+ * line becomes one canonical event record.  The feature groups (request,
+ * static, context) build on the same normaliser.
+ */
+#include "config.h"
+#include "feat.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+"usage: feat-extract -g event [--field CANONICAL=SOURCE]... [--drop FIELD]...\n"
+"                    [--on-error fail|skip|quarantine:FILE] [--max-line SIZE]\n"
+"                    [--time-unit s|ms|us|ns] [--unbuffered] [FILE...]\n"
+"\n"
+"  -g, --groups GROUPS      what to write: 'event' writes each normalised event\n"
+"      --field C=S          read canonical field C from source path S (repeatable)\n"
+"      --drop FIELD         leave canonical FIELD out of the output (repeatable)\n"
+"      --on-error MODE      on a bad line: fail (exit 3), skip, quarantine:FILE\n"
+"      --max-line SIZE      longest line read (default 16M; K, M, G suffixes)\n"
+"      --time-unit UNIT     unit of numeric timestamps (default s)\n"
+"      --unbuffered         flush after every record\n"
+"  -h, --help               print this help and exit\n"
+"  -V, --version            print the version and exit\n"
+"\n"
+"FILE may be gzip-compressed; none or '-' reads stdin.  See feat-extract(1).\n";
+
+static void
+usage(int status)
+{
+	if (status == 0) {
+		fputs(usage_text, stdout);
+		exit(0);
+	}
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+	    feat_progname());
+	exit(FEAT_EXIT_USAGE);
+}
+
+enum {
+	OPT_FIELD = 256, OPT_DROP, OPT_ON_ERROR, OPT_MAX_LINE, OPT_TIME_UNIT,
+	OPT_UNBUFFERED
+};
+
+static const struct option options[] = {
+	{ "groups", required_argument, NULL, 'g' },
+	{ "field", required_argument, NULL, OPT_FIELD },
+	{ "drop", required_argument, NULL, OPT_DROP },
+	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
+	{ "unbuffered", no_argument, NULL, OPT_UNBUFFERED },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct run {
+	feat_normaliser *nz;
+	feat_writer *w;
+	feat_badlines *bad;
+	size_t max_line;
+};
+
+static void
+close_output(feat_writer *w)
+{
+	if (feat_writer_close(w) < 0)
+		feat_die(FEAT_EXIT_STORE, "cannot write output: %s",
+		    strerror(errno));
+	if (fclose(stdout) != 0)
+		feat_die(FEAT_EXIT_STORE, "cannot write output: %s",
+		    strerror(errno));
+}
+
+/* Reports a bad line by the --on-error policy; returns only to go on. */
+static void
+bad_line(struct run *run, const char *file, const struct feat_line *line,
+    const char *reason)
+{
+	int rc = feat_badlines_add(run->bad, file, line->lineno, reason,
+	    line->text, line->len, line->bytes);
+
+	if (rc == 0)
+		return;
+	if (rc > 0) {
+		if (feat_writer_close(run->w) < 0)
+			feat_warn("cannot write output: %s", strerror(errno));
+		feat_warn_at(file, line->lineno, "%s", reason);
+		exit(FEAT_EXIT_BADINPUT);
+	}
+	feat_die(FEAT_EXIT_STORE, "cannot write '%s': %s",
+	    feat_badlines_path(run->bad), strerror(errno));
+}
+
+static void
+extract_file(struct run *run, const char *path)
+{
+	feat_reader *r = feat_reader_open(path, run->max_line);
+	struct feat_line line;
+	struct feat_error err;
+	const char *name;
+	int rc;
+
+	if (r == NULL) {
+		int e = errno;
+
+		close_output(run->w);
+		feat_die(FEAT_EXIT_USAGE, "cannot open '%s': %s", path,
+		    strerror(e));
+	}
+	name = feat_reader_name(r);
+	while ((rc = feat_reader_next(r, &line)) == 1) {
+		int n;
+
+		if (line.too_long) {
+			snprintf(err.reason, sizeof err.reason,
+			    "line longer than %zu bytes", run->max_line);
+			bad_line(run, name, &line, err.reason);
+			continue;
+		}
+		n = feat_normalise_line(run->nz, line.text, line.len, &err);
+		if (n < 0) {
+			bad_line(run, name, &line, err.reason);
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			feat_event_write(run->nz,
+			    feat_normaliser_event(run->nz, i), run->w);
+			if (feat_writer_end_record(run->w) < 0)
+				feat_die(FEAT_EXIT_STORE,
+				    "cannot write output: %s", strerror(errno));
+		}
+	}
+	if (rc < 0) {
+		close_output(run->w);
+		feat_die(FEAT_EXIT_STORE, "cannot read '%s': %s", name,
+		    feat_reader_error(r));
+	}
+	feat_reader_close(r);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct feat_normaliser_opts nopts = { FEAT_TIME_S };
+	const char *groups = NULL, *on_error = "fail";
+	char **fields = NULL, **drops = NULL;
+	size_t nfields = 0, ndrops = 0;
+	int unbuffered = 0, c;
+	struct run run = { 0 };
+	char err[512];
+
+	feat_diag_init(argv[0]);
+	/* A pure filter: a closed pipe downstream ends it quietly. */
+	signal(SIGPIPE, SIG_DFL);
+	run.max_line = FEAT_MAX_LINE_DEFAULT;
+
+	while ((c = getopt_long(argc, argv, "g:hV", options, NULL)) != -1) {
+		switch (c) {
+		case 'g':
+			groups = optarg;
+			break;
+		case OPT_FIELD:
+			fields = feat_xrealloc(fields, (nfields + 1) *
+			    sizeof *fields);
+			fields[nfields++] = optarg;
+			break;
+		case OPT_DROP:
+			drops = feat_xrealloc(drops, (ndrops + 1) *
+			    sizeof *drops);
+			drops[ndrops++] = optarg;
+			break;
+		case OPT_ON_ERROR:
+			on_error = optarg;
+			break;
+		case OPT_MAX_LINE:
+			if (feat_parse_size(optarg, &run.max_line) < 0 ||
+			    run.max_line == 0) {
+				feat_warn("invalid --max-line '%s'", optarg);
+				usage(2);
+			}
+			break;
+		case OPT_TIME_UNIT:
+			if (strcmp(optarg, "s") == 0)
+				nopts.time_unit = FEAT_TIME_S;
+			else if (strcmp(optarg, "ms") == 0)
+				nopts.time_unit = FEAT_TIME_MS;
+			else if (strcmp(optarg, "us") == 0)
+				nopts.time_unit = FEAT_TIME_US;
+			else if (strcmp(optarg, "ns") == 0)
+				nopts.time_unit = FEAT_TIME_NS;
+			else {
+				feat_warn("invalid --time-unit '%s': use s, ms, "
+				    "us or ns", optarg);
+				usage(2);
+			}
+			break;
+		case OPT_UNBUFFERED:
+			unbuffered = 1;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("feat-extract (feat) %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(2);
+		}
+	}
+	if (groups == NULL)
+		feat_die(FEAT_EXIT_USAGE, "the request, static and context "
+		    "groups are not available in this version: use -g event");
+	if (strcmp(groups, "event") != 0)
+		feat_die(FEAT_EXIT_USAGE, "unknown or unavailable group in "
+		    "'%s': this version writes only -g event", groups);
+
+	run.nz = feat_normaliser_new(&nopts);
+	for (size_t i = 0; i < nfields; i++)
+		if (feat_normaliser_field(run.nz, fields[i], err, sizeof err) < 0)
+			feat_die(FEAT_EXIT_USAGE, "%s", err);
+	for (size_t i = 0; i < ndrops; i++)
+		if (feat_normaliser_drop(run.nz, drops[i], err, sizeof err) < 0)
+			feat_die(FEAT_EXIT_USAGE, "%s", err);
+	run.bad = feat_badlines_new(on_error, err, sizeof err);
+	if (run.bad == NULL)
+		feat_die(FEAT_EXIT_USAGE, "%s", err);
+	run.w = feat_writer_new(stdout, unbuffered);
+
+	if (optind == argc)
+		extract_file(&run, "-");
+	for (int i = optind; i < argc; i++)
+		extract_file(&run, argv[i]);
+
+	close_output(run.w);
+	if (feat_badlines_count(run.bad) > 0) {
+		unsigned long n = feat_badlines_count(run.bad);
+
+		if (feat_badlines_mode(run.bad) == FEAT_ONERROR_QUARANTINE)
+			feat_warn("%lu bad line%s written to '%s'", n,
+			    n == 1 ? "" : "s", feat_badlines_path(run.bad));
+		else
+			feat_warn("%lu bad line%s skipped", n,
+			    n == 1 ? "" : "s");
+	}
+	if (feat_badlines_close(run.bad) < 0)
+		feat_die(FEAT_EXIT_STORE, "cannot write quarantine file: %s",
+		    strerror(errno));
+	feat_normaliser_free(run.nz);
+	free(fields);
+	free(drops);
+	return FEAT_EXIT_OK;
+}
