@@ -38,19 +38,74 @@ enum {
 	NCANON
 };
 
-/* Inputs of the status rule that are not canonical fields themselves. */
+/* Inputs of the derivation rules that are not canonical fields. */
 enum {
-	A_SUCCESS = NCANON, A_STATUS_CODE, NSLOTS
+	A_SUCCESS = NCANON,	/* success: false marks an error */
+	A_STATUS_CODE,		/* an HTTP status code */
+	A_OTLP_CODE,		/* OTLP status.code: 2 is an error */
+	A_ID,			/* id: a request id in request/response events */
+	A_SPAN_ID,		/* OTLP spanId */
+	A_START,		/* start of the call, for latency and ttft */
+	A_END,			/* end of the call */
+	A_FIRST_TOKEN,		/* completionStartTime */
+	NSLOTS
 };
 
-/* Built-in sources, earliest first within a field (first found wins). */
+/*
+ * Built-in sources, in priority order within each field (first found
+ * wins), after the canonical name itself.  Keep in step with
+ * feat-records(5) and feat-extract --list-fields.
+ */
 static const struct source {
 	const char *path;
 	int slot;
 } builtin[] = {
-	{ "success", A_SUCCESS },
-	{ "status_code", A_STATUS_CODE },
+	{ "timestamp", F_ts }, { "time", F_ts }, { "startTime", F_ts },
+	{ "TIMESTAMP", F_ts }, { "startTimeUnixNano", F_ts },
+	{ "event_type", F_type },
+	{ "gen_ai.response.id", F_request_id }, { "id", A_ID },
+	{ "gen_ai.conversation.id", F_session_id },
+	{ "metadata.session_id", F_session_id },
+	{ "user", F_user_id }, { "end_user", F_user_id },
+	{ "user.id", F_user_id }, { "enduser.id", F_user_id },
+	{ "metadata.user_id", F_user_id },
+	{ "gen_ai.response.model", F_model }, { "gen_ai.request.model", F_model },
+	{ "model_group", F_model },
+	{ "gen_ai.provider.name", F_provider }, { "gen_ai.system", F_provider },
+	{ "custom_llm_provider", F_provider },
+	{ "data.prompt", F_prompt }, { "messages", F_prompt },
+	{ "prompt_tokens", F_input_tokens },
+	{ "gen_ai.usage.input_tokens", F_input_tokens },
+	{ "usage.input_tokens", F_input_tokens },
+	{ "ContextTokens", F_input_tokens }, { "input_length", F_input_tokens },
+	{ "completion_tokens", F_output_tokens },
+	{ "gen_ai.usage.output_tokens", F_output_tokens },
+	{ "usage.output_tokens", F_output_tokens },
+	{ "GeneratedTokens", F_output_tokens },
+	{ "output_length", F_output_tokens },
+	{ "cache_read_input_tokens", F_cache_read_tokens },
+	{ "usage.cache_read_input_tokens", F_cache_read_tokens },
+	{ "cache_creation_input_tokens", F_cache_write_tokens },
+	{ "usage.cache_creation_input_tokens", F_cache_write_tokens },
+	{ "request_duration_ms", F_latency_ms }, { "duration_ms", F_latency_ms },
+	{ "time_to_first_token_ms", F_ttft_ms },
+	{ "exception_type", F_error }, { "status.message", F_error },
+	{ "metadata.error_information.error_message", F_error },
+	{ "cost", F_cost_usd }, { "spend", F_cost_usd },
+	{ "success", A_SUCCESS }, { "status_code", A_STATUS_CODE },
+	{ "status.code", A_OTLP_CODE }, { "spanId", A_SPAN_ID },
+	{ "startTime", A_START }, { "startTimeUnixNano", A_START },
+	{ "endTime", A_END }, { "endTimeUnixNano", A_END },
+	{ "completionStartTime", A_FIRST_TOKEN },
 };
+
+/* Usage kinds are also read under "usage.", the fields after cost_usd
+ * under "metadata." (and as span attributes, like every source). */
+static int
+nested_too(int i)
+{
+	return i >= F_rating || (i > F_output_tokens && i < F_latency_ms);
+}
 
 struct slot {
 	const struct ft_jval *v;
@@ -58,25 +113,19 @@ struct slot {
 	unsigned prio;
 };
 
+#define MAXTARGETS 3
 struct entry {
 	const char *path;	/* NULL: empty bucket */
 	size_t len;
-	int slot;		/* -1: only a prefix of longer paths */
-	unsigned prio;
+	int prefix;		/* objects under this path are entered */
+	int ntargets;
+	struct {
+		int slot;
+		unsigned prio;
+	} t[MAXTARGETS];
 };
 
-#define NBUCKETS 1024
-
-struct feat_normaliser {
-	struct feat_normaliser_opts o;
-	struct entry table[NBUCKETS];
-	char **owned;		/* paths copied from --field */
-	size_t nowned;
-	unsigned next_prio;
-	struct ft_json *json;
-	struct feat_event *ev;
-	int drop[NCANON];
-};
+#define NBUCKETS 2048
 
 struct field {
 	int set;
@@ -88,13 +137,35 @@ struct field {
 	int b;
 };
 
+struct extra {
+	const char *key;
+	size_t keylen;
+	const struct ft_jval *v;
+};
+
 struct feat_event {
 	struct field f[NCANON];
 	struct slot slots[NSLOTS];
-	const char *line;
-	size_t linelen;
-	char rid[24];
-	const struct ft_json *doc;
+	int span;		/* an OTLP span */
+	int genai;		/* ... with gen_ai.* attributes */
+	struct ft_buf scratch;	/* joined prompts, derived ids */
+	struct extra *extras;	/* unknown members, for --keep-unknown */
+	size_t nextras, capextras;
+	char num[2][FEAT_DOUBLE_BUFSZ];
+	char rid[40];
+};
+
+struct feat_normaliser {
+	struct feat_normaliser_opts o;
+	struct entry table[NBUCKETS];
+	char **owned;		/* paths copied from --field and built here */
+	size_t nowned;
+	unsigned next_prio;
+	struct ft_json *json;
+	struct feat_event **evs;
+	size_t nevs, capevs;
+	unsigned long skipped_spans;
+	int drop[NCANON];
 };
 
 static size_t
@@ -116,33 +187,51 @@ lookup(struct feat_normaliser *nz, const char *s, size_t n)
 	}
 }
 
-/* Adds path for slot; a later call for the same path overrides it. */
-static int
+static const char *
+own(struct feat_normaliser *nz, char *s)
+{
+	nz->owned = feat_xrealloc(nz->owned, (nz->nowned + 1) *
+	    sizeof *nz->owned);
+	nz->owned[nz->nowned++] = s;
+	return s;
+}
+
+/* Adds path as a source of slot; a path may feed up to three slots. */
+static void
 add_source(struct feat_normaliser *nz, const char *path, int slot,
     unsigned prio)
 {
 	size_t n = strlen(path);
 	struct entry *e;
+	int i;
 
 	/* Every proper prefix "a", "a.b" of "a.b.c" marks an object to enter. */
-	for (size_t i = 0; i < n; i++) {
-		if (path[i] != '.' || i == 0)
+	for (size_t k = 1; k < n; k++) {
+		if (path[k] != '.')
 			continue;
-		e = lookup(nz, path, i);
+		e = lookup(nz, path, k);
 		if (e->path == NULL) {
 			e->path = path;
-			e->len = i;
-			e->slot = -1;
+			e->len = k;
 		}
+		e->prefix = 1;
 	}
 	e = lookup(nz, path, n);
-	if (e->path == NULL || e->slot < 0 || prio < e->prio) {
+	if (e->path == NULL) {
 		e->path = path;
 		e->len = n;
-		e->slot = slot;
-		e->prio = prio;
 	}
-	return 0;
+	for (i = 0; i < e->ntargets; i++)
+		if (e->t[i].slot == slot) {
+			if (prio < e->t[i].prio)
+				e->t[i].prio = prio;
+			return;
+		}
+	if (e->ntargets < MAXTARGETS) {
+		e->t[e->ntargets].slot = slot;
+		e->t[e->ntargets].prio = prio;
+		e->ntargets++;
+	}
 }
 
 feat_normaliser *
@@ -152,15 +241,31 @@ feat_normaliser_new(const struct feat_normaliser_opts *o)
 
 	if (o)
 		nz->o = *o;
-	/* --field overrides come first (prio 0..); built-ins after them. */
+	/* --field overrides rank first (prio 1..999), built-ins after. */
 	nz->next_prio = 1000;
 	for (size_t i = 0; i < NCANON; i++)
 		add_source(nz, canon[i].name, (int)i, nz->next_prio++);
 	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
 		add_source(nz, builtin[i].path, builtin[i].slot,
 		    nz->next_prio++);
+	for (size_t i = 0; i < NCANON; i++) {
+		char *p;
+		size_t n = strlen(canon[i].name);
+
+		if (!nested_too((int)i))
+			continue;
+		if (i >= F_rating) {
+			p = feat_xmalloc(n + 10);
+			memcpy(p, "metadata.", 9);
+			memcpy(p + 9, canon[i].name, n + 1);
+		} else {
+			p = feat_xmalloc(n + 7);
+			memcpy(p, "usage.", 6);
+			memcpy(p + 6, canon[i].name, n + 1);
+		}
+		add_source(nz, own(nz, p), (int)i, nz->next_prio++);
+	}
 	nz->json = ft_json_new();
-	nz->ev = feat_xcalloc(1, sizeof *nz->ev);
 	return nz;
 }
 
@@ -180,7 +285,6 @@ feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
 {
 	const char *eq = strchr(spec, '=');
 	int idx;
-	char *path;
 
 	if (eq == NULL || eq == spec || eq[1] == '\0') {
 		snprintf(err, errlen, "invalid --field '%s': use "
@@ -188,17 +292,14 @@ feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
 		return -1;
 	}
 	idx = canon_index(spec, (size_t)(eq - spec));
-	if (idx < 0 || canon[idx].kind == K_OUTCOME) {
+	if (idx < 0) {
 		snprintf(err, errlen, "unknown canonical field '%.*s'",
 		    (int)(eq - spec), spec);
 		return -1;
 	}
-	path = feat_xstrdup(eq + 1);
-	nz->owned = feat_xrealloc(nz->owned, (nz->nowned + 1) *
-	    sizeof *nz->owned);
-	nz->owned[nz->nowned++] = path;
 	/* Overrides rank before every built-in source, in the order given. */
-	add_source(nz, path, idx, (unsigned)nz->nowned);
+	add_source(nz, own(nz, feat_xstrdup(eq + 1)), idx,
+	    (unsigned)nz->nowned);
 	return 0;
 }
 
@@ -217,6 +318,66 @@ feat_normaliser_drop(feat_normaliser *nz, const char *name, char *err,
 	return 0;
 }
 
+unsigned long
+feat_normaliser_skipped_spans(const feat_normaliser *nz)
+{
+	return nz->skipped_spans;
+}
+
+/* Sorts sources of one field by priority, for --list-fields. */
+struct listed {
+	unsigned prio;
+	const char *path;
+};
+
+static int
+by_prio(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+
+	return x->prio < y->prio ? -1 : x->prio > y->prio;
+}
+
+void
+feat_normaliser_list_fields(const feat_normaliser *nz, FILE *out)
+{
+	struct listed *l = feat_xmalloc(NBUCKETS * MAXTARGETS * sizeof *l);
+
+	for (int i = 0; i < NCANON; i++) {
+		size_t n = 0;
+
+		for (size_t b = 0; b < NBUCKETS; b++) {
+			const struct entry *e = &nz->table[b];
+
+			for (int k = 0; e->path && k < e->ntargets; k++)
+				if (e->t[k].slot == i) {
+					l[n].prio = e->t[k].prio;
+					l[n].path = e->path;
+					n++;
+				}
+		}
+		qsort(l, n, sizeof *l, by_prio);
+		fprintf(out, "%s\t", canon[i].name);
+		for (size_t k = 0; k < n; k++)
+			fprintf(out, "%s%s", k ? " " : "", l[k].path);
+		/* What the derivation rules add after the sources. */
+		if (i == F_request_id)
+			fputs(" id(request,response) span-<spanId> "
+			    "r-<fnv1a64(line)>", out);
+		else if (i == F_latency_ms)
+			fputs(" endTime-startTime "
+			    "endTimeUnixNano-startTimeUnixNano", out);
+		else if (i == F_ttft_ms)
+			fputs(" completionStartTime-startTime", out);
+		else if (i == F_status)
+			fputs(" error success status_code status.code", out);
+		else if (i == F_outcome)
+			fputs(" type latency_ms output_tokens status error", out);
+		fputc('\n', out);
+	}
+	free(l);
+}
+
 void
 feat_normaliser_free(feat_normaliser *nz)
 {
@@ -225,15 +386,99 @@ feat_normaliser_free(feat_normaliser *nz)
 	for (size_t i = 0; i < nz->nowned; i++)
 		free(nz->owned[i]);
 	free(nz->owned);
+	for (size_t i = 0; i < nz->capevs; i++) {
+		ft_buf_free(&nz->evs[i]->scratch);
+		free(nz->evs[i]->extras);
+		free(nz->evs[i]);
+	}
+	free(nz->evs);
 	ft_json_free(nz->json);
-	free(nz->ev);
 	free(nz);
 }
 
-/* Records the members of obj (whose path is prefix) that are sources. */
+static void
+take(struct feat_event *ev, const struct entry *e, const struct ft_jval *v)
+{
+	for (int k = 0; k < e->ntargets; k++) {
+		struct slot *sl = &ev->slots[e->t[k].slot];
+
+		if (sl->v == NULL || e->t[k].prio < sl->prio) {
+			sl->v = v;
+			sl->path = e->path;
+			sl->prio = e->t[k].prio;
+		}
+	}
+}
+
+static void
+keep_extra(struct feat_event *ev, const char *key, size_t keylen,
+    const struct ft_jval *v)
+{
+	if (ev->nextras == ev->capextras) {
+		ev->capextras = ev->capextras ? ev->capextras * 2 : 16;
+		ev->extras = feat_xrealloc(ev->extras, ev->capextras *
+		    sizeof *ev->extras);
+	}
+	ev->extras[ev->nextras].key = key;
+	ev->extras[ev->nextras].keylen = keylen;
+	ev->extras[ev->nextras].v = v;
+	ev->nextras++;
+}
+
+/* The value of an OTLP AnyValue object: {"stringValue": ...} and kin. */
+static const struct ft_jval *
+any_value(const struct ft_json *j, const struct ft_jval *v)
+{
+	const struct ft_jval *c;
+
+	if (v == NULL || v->type != FT_JOBJECT)
+		return NULL;
+	for (c = ft_json_node(j, v->child); c; c = ft_json_node(j, c->next))
+		if (c->keylen > 5 &&
+		    memcmp(c->key + c->keylen - 5, "Value", 5) == 0)
+			return c;
+	return NULL;
+}
+
+static void collect(struct feat_normaliser *, struct feat_event *,
+    const struct ft_jval *, char *, size_t, int);
+
+/* OTLP attributes: [{"key": K, "value": {"<type>Value": V}}, ...] */
+static void
+collect_attributes(struct feat_normaliser *nz, struct feat_event *ev,
+    const struct ft_jval *arr)
+{
+	const struct ft_json *j = nz->json;
+
+	for (const struct ft_jval *a = ft_json_node(j, arr->child); a;
+	    a = ft_json_node(j, a->next)) {
+		const struct ft_jval *k = ft_json_get(j, a, "key", 3);
+		const struct ft_jval *v = any_value(j,
+		    ft_json_get(j, a, "value", 5));
+		struct entry *e;
+
+		if (k == NULL || k->type != FT_JSTRING || v == NULL)
+			continue;
+		if (k->len > 7 && memcmp(k->s, "gen_ai.", 7) == 0)
+			ev->genai = 1;
+		e = lookup(nz, k->s, k->len);
+		if (e->path == NULL || e->ntargets == 0) {
+			if (nz->o.keep_unknown)
+				keep_extra(ev, k->s, k->len, v);
+			continue;
+		}
+		if (v->type != FT_JNULL)
+			take(ev, e, v);
+	}
+}
+
+/*
+ * Records the members of obj (whose path is path[0, plen)) that are
+ * sources, entering objects that prefix longer source paths.
+ */
 static void
 collect(struct feat_normaliser *nz, struct feat_event *ev,
-    const struct ft_jval *obj, char *path, size_t plen)
+    const struct ft_jval *obj, char *path, size_t plen, int top)
 {
 	const struct ft_json *j = nz->json;
 
@@ -243,6 +488,20 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 		size_t klen = v->keylen;
 		struct entry *e;
 
+		if (top && ev->span && klen == 10 &&
+		    memcmp(key, "attributes", 10) == 0 &&
+		    v->type == FT_JARRAY) {
+			collect_attributes(nz, ev, v);
+			continue;
+		}
+		if (top && klen == 5 && memcmp(key, "extra", 5) == 0 &&
+		    v->type == FT_JOBJECT && nz->o.keep_unknown) {
+			/* our own --keep-unknown output, read back */
+			for (const struct ft_jval *x = ft_json_node(j, v->child);
+			    x; x = ft_json_node(j, x->next))
+				keep_extra(ev, x->key, x->keylen, x);
+			continue;
+		}
 		if (plen > 0) {
 			if (plen + 1 + klen >= 256)
 				continue;
@@ -252,30 +511,24 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			klen += plen + 1;
 		}
 		e = lookup(nz, key, klen);
-		if (e->path == NULL)
+		if (e->path == NULL) {
+			if (top && nz->o.keep_unknown)
+				keep_extra(ev, v->key, v->keylen, v);
 			continue;
-		if (e->slot < 0 || v->type == FT_JOBJECT) {
-			if (v->type == FT_JOBJECT && klen < 200) {
-				if (key != path)
-					memcpy(path, key, klen);
-				collect(nz, ev, v, path, klen);
-			}
-			if (e->slot < 0)
+		}
+		if (v->type == FT_JOBJECT && e->prefix) {
+			if (key != path)
+				memcpy(path, key, klen);
+			collect(nz, ev, v, path, klen, 0);
+			/* an object there is a container, not the value */
+			if (!(e->ntargets > 0 && e->t[0].slot == F_error))
 				continue;
 		}
-		if (v->type == FT_JNULL)
+		if (v->type == FT_JNULL || e->ntargets == 0)
 			continue;	/* null is absent: the next source may give it */
-		if (ev->slots[e->slot].v == NULL ||
-		    e->prio < ev->slots[e->slot].prio) {
-			ev->slots[e->slot].v = v;
-			ev->slots[e->slot].path = e->path;
-			ev->slots[e->slot].prio = e->prio;
-		}
+		take(ev, e, v);
 	}
 }
-
-#define BAD(...) do { snprintf(err->reason, sizeof err->reason, __VA_ARGS__); \
-	err->code = FEAT_BAD_FIELD; return -1; } while (0)
 
 static int
 is_unixnano(const char *path)
@@ -447,23 +700,344 @@ conv_error(const struct ft_json *j, struct field *f, const struct slot *sl)
 	return 0;
 }
 
+/* Joins the text parts of chat messages with "\n" into the scratch. */
+static void
+join_messages(const struct ft_json *j, struct feat_event *ev,
+    const struct ft_jval *msgs, size_t *start, size_t *len)
+{
+	struct ft_buf *b = &ev->scratch;
+	int first = 1;
+
+	*start = b->len;
+	for (const struct ft_jval *m = ft_json_node(j, msgs->child); m;
+	    m = ft_json_node(j, m->next)) {
+		const struct ft_jval *c = m->type == FT_JOBJECT ?
+		    ft_json_get(j, m, "content", 7) : m;
+
+		if (c == NULL)
+			continue;
+		if (c->type == FT_JSTRING) {
+			if (!first)
+				ft_buf_addc(b, '\n');
+			ft_buf_add(b, c->s, c->len);
+			first = 0;
+			continue;
+		}
+		if (c->type != FT_JARRAY)
+			continue;
+		for (const struct ft_jval *p = ft_json_node(j, c->child); p;
+		    p = ft_json_node(j, p->next)) {
+			const struct ft_jval *t = p;
+
+			if (p->type == FT_JOBJECT) {
+				const struct ft_jval *ty =
+				    ft_json_get(j, p, "type", 4);
+
+				if (ty && !(ty->type == FT_JSTRING &&
+				    ty->len == 4 && memcmp(ty->s, "text", 4) == 0))
+					continue;	/* images, audio, tools */
+				t = ft_json_get(j, p, "text", 4);
+			}
+			if (t == NULL || t->type != FT_JSTRING)
+				continue;
+			if (!first)
+				ft_buf_addc(b, '\n');
+			ft_buf_add(b, t->s, t->len);
+			first = 0;
+		}
+	}
+	*len = b->len - *start;
+}
+
 static int
 ieq(const char *s, size_t n, const char *lit)
 {
 	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
 }
 
+/* Milliseconds between two times of the event, or -1 when absent. */
+static int
+span_ms(struct feat_normaliser *nz, struct feat_event *ev, int from, int to,
+    double *ms, struct feat_error *err)
+{
+	struct field a, b;
+
+	if (ev->slots[from].v == NULL || ev->slots[to].v == NULL)
+		return -1;
+	if (conv_time(nz, &a, &ev->slots[from], err) < 0 ||
+	    conv_time(nz, &b, &ev->slots[to], err) < 0)
+		return -2;
+	*ms = (double)(b.ts - a.ts) / 1e6;
+	return 0;
+}
+
+static void
+set_double(struct feat_event *ev, int i, double d, int which)
+{
+	struct field *f = &ev->f[i];
+
+	f->d = d;
+	f->len = feat_fmt_double(d, ev->num[which]);
+	f->s = ev->num[which];
+	f->json_ok = 1;
+	f->set = f->len > 0;
+}
+
+/* Converts the collected sources of ev and derives the rest. */
+static int
+finish(struct feat_normaliser *nz, struct feat_event *ev, const char *line,
+    size_t len, struct feat_error *err)
+{
+	const struct ft_json *j = nz->json;
+	int outcome_given = 0;
+
+	for (int i = 0; i < NCANON; i++) {
+		struct field *f = &ev->f[i];
+		const struct slot *sl = &ev->slots[i];
+		int rc = 0;
+
+		if (sl->v == NULL)
+			continue;
+		switch (canon[i].kind) {
+		case K_TIME:
+			rc = conv_time(nz, f, sl, err);
+			break;
+		case K_NUM:
+			rc = conv_num(f, sl, err);
+			break;
+		case K_BOOL:
+		case K_OUTCOME:
+			rc = conv_bool(f, sl, err);
+			outcome_given |= canon[i].kind == K_OUTCOME;
+			break;
+		case K_STR:
+			if (i == F_prompt && sl->v->type == FT_JARRAY) {
+				size_t start, n;
+
+				join_messages(j, ev, sl->v, &start, &n);
+				f->s = n ? ev->scratch.p + start : "";
+				f->len = n;
+				break;
+			}
+			rc = conv_str(f, sl, err);
+			/* An empty id or name is no id or name. */
+			if (rc == 0 && f->len == 0 && i != F_prompt)
+				continue;
+			break;
+		case K_TYPE:
+		case K_STATUS:
+			rc = conv_str(f, sl, err);
+			break;
+		case K_ERROR:
+			conv_error(j, f, sl);
+			continue;
+		}
+		if (rc < 0)
+			return -1;
+		f->set = 1;
+	}
+	if (!ev->f[F_ts].set) {
+		err->code = FEAT_BAD_NO_TS;
+		snprintf(err->reason, sizeof err->reason, "no timestamp");
+		return -1;
+	}
+
+	/* type: request when absent; user_feedback is feedback. */
+	struct field *t = &ev->f[F_type];
+
+	if (!t->set || t->len == 0) {
+		t->s = "request";
+		t->len = 7;
+	} else if (ieq(t->s, t->len, "user_feedback")) {
+		t->s = "feedback";
+		t->len = 8;
+	}
+	t->set = 1;
+
+	/* latency and ttft from start, end and first-token times. */
+	double ms;
+	int rc;
+
+	if (!ev->f[F_latency_ms].set) {
+		if ((rc = span_ms(nz, ev, A_START, A_END, &ms, err)) == -2)
+			return -1;
+		if (rc == 0)
+			set_double(ev, F_latency_ms, ms, 0);
+	}
+	if (!ev->f[F_ttft_ms].set) {
+		if ((rc = span_ms(nz, ev, A_START, A_FIRST_TOKEN, &ms, err)) == -2)
+			return -1;
+		if (rc == 0)
+			set_double(ev, F_ttft_ms, ms, 1);
+	}
+
+	/* status: the rules of SPEC 3.1; in system_health, the health. */
+	int is_health = ieq(t->s, t->len, "system_health");
+	int status_given = ev->f[F_status].set || ev->slots[A_SUCCESS].v ||
+	    ev->slots[A_STATUS_CODE].v || ev->slots[A_OTLP_CODE].v;
+
+	if (!is_health) {
+		struct field *st = &ev->f[F_status];
+		const struct ft_jval *v;
+		int bad = ev->f[F_error].set;
+
+		if (st->set && (ieq(st->s, st->len, "error") ||
+		    ieq(st->s, st->len, "failure") ||
+		    ieq(st->s, st->len, "failed")))
+			bad = 1;
+		if (st->set && all_digits(st->s, st->len) &&
+		    (st->len > 3 || (st->len == 3 && st->s[0] >= '4')))
+			bad = 1;	/* an HTTP status of 400 or more */
+		if ((v = ev->slots[A_SUCCESS].v) != NULL &&
+		    (v->type == FT_JFALSE || (v->type == FT_JSTRING &&
+		    ieq(v->s, v->len, "false"))))
+			bad = 1;
+		if ((v = ev->slots[A_STATUS_CODE].v) != NULL) {
+			struct field tmp;
+			struct feat_error e2;
+
+			if (conv_num(&tmp, &ev->slots[A_STATUS_CODE], &e2) == 0 &&
+			    tmp.d >= 400)
+				bad = 1;
+		}
+		if ((v = ev->slots[A_OTLP_CODE].v) != NULL &&
+		    ((v->type == FT_JNUMBER && v->len == 1 && v->s[0] == '2') ||
+		    (v->type == FT_JSTRING && (ieq(v->s, v->len, "2") ||
+		    ieq(v->s, v->len, "STATUS_CODE_ERROR")))))
+			bad = 1;
+		st->s = bad ? "error" : "ok";
+		st->len = bad ? 5 : 2;
+		st->set = 1;
+	}
+
+	/* outcome: given, else by type, else what a request line carries. */
+	if (!outcome_given) {
+		int o = 0;
+
+		if (ieq(t->s, t->len, "response") ||
+		    ieq(t->s, t->len, "performance_metrics"))
+			o = 1;
+		else if (ieq(t->s, t->len, "request"))
+			o = ev->f[F_latency_ms].set ||
+			    ev->f[F_output_tokens].set || status_given ||
+			    ev->f[F_error].set;
+		ev->f[F_outcome].b = o;
+		ev->f[F_outcome].set = 1;
+	}
+
+	/*
+	 * request_id: given; else id in request and response events; else
+	 * span- and the OTLP span id; else r- and FNV-1a 64 of the line.
+	 */
+	struct field *r = &ev->f[F_request_id];
+	struct field tmp;
+
+	if (!r->set && ev->slots[A_ID].v &&
+	    (ieq(t->s, t->len, "request") || ieq(t->s, t->len, "response")) &&
+	    conv_str(&tmp, &ev->slots[A_ID], err) == 0 && tmp.len > 0) {
+		*r = tmp;
+		r->set = 1;
+	}
+	if (!r->set && ev->slots[A_SPAN_ID].v &&
+	    conv_str(&tmp, &ev->slots[A_SPAN_ID], err) == 0 && tmp.len > 0 &&
+	    tmp.len < sizeof ev->rid - 6) {
+		memcpy(ev->rid, "span-", 5);
+		memcpy(ev->rid + 5, tmp.s, tmp.len);
+		r->s = ev->rid;
+		r->len = tmp.len + 5;
+		r->set = 1;
+	}
+	if (!r->set) {
+		static const char hex[] = "0123456789abcdef";
+		uint64_t h = feat_fnv1a64(line, len);
+
+		ev->rid[0] = 'r';
+		ev->rid[1] = '-';
+		for (int i = 0; i < 16; i++)
+			ev->rid[2 + i] = hex[(h >> (60 - 4 * i)) & 15];
+		ev->rid[18] = '\0';
+		r->s = ev->rid;
+		r->len = 18;
+		r->set = 1;
+	}
+
+	err->code = FEAT_BAD_NONE;
+	err->reason[0] = '\0';
+	return 0;
+}
+
+static struct feat_event *
+next_event(struct feat_normaliser *nz, int span)
+{
+	struct feat_event *ev;
+
+	if (nz->nevs == nz->capevs) {
+		size_t cap = nz->capevs ? nz->capevs * 2 : 4;
+
+		nz->evs = feat_xrealloc(nz->evs, cap * sizeof *nz->evs);
+		for (size_t i = nz->capevs; i < cap; i++)
+			nz->evs[i] = feat_xcalloc(1, sizeof **nz->evs);
+		nz->capevs = cap;
+	}
+	ev = nz->evs[nz->nevs];
+	memset(ev->f, 0, sizeof ev->f);
+	memset(ev->slots, 0, sizeof ev->slots);
+	ev->scratch.len = 0;
+	ev->nextras = 0;
+	ev->span = span;
+	ev->genai = 0;
+	return ev;
+}
+
+/* One object (a plain event or an OTLP span) into one event. */
+static int
+normalise_object(struct feat_normaliser *nz, const struct ft_jval *obj,
+    int span, const char *line, size_t len, struct feat_error *err)
+{
+	struct feat_event *ev = next_event(nz, span);
+	char path[256];
+
+	collect(nz, ev, obj, path, 0, 1);
+	if (span && !ev->genai) {
+		nz->skipped_spans++;	/* not an LLM call */
+		return 0;
+	}
+	if (finish(nz, ev, line, len, err) < 0)
+		return -1;
+	nz->nevs++;
+	return 0;
+}
+
+static int
+is_span(const struct ft_json *j, const struct ft_jval *obj)
+{
+	const struct ft_jval *a = ft_json_get(j, obj, "attributes", 10);
+
+	return a && a->type == FT_JARRAY &&
+	    (ft_json_get(j, obj, "spanId", 6) ||
+	    ft_json_get(j, obj, "startTimeUnixNano", 17));
+}
+
+static const struct ft_jval *
+array_member(const struct ft_json *j, const struct ft_jval *obj,
+    const char *key)
+{
+	const struct ft_jval *v = ft_json_get(j, obj, key, strlen(key));
+
+	return v && v->type == FT_JARRAY ? v : NULL;
+}
+
 int
 feat_normalise_line(feat_normaliser *nz, const char *line, size_t len,
     struct feat_error *err)
 {
-	struct feat_event *ev = nz->ev;
-	char path[256], msg[200];
-	const struct ft_jval *root;
+	const struct ft_json *j;
+	const struct ft_jval *root, *rs;
+	char msg[200];
 	enum ft_jerr je;
 	size_t off;
-	int outcome_given = 0;
 
+	nz->nevs = 0;
 	err->code = FEAT_BAD_NONE;
 	err->reason[0] = '\0';
 	switch (ft_scan_json_text(line, len, &off)) {
@@ -494,145 +1068,87 @@ feat_normalise_line(feat_normaliser *nz, const char *line, size_t len,
 		snprintf(err->reason, sizeof err->reason, "%s", msg);
 		return -1;
 	}
+	j = nz->json;
+	root = ft_json_node(j, 1);
 
-	memset(ev, 0, sizeof *ev);
-	ev->line = line;
-	ev->linelen = len;
-	ev->doc = nz->json;
-	root = ft_json_node(nz->json, 1);
-	collect(nz, ev, root, path, 0);
+	/* An OTLP export batch: one event per span. */
+	if ((rs = array_member(j, root, "resourceSpans")) != NULL) {
+		for (const struct ft_jval *r = ft_json_node(j, rs->child); r;
+		    r = ft_json_node(j, r->next)) {
+			const struct ft_jval *ss = r->type == FT_JOBJECT ?
+			    array_member(j, r, "scopeSpans") : NULL;
 
-	for (int i = 0; i < NCANON; i++) {
-		struct field *f = &ev->f[i];
-		const struct slot *sl = &ev->slots[i];
-		int rc = 0;
+			for (const struct ft_jval *s = ss ?
+			    ft_json_node(j, ss->child) : NULL; s;
+			    s = ft_json_node(j, s->next)) {
+				const struct ft_jval *sp = s->type == FT_JOBJECT ?
+				    array_member(j, s, "spans") : NULL;
 
-		if (sl->v == NULL)
-			continue;
-		switch (canon[i].kind) {
-		case K_TIME:
-			rc = conv_time(nz, f, sl, err);
-			break;
-		case K_NUM:
-			rc = conv_num(f, sl, err);
-			break;
-		case K_BOOL:
-		case K_OUTCOME:
-			rc = conv_bool(f, sl, err);
-			outcome_given |= canon[i].kind == K_OUTCOME;
-			break;
-		case K_STR:
-		case K_TYPE:
-		case K_STATUS:
-			rc = conv_str(f, sl, err);
-			break;
-		case K_ERROR:
-			rc = conv_error(nz->json, f, sl);
-			continue;
+				for (const struct ft_jval *span = sp ?
+				    ft_json_node(j, sp->child) : NULL; span;
+				    span = ft_json_node(j, span->next)) {
+					if (span->type != FT_JOBJECT)
+						continue;
+					if (normalise_object(nz, span, 1, line,
+					    len, err) < 0)
+						return -1;
+				}
+			}
 		}
-		if (rc < 0)
-			return -1;
-		f->set = 1;
+		return (int)nz->nevs;
 	}
-	if (!ev->f[F_ts].set) {
-		err->code = FEAT_BAD_NO_TS;
-		snprintf(err->reason, sizeof err->reason, "no timestamp");
+	if (normalise_object(nz, root, is_span(j, root), line, len, err) < 0)
 		return -1;
-	}
-
-	/* type: request when absent; user_feedback is feedback. */
-	{
-		struct field *t = &ev->f[F_type];
-
-		if (!t->set || t->len == 0) {
-			t->s = "request";
-			t->len = 7;
-		} else if (ieq(t->s, t->len, "user_feedback")) {
-			t->s = "feedback";
-			t->len = 8;
-		}
-		t->set = 1;
-	}
-	int is_health = ieq(ev->f[F_type].s, ev->f[F_type].len,
-	    "system_health");
-	int status_given = ev->f[F_status].set;
-
-	/* status: the rules of SPEC 3.1; in system_health, the health. */
-	if (!is_health) {
-		struct field *st = &ev->f[F_status];
-		int bad = ev->f[F_error].set;
-		const struct slot *sc = &ev->slots[A_STATUS_CODE];
-		const struct slot *su = &ev->slots[A_SUCCESS];
-
-		if (st->set && (ieq(st->s, st->len, "error") ||
-		    ieq(st->s, st->len, "failure") ||
-		    ieq(st->s, st->len, "failed")))
-			bad = 1;
-		if (st->set && all_digits(st->s, st->len) &&
-		    (st->len > 3 || (st->len == 3 && st->s[0] >= '4')))
-			bad = 1;	/* an HTTP status of 400 or more */
-		if (su->v && (su->v->type == FT_JFALSE ||
-		    (su->v->type == FT_JSTRING && ieq(su->v->s, su->v->len,
-		    "false"))))
-			bad = 1;
-		if (sc->v) {
-			struct field tmp;
-			struct feat_error e2;
-
-			if (conv_num(&tmp, sc, &e2) == 0 && tmp.d >= 400)
-				bad = 1;
-			status_given = 1;
-		}
-		if (su->v)
-			status_given = 1;
-		st->s = bad ? "error" : "ok";
-		st->len = bad ? 5 : 2;
-		st->set = 1;
-	}
-
-	/* outcome: given, else by type, else what a request line carries. */
-	if (!outcome_given) {
-		const struct field *t = &ev->f[F_type];
-		int o = 0;
-
-		if (ieq(t->s, t->len, "response") ||
-		    ieq(t->s, t->len, "performance_metrics"))
-			o = 1;
-		else if (ieq(t->s, t->len, "request"))
-			o = ev->f[F_latency_ms].set ||
-			    ev->f[F_output_tokens].set || status_given ||
-			    ev->f[F_error].set;
-		ev->f[F_outcome].b = o;
-		ev->f[F_outcome].set = 1;
-	}
-
-	/* request_id: given, else r- and FNV-1a 64 of the line's bytes. */
-	if (!ev->f[F_request_id].set) {
-		static const char hex[] = "0123456789abcdef";
-		uint64_t h = feat_fnv1a64(line, len);
-
-		ev->rid[0] = 'r';
-		ev->rid[1] = '-';
-		for (int i = 0; i < 16; i++)
-			ev->rid[2 + i] = hex[(h >> (60 - 4 * i)) & 15];
-		ev->rid[18] = '\0';
-		ev->f[F_request_id].s = ev->rid;
-		ev->f[F_request_id].len = 18;
-		ev->f[F_request_id].set = 1;
-	}
-	return 1;
+	return (int)nz->nevs;
 }
 
 const feat_event *
 feat_normaliser_event(const feat_normaliser *nz, int i)
 {
-	return i == 0 ? nz->ev : NULL;
+	return i >= 0 && (size_t)i < nz->nevs ? nz->evs[i] : NULL;
 }
 
 int64_t
 feat_event_ts(const feat_event *ev)
 {
 	return ev->f[F_ts].ts;
+}
+
+/* Writes a parsed value back out: numbers keep their text. */
+static void
+write_value(const struct ft_json *j, const struct ft_jval *v, feat_writer *w)
+{
+	switch (v->type) {
+	case FT_JNULL:
+		feat_writer_null(w);
+		break;
+	case FT_JFALSE:
+	case FT_JTRUE:
+		feat_writer_bool(w, v->type == FT_JTRUE);
+		break;
+	case FT_JNUMBER:
+		feat_writer_number(w, v->s, v->len);
+		break;
+	case FT_JSTRING:
+		feat_writer_string(w, v->s, v->len);
+		break;
+	case FT_JOBJECT:
+		feat_writer_open_object(w);
+		for (const struct ft_jval *c = ft_json_node(j, v->child); c;
+		    c = ft_json_node(j, c->next)) {
+			feat_writer_key(w, c->key, c->keylen);
+			write_value(j, c, w);
+		}
+		feat_writer_close_object(w);
+		break;
+	case FT_JARRAY:
+		feat_writer_open_array(w);
+		for (const struct ft_jval *c = ft_json_node(j, v->child); c;
+		    c = ft_json_node(j, c->next))
+			write_value(j, c, w);
+		feat_writer_close_array(w);
+		break;
+	}
 }
 
 void
@@ -664,6 +1180,16 @@ feat_event_write(const feat_normaliser *nz, const feat_event *ev,
 			feat_writer_string(w, f->s, f->len);
 			break;
 		}
+	}
+	if (nz->o.keep_unknown && ev->nextras > 0) {
+		feat_writer_key(w, "extra", 5);
+		feat_writer_open_object(w);
+		for (size_t i = 0; i < ev->nextras; i++) {
+			feat_writer_key(w, ev->extras[i].key,
+			    ev->extras[i].keylen);
+			write_value(nz->json, ev->extras[i].v, w);
+		}
+		feat_writer_close_object(w);
 	}
 	feat_writer_close_object(w);
 }

@@ -186,6 +186,7 @@ typedef struct feat_normaliser feat_normaliser;
 typedef struct feat_event feat_event;
 struct feat_normaliser_opts {
 	enum feat_time_unit time_unit;	/* of numeric timestamps */
+	int keep_unknown;		/* keep other fields, under "extra" */
 };
 feat_normaliser *feat_normaliser_new(const struct feat_normaliser_opts *o);
 /* --field canonical=source; -1 and a message for a bad spec. */
@@ -195,6 +196,10 @@ int feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
 int feat_normaliser_drop(feat_normaliser *nz, const char *name, char *err,
     size_t errlen);
 void feat_normaliser_free(feat_normaliser *nz);
+/* Writes each canonical field and its sources, in priority order. */
+void feat_normaliser_list_fields(const feat_normaliser *nz, FILE *out);
+/* OTLP spans without gen_ai.* attributes skipped so far. */
+unsigned long feat_normaliser_skipped_spans(const feat_normaliser *nz);
 /*
  * Normalises one line.  Returns the number of events it holds (read them
  * with feat_normaliser_event, valid until the next call), or -1 for a bad

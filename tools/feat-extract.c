@@ -17,12 +17,16 @@
 
 static const char usage_text[] =
 "usage: feat-extract -g event [--field CANONICAL=SOURCE]... [--drop FIELD]...\n"
-"                    [--on-error fail|skip|quarantine:FILE] [--max-line SIZE]\n"
-"                    [--time-unit s|ms|us|ns] [--unbuffered] [FILE...]\n"
+"                    [--keep-unknown] [--on-error fail|skip|quarantine:FILE]\n"
+"                    [--max-line SIZE] [--time-unit s|ms|us|ns] [--unbuffered]\n"
+"                    [FILE...]\n"
+"       feat-extract --list-fields [--field CANONICAL=SOURCE]...\n"
 "\n"
 "  -g, --groups GROUPS      what to write: 'event' writes each normalised event\n"
 "      --field C=S          read canonical field C from source path S (repeatable)\n"
 "      --drop FIELD         leave canonical FIELD out of the output (repeatable)\n"
+"      --keep-unknown       keep the other fields of the input, under \"extra\"\n"
+"      --list-fields        print each canonical field and its sources, and exit\n"
 "      --on-error MODE      on a bad line: fail (exit 3), skip, quarantine:FILE\n"
 "      --max-line SIZE      longest line read (default 16M; K, M, G suffixes)\n"
 "      --time-unit UNIT     unit of numeric timestamps (default s)\n"
@@ -46,7 +50,7 @@ usage(int status)
 
 enum {
 	OPT_FIELD = 256, OPT_DROP, OPT_ON_ERROR, OPT_MAX_LINE, OPT_TIME_UNIT,
-	OPT_UNBUFFERED
+	OPT_UNBUFFERED, OPT_KEEP_UNKNOWN, OPT_LIST_FIELDS
 };
 
 static const struct option options[] = {
@@ -57,6 +61,8 @@ static const struct option options[] = {
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
 	{ "unbuffered", no_argument, NULL, OPT_UNBUFFERED },
+	{ "keep-unknown", no_argument, NULL, OPT_KEEP_UNKNOWN },
+	{ "list-fields", no_argument, NULL, OPT_LIST_FIELDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -154,7 +160,7 @@ main(int argc, char **argv)
 	const char *groups = NULL, *on_error = "fail";
 	char **fields = NULL, **drops = NULL;
 	size_t nfields = 0, ndrops = 0;
-	int unbuffered = 0, c;
+	int unbuffered = 0, list_fields = 0, c;
 	struct run run = { 0 };
 	char err[512];
 
@@ -206,6 +212,12 @@ main(int argc, char **argv)
 		case OPT_UNBUFFERED:
 			unbuffered = 1;
 			break;
+		case OPT_KEEP_UNKNOWN:
+			nopts.keep_unknown = 1;
+			break;
+		case OPT_LIST_FIELDS:
+			list_fields = 1;
+			break;
 		case 'h':
 			usage(0);
 			break;
@@ -215,6 +227,21 @@ main(int argc, char **argv)
 		default:
 			usage(2);
 		}
+	}
+	if (list_fields) {
+		run.nz = feat_normaliser_new(&nopts);
+		for (size_t i = 0; i < nfields; i++)
+			if (feat_normaliser_field(run.nz, fields[i], err,
+			    sizeof err) < 0)
+				feat_die(FEAT_EXIT_USAGE, "%s", err);
+		feat_normaliser_list_fields(run.nz, stdout);
+		feat_normaliser_free(run.nz);
+		free(fields);
+		free(drops);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			feat_die(FEAT_EXIT_STORE, "cannot write output: %s",
+			    strerror(errno));
+		return 0;
 	}
 	if (groups == NULL)
 		feat_die(FEAT_EXIT_USAGE, "the request, static and context "
@@ -241,6 +268,12 @@ main(int argc, char **argv)
 		extract_file(&run, argv[i]);
 
 	close_output(run.w);
+	if (feat_normaliser_skipped_spans(run.nz) > 0) {
+		unsigned long n = feat_normaliser_skipped_spans(run.nz);
+
+		feat_warn("%lu span%s without gen_ai attributes skipped", n,
+		    n == 1 ? "" : "s");
+	}
 	if (feat_badlines_count(run.bad) > 0) {
 		unsigned long n = feat_badlines_count(run.bad);
 

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# normalise.bats - feat-extract -g event on every source of SPEC 3.1: OTLP
+# spans and export batches, LiteLLM spend logs, the upstream collector
+# events, the Azure trace, aliases, --field, --keep-unknown.
+load helpers
+
+FIELDS='[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status,.outcome]'
+
+@test "norm-001: the four fixtures give the same canonical event" {
+	local want
+	want=$($JQ -c '[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status,true]' \
+	    "$DATA/fixtures/same-request.expected.json")
+	[ "$want" = '["2024-11-16T18:15:46.680Z","chatcmpl-9Xk2","gpt-4o-2024-08-06",120,45,812.5,"ok",true]' ]
+	for f in otlp-span otlp-export litellm-spend-log upstream-performance-metrics; do
+		extract -g event "$DATA/fixtures/$f.ndjson"
+		[ "$status" -eq 0 ]
+		[ "$stderr" = "" ]
+		[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+		[ "$($JQ -c "$FIELDS" <<< "$output")" = "$want" ] || { echo "$f: $output"; false; }
+		if [ "$f" != upstream-performance-metrics ]; then
+			[ "$($JQ -c '[.user_id,.session_id,.provider]' <<< "$output")" = '["u-4157","s-7036","openai"]' ]
+		fi
+	done
+	# the collector event and the spend log carry their own cost
+	extract -g event "$DATA/fixtures/upstream-performance-metrics.ndjson"
+	[ "$($JQ -c .cost_usd <<< "$output")" = 0.00075 ]
+	extract -g event "$DATA/fixtures/litellm-spend-log.ndjson"
+	[ "$($JQ -c '[.cost_usd,.ttft_ms]' <<< "$output")" = '[0.00075,421]' ]
+}
+
+@test "norm-002: an export batch of 3 GenAI spans and 1 other gives 3 events" {
+	extract -g event "$DATA/otlp-batch-4spans.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "feat-extract: 1 span without gen_ai attributes skipped" ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+	[ "$($JQ -r .request_id <<< "$output" | tr '\n' ' ')" = "chatcmpl-1 span-aaaa000000000002 span-aaaa000000000003 " ]
+	[ "$($JQ -r .request_id <<< "$output" | sort -u | wc -l)" -eq 3 ]
+	# typed values: intValue as a string or a number, status code 2, message
+	[ "$($JQ -c 'select(.request_id == "span-aaaa000000000002") | [.input_tokens,.output_tokens,.latency_ms,.status,.error,.provider,.user_id]' <<< "$output")" = '[300,12,1250,"error","upstream Timeout","anthropic","u-1"]' ]
+}
+
+@test "norm-003: the Azure trace converted by Miller gives 19,366 events" {
+	$MLR --icsv --ojsonl cat "$DATA/traces/azure-llm-conv-2023.csv" > "$TMP/azure.jsonl"
+	"$FEAT_EXTRACT" -g event "$TMP/azure.jsonl" > "$TMP/one"
+	"$FEAT_EXTRACT" -g event "$TMP/azure.jsonl" > "$TMP/two"
+	[ "$(wc -l < "$TMP/one")" -eq 19366 ]
+	[ "$(head -n 1 "$TMP/one" | $JQ -c '[.ts,.input_tokens,.output_tokens]')" = '["2023-11-16T18:15:46.680Z",374,44]' ]
+	cmp "$TMP/one" "$TMP/two"
+	[ "$($JQ -r .request_id "$TMP/one" | sort -u | wc -l)" -eq 19366 ]
+	[ "$($JQ -r .request_id "$TMP/one" | grep -cv '^r-[0-9a-f]\{16\}$')" -eq 0 ]
+}
+
+@test "norm-004: -g event is idempotent on every source" {
+	$MLR --icsv --ojsonl cat "$DATA/traces/azure-llm-conv-2023.csv" > "$TMP/azure.jsonl"
+	"$FEAT_GENLOAD" -n 3000 -s 5 --names litellm > "$TMP/litellm.ndjson"
+	for f in "$DATA"/fixtures/*.ndjson "$DATA/otlp-batch-4spans.ndjson" \
+	    "$TMP/azure.jsonl" "$TMP/litellm.ndjson" "$DATA/sample-canonical.ndjson"; do
+		for opt in "" --keep-unknown; do
+			"$FEAT_EXTRACT" -g event $opt "$f" > "$TMP/once" 2>/dev/null
+			"$FEAT_EXTRACT" -g event $opt "$TMP/once" > "$TMP/twice"
+			cmp "$TMP/once" "$TMP/twice" || { echo "$f $opt"; false; }
+		done
+	done
+}
+
+@test "norm-005: LiteLLM: model from model, not model_id; outcome by content" {
+	extract -g event "$DATA/fixtures/litellm-spend-log.ndjson"
+	[ "$($JQ -r .model <<< "$output")" = "gpt-4o-2024-08-06" ]
+	printf '%s\n' \
+	    '{"request_id":"a","startTime":"2024-11-16T18:15:46.680000+00:00","model":"gpt-4o","model_id":"d7a5c1e2-deployment-1","prompt_tokens":10}' \
+	    '{"request_id":"b","startTime":"2024-11-16T18:15:46.680000+00:00","model":"gpt-4o","model_id":"d7a5c1e2-deployment-1","prompt_tokens":10,"completion_tokens":3}' \
+	    '{"request_id":"c","startTime":"2024-11-16T18:15:46.680000+00:00","model_id":"d7a5c1e2-deployment-1","model_group":"gpt-4o"}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$($JQ -c '[.request_id,.type,.model,.outcome]' <<< "$output" | tr '\n' ' ')" = '["a","request","gpt-4o",false] ["b","request","gpt-4o",true] ["c","request","gpt-4o",false] ' ]
+}
+
+@test "norm-006: messages give the prompt: text parts joined with newlines" {
+	printf '%s\n' '{"ts":1,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hello"},{"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"world"}]}]}' \
+	    '{"ts":1,"prompt":"explicit","messages":[{"role":"user","content":"ignored"}]}' \
+	    '{"ts":1,"data":{"prompt":"nested"}}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$($JQ -c .prompt <<< "$output" | tr '\n' ' ')" = '"Be brief.\nHello\nworld" "explicit" "nested" ' ]
+}
+
+@test "norm-007: the first source in the table wins, whatever the order in the line" {
+	printf '%s\n' \
+	    '{"prompt_tokens":5,"input_tokens":7,"time":"2024-01-01T00:00:00Z","timestamp":"2024-01-02T00:00:00Z"}' \
+	    '{"ts":1,"usage":{"input_tokens":9,"output_tokens":4,"cache_read_input_tokens":2}}' \
+	    '{"ts":1,"metadata":{"user_id":"mu","session_id":"ms","rating":5},"end_user":"eu"}' \
+	    '{"ts":1,"end_user":"","user":"plain"}' \
+	    '{"ts":1,"spend":0.5,"cost":0.25}' \
+	    '{"ts":1,"duration_ms":40,"request_duration_ms":30}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n 1p <<< "$output" | $JQ -c '[.ts,.input_tokens]')" = '["2024-01-02T00:00:00.000Z",7]' ]
+	[ "$(sed -n 2p <<< "$output" | $JQ -c '[.input_tokens,.output_tokens,.cache_read_tokens]')" = '[9,4,2]' ]
+	[ "$(sed -n 3p <<< "$output" | $JQ -c '[.user_id,.session_id,.rating]')" = '["eu","ms",5]' ]
+	[ "$(sed -n 4p <<< "$output" | $JQ -c .user_id)" = '"plain"' ]
+	[ "$(sed -n 5p <<< "$output" | $JQ -c .cost_usd)" = '0.25' ]
+	[ "$(sed -n 6p <<< "$output" | $JQ -c .latency_ms)" = '30' ]
+}
+
+@test "norm-008: id is a request id only in request and response events" {
+	printf '%s\n' '{"ts":1,"type":"feedback","id":"fb-1"}' '{"ts":1,"type":"response","id":"resp-1"}' \
+	    '{"ts":1,"id":"req-1"}' '{"ts":1,"type":"performance_metrics","id":"pm-1"}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$($JQ -r .request_id <<< "$output" | sed 's/^r-.*/r-HASH/' | tr '\n' ' ')" = "r-HASH resp-1 req-1 r-HASH " ]
+}
+
+@test "norm-009: latency and ttft from start, end and first-token times" {
+	printf '%s\n' \
+	    '{"startTime":"2024-11-16T18:15:46.680000+00:00","endTime":"2024-11-16T18:15:47.492500+00:00","completionStartTime":"2024-11-16T18:15:47.101000+00:00"}' \
+	    '{"startTimeUnixNano":"1731780946680000000","endTimeUnixNano":"1731780946680000001","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"m"}}]}' \
+	    '{"ts":1,"startTime":"2024-11-16T18:15:46Z","endTime":"2024-11-16T18:15:47Z","latency_ms":5}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -c '[.latency_ms,.ttft_ms]' <<< "$output" | tr '\n' ' ')" = '[812.5,421] [1e-06,null] [5,null] ' ]
+	[[ "$output" == *'"latency_ms":0.000001,'* ]]
+}
+
+@test "norm-010: --keep-unknown keeps the other fields under extra" {
+	echo '{"ts":1,"model":"m","foo":{"bar":[1,2.50,"x"]},"baz":null}' > "$TMP/in"
+	extract -g event --keep-unknown "$TMP/in"
+	[[ "$output" == *',"extra":{"foo":{"bar":[1,2.50,"x"]},"baz":null}}' ]]
+	extract -g event "$TMP/in"
+	[[ "$output" != *extra* ]]
+}
+
+@test "norm-011: --list-fields prints every canonical field and its sources" {
+	extract --list-fields
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'ts\tts timestamp time startTime TIMESTAMP startTimeUnixNano')" ]
+	[ "$(printf '%s\n' "$output" | grep -c "^input_tokens	input_tokens prompt_tokens gen_ai.usage.input_tokens usage.input_tokens ContextTokens input_length$")" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 96 ]
+	extract --list-fields --field user_id=meta.who
+	[ "$(printf '%s\n' "$output" | grep '^user_id')" = "$(printf 'user_id\tmeta.who user_id user end_user user.id enduser.id metadata.user_id')" ]
+}
+
+@test "norm-012: a span attribute with a wrong type is a bad line, named" {
+	echo '{"spanId":"1","startTimeUnixNano":"1731780946680000000","attributes":[{"key":"gen_ai.usage.input_tokens","value":{"stringValue":"many"}}]}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "feat-extract: $TMP/in:1: field 'gen_ai.usage.input_tokens' is not a number" ]
+}
