@@ -100,6 +100,25 @@ const struct ft_jval *ft_json_node(const struct ft_json *j, uint32_t i);
 const struct ft_jval *ft_json_get(const struct ft_json *j,
     const struct ft_jval *obj, const char *key, size_t keylen);
 
+/*
+ * Decodes the UTF-8 sequence at s into *cp and returns its length; an
+ * invalid byte decodes as itself (U+0080..U+00FF), length 1.
+ */
+size_t ft_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* ---- text features: one tokeniser (text.c) ------------------------------ */
+struct ft_text_stats {
+	size_t words, sentences, syllables;
+	size_t codepoints;		/* in the whole text */
+	unsigned domain[3];		/* medical, legal, technical word hits */
+	char language[4];		/* ISO 639-1 by dominant script, or "und" */
+	double embedding[8];		/* DRV_001, L2-normalised */
+};
+/* Everything the text rules of SPEC 4 need, in one pass over s. */
+void ft_text_analyse(const char *s, size_t n, struct ft_text_stats *st);
+/* Flesch reading ease; 0 when there are no words. */
+double ft_text_fre(const struct ft_text_stats *st);
+
 /* ---- numbers read from text -------------------------------------------------- */
 enum ft_num {
 	FT_NUM_OK = 0, FT_NUM_INVALID, FT_NUM_RANGE

@@ -194,3 +194,30 @@ ft_json_quote_raw(struct ft_buf *b, const char *text, size_t n)
 	}
 	ft_buf_addc(b, '"');
 }
+
+size_t
+ft_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t k = ft_utf8_seqlen(s, n);
+
+	switch (k) {
+	case 1:
+		*cp = s[0];
+		return 1;
+	case 2:
+		*cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+		return 2;
+	case 3:
+		*cp = ((uint32_t)(s[0] & 0x0F) << 12) |
+		    ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+		return 3;
+	case 4:
+		*cp = ((uint32_t)(s[0] & 0x07) << 18) |
+		    ((uint32_t)(s[1] & 0x3F) << 12) |
+		    ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+		return 4;
+	default:
+		*cp = s[0];
+		return 1;
+	}
+}
