@@ -119,6 +119,22 @@ void ft_text_analyse(const char *s, size_t n, struct ft_text_stats *st);
 /* Flesch reading ease; 0 when there are no words. */
 double ft_text_fre(const struct ft_text_stats *st);
 
+/* ---- bounded LRU map (lru.c) ---------------------------------------------- */
+struct ft_lru;
+/* At most max keys, each with a zeroed value of vsize bytes. */
+struct ft_lru *ft_lru_new(size_t max, size_t vsize);
+void ft_lru_free(struct ft_lru *m);
+size_t ft_lru_count(const struct ft_lru *m);
+/*
+ * The value of key (made most recent), or NULL; with create, a new zeroed
+ * value is made (evicting the least recent key when full) and *created set.
+ */
+void *ft_lru_get(struct ft_lru *m, const char *key, size_t n, int create,
+    int *created);
+/* Calls fn for each key, least recently used first. */
+void ft_lru_foreach(const struct ft_lru *m,
+    void (*fn)(void *ctx, const char *key, size_t n, void *value), void *ctx);
+
 /* ---- numbers read from text -------------------------------------------------- */
 enum ft_num {
 	FT_NUM_OK = 0, FT_NUM_INVALID, FT_NUM_RANGE

@@ -1,0 +1,120 @@
+/*
+ * test-lru.c - the bounded LRU map: lookups, recency, eviction of the least
+ * recently used key, and a randomised comparison with a simple model.
+ */
+#include "feat-private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond) do { \
+	if (cond) passed++; \
+	else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
+} while (0)
+
+static uint64_t
+next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+struct order {
+	char keys[8][8];
+	int n;
+};
+
+static void
+collect(void *ctx, const char *key, size_t n, void *value)
+{
+	struct order *o = ctx;
+
+	(void)value;
+	memcpy(o->keys[o->n], key, n);
+	o->keys[o->n][n] = '\0';
+	o->n++;
+}
+
+int
+main(void)
+{
+	struct ft_lru *m = ft_lru_new(3, sizeof(long));
+	long *v;
+	int created;
+
+	v = ft_lru_get(m, "a", 1, 1, &created);
+	CHECK(v && created && *v == 0);
+	*v = 1;
+	v = ft_lru_get(m, "b", 1, 1, &created);
+	*v = 2;
+	v = ft_lru_get(m, "c", 1, 1, &created);
+	*v = 3;
+	CHECK(ft_lru_count(m) == 3);
+	v = ft_lru_get(m, "a", 1, 1, &created);	/* a is now the most recent */
+	CHECK(v && !created && *v == 1);
+	v = ft_lru_get(m, "d", 1, 1, &created);	/* evicts b */
+	CHECK(created && ft_lru_count(m) == 3);
+	CHECK(ft_lru_get(m, "b", 1, 0, NULL) == NULL);
+	CHECK(ft_lru_get(m, "c", 1, 0, NULL) != NULL);
+	{
+		struct order o = { .n = 0 };
+
+		ft_lru_foreach(m, collect, &o);
+		CHECK(o.n == 3 && strcmp(o.keys[0], "a") == 0 &&
+		    strcmp(o.keys[1], "d") == 0 && strcmp(o.keys[2], "c") == 0);
+	}
+	ft_lru_free(m);
+
+	/*
+	 * Random operations against a model: an array of (key, last use).
+	 * With 50 possible keys and room for 20, eviction happens often.
+	 */
+	{
+		enum { KEYS = 50, MAX = 20, OPS = 200000 };
+		long last_use[KEYS], value[KEYS];
+		int present[KEYS] = { 0 }, ok = 1;
+		uint64_t seed = 42;
+
+		m = ft_lru_new(MAX, sizeof(long));
+		for (long t = 1; t <= OPS; t++) {
+			int k = (int)(next(&seed) % KEYS), count = 0, lru = -1;
+			char key[16];
+			size_t n = (size_t)snprintf(key, sizeof key, "key-%d", k);
+
+			v = ft_lru_get(m, key, n, 1, &created);
+			if (present[k]) {
+				ok &= !created && *v == value[k];
+			} else {
+				for (int i = 0; i < KEYS; i++)
+					if (present[i]) {
+						count++;
+						if (lru < 0 || last_use[i] < last_use[lru])
+							lru = i;
+					}
+				if (count == MAX)
+					present[lru] = 0;
+				ok &= created && *v == 0;
+				present[k] = 1;
+			}
+			*v = value[k] = t;
+			last_use[k] = t;
+		}
+		for (int i = 0; i < KEYS; i++) {
+			char key[16];
+			size_t n = (size_t)snprintf(key, sizeof key, "key-%d", i);
+
+			ok &= (ft_lru_get(m, key, n, 0, NULL) != NULL) == present[i];
+		}
+		CHECK(ok);
+		CHECK(ft_lru_count(m) == MAX);
+		ft_lru_free(m);
+	}
+
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
