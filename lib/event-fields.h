@@ -2,7 +2,9 @@
  * event-fields.h - the canonical event fields of SPEC 3.1 in the order
  * feat-extract -g event writes them: C(identifier, name, kind).  Included by
  * event.c with C() defined; the order is part of the output format
- * (feat-records(5)).
+ * (feat-records(5)).  catalog_model, input_cost_usd and output_cost_usd are
+ * computed from the model catalog; on input they are read from their own
+ * names only, so -g event output read back gives the same output.
  */
 C(ts, "ts", K_TIME)
 C(type, "type", K_TYPE)
@@ -10,6 +12,7 @@ C(request_id, "request_id", K_STR)
 C(session_id, "session_id", K_STR)
 C(user_id, "user_id", K_STR)
 C(model, "model", K_STR)
+C(catalog_model, "catalog_model", K_STR)
 C(provider, "provider", K_STR)
 C(prompt, "prompt", K_STR)
 C(input_tokens, "input_tokens", K_NUM)
@@ -76,6 +79,8 @@ C(status, "status", K_STATUS)
 C(outcome, "outcome", K_OUTCOME)
 C(error, "error", K_ERROR)
 C(cost_usd, "cost_usd", K_NUM)
+C(input_cost_usd, "input_cost_usd", K_NUM)
+C(output_cost_usd, "output_cost_usd", K_NUM)
 C(rating, "rating", K_NUM)
 C(liked, "liked", K_BOOL)
 C(task_completed, "task_completed", K_BOOL)

@@ -7,7 +7,9 @@
  * overrides), the source earliest in the alias list winning, and each value
  * is converted to its canonical kind.  Type, status, outcome and the request
  * id are then derived by the rules of SPEC 3.1, so every tool sees the same
- * event whatever wrote the log.
+ * event whatever wrote the log.  With a model catalog, the model is looked
+ * up (catalog_model, the provider when the event names none) and the
+ * request priced (SPEC 5, lib/models.c).
  */
 #include "feat-private.h"
 
@@ -25,9 +27,10 @@ enum kind {
  */
 static const struct canon {
 	const char *name;
+	size_t len;
 	enum kind kind;
 } canon[] = {
-#define C(id, name, kind) { name, kind },
+#define C(id, name, kind) { name, sizeof(name) - 1, kind },
 #include "event-fields.h"
 #undef C
 };
@@ -151,9 +154,14 @@ struct feat_event {
 	struct ft_buf scratch;	/* joined prompts, derived ids */
 	struct extra *extras;	/* unknown members, for --keep-unknown */
 	size_t nextras, capextras;
-	char num[2][FEAT_DOUBLE_BUFSZ];
+	char num[5][FEAT_DOUBLE_BUFSZ];	/* computed numbers, by NUM_* */
 	char rid[40];
+	const char *warning;	/* why a catalog model went unpriced */
+	char warnbuf[256];
 };
+
+/* Which buffer of feat_event.num holds which computed number. */
+enum { NUM_LATENCY, NUM_TTFT, NUM_COST, NUM_INPUT_COST, NUM_OUTPUT_COST };
 
 struct feat_normaliser {
 	struct feat_normaliser_opts o;
@@ -166,6 +174,10 @@ struct feat_normaliser {
 	size_t nevs, capevs;
 	unsigned long skipped_spans;
 	int drop[NCANON];
+	int *unit_field;	/* per catalog unit: its canonical field, or -1 */
+	double *usage;		/* per catalog unit: this event's count */
+	size_t nunits;
+	int load_tried;		/* o.load_models has been called */
 };
 
 static size_t
@@ -234,6 +246,22 @@ add_source(struct feat_normaliser *nz, const char *path, int slot,
 	}
 }
 
+static int canon_index(const char *, size_t);
+
+/* Maps the catalog's usage units onto canonical fields. */
+static void
+use_models(struct feat_normaliser *nz)
+{
+	nz->nunits = feat_models_nunits(nz->o.models);
+	nz->unit_field = feat_xcalloc(nz->nunits, sizeof *nz->unit_field);
+	nz->usage = feat_xcalloc(nz->nunits, sizeof *nz->usage);
+	for (size_t i = 0; i < nz->nunits; i++) {
+		const char *u = feat_models_unit(nz->o.models, i);
+
+		nz->unit_field[i] = canon_index(u, strlen(u));
+	}
+}
+
 feat_normaliser *
 feat_normaliser_new(const struct feat_normaliser_opts *o)
 {
@@ -266,6 +294,8 @@ feat_normaliser_new(const struct feat_normaliser_opts *o)
 		add_source(nz, own(nz, p), (int)i, nz->next_prio++);
 	}
 	nz->json = ft_json_new();
+	if (nz->o.models)
+		use_models(nz);
 	return nz;
 }
 
@@ -373,6 +403,13 @@ feat_normaliser_list_fields(const feat_normaliser *nz, FILE *out)
 			fputs(" error success status_code status.code", out);
 		else if (i == F_outcome)
 			fputs(" type latency_ms output_tokens status error", out);
+		else if (i == F_catalog_model)
+			fputs(" models.json(provider,model)", out);
+		else if (i == F_provider)
+			fputs(" models.json(model_match)", out);
+		else if (i == F_cost_usd || i == F_input_cost_usd ||
+		    i == F_output_cost_usd)
+			fputs(" models.json(prices,usage)", out);
 		fputc('\n', out);
 	}
 	free(l);
@@ -392,6 +429,8 @@ feat_normaliser_free(feat_normaliser *nz)
 		free(nz->evs[i]);
 	}
 	free(nz->evs);
+	free(nz->unit_field);
+	free(nz->usage);
 	ft_json_free(nz->json);
 	free(nz);
 }
@@ -783,6 +822,67 @@ set_double(struct feat_event *ev, int i, double d, int which)
 	f->set = f->len > 0;
 }
 
+/*
+ * The model catalog's part (SPEC 3.1 provider and cost_usd, SPEC 5):
+ * catalog_model, the provider when the event names none, and for request,
+ * response and performance_metrics events the computed costs.  A value the
+ * event gives itself is kept, so output read back is output unchanged.
+ */
+static void
+price(struct feat_normaliser *nz, struct feat_event *ev)
+{
+	const struct field *t = &ev->f[F_type], *mo = &ev->f[F_model];
+	struct field *pv = &ev->f[F_provider];
+	struct feat_model_match mm;
+	struct feat_cost cost;
+
+	if (!mo->set)
+		return;
+	if (nz->o.models == NULL && nz->o.load_models && !nz->load_tried) {
+		nz->load_tried = 1;
+		if ((nz->o.models = nz->o.load_models(nz->o.load_ctx)) != NULL)
+			use_models(nz);
+	}
+	if (nz->o.models == NULL)
+		return;
+	feat_models_find(nz->o.models, pv->set ? pv->s : NULL, pv->len,
+	    mo->s, mo->len, &mm);
+	if (!pv->set && mm.provider) {
+		pv->s = mm.provider;
+		pv->len = strlen(mm.provider);
+		pv->set = 1;
+	}
+	if (mm.model == NULL)
+		return;
+	if (!ev->f[F_catalog_model].set) {
+		struct field *cm = &ev->f[F_catalog_model];
+
+		cm->s = feat_model_id(mm.model);
+		cm->len = strlen(cm->s);
+		cm->set = 1;
+	}
+	if (!(ieq(t->s, t->len, "request") || ieq(t->s, t->len, "response") ||
+	    ieq(t->s, t->len, "performance_metrics")))
+		return;
+	for (size_t i = 0; i < nz->nunits; i++) {
+		int fi = nz->unit_field[i];
+
+		nz->usage[i] = fi >= 0 && ev->f[fi].set ? ev->f[fi].d : 0;
+	}
+	if (feat_model_price(nz->o.models, mm.model, ev->f[F_ts].ts, nz->usage,
+	    &cost, ev->warnbuf, sizeof ev->warnbuf) < 0) {
+		ev->warning = ev->warnbuf;
+		return;
+	}
+	if (!ev->f[F_cost_usd].set)
+		set_double(ev, F_cost_usd, cost.total_usd, NUM_COST);
+	if (!ev->f[F_input_cost_usd].set)
+		set_double(ev, F_input_cost_usd, cost.input_usd, NUM_INPUT_COST);
+	if (!ev->f[F_output_cost_usd].set)
+		set_double(ev, F_output_cost_usd, cost.output_usd,
+		    NUM_OUTPUT_COST);
+}
+
 /* Converts the collected sources of ev and derives the rest. */
 static int
 finish(struct feat_normaliser *nz, struct feat_event *ev, const char *line,
@@ -862,13 +962,13 @@ finish(struct feat_normaliser *nz, struct feat_event *ev, const char *line,
 		if ((rc = span_ms(nz, ev, A_START, A_END, &ms, err)) == -2)
 			return -1;
 		if (rc == 0)
-			set_double(ev, F_latency_ms, ms, 0);
+			set_double(ev, F_latency_ms, ms, NUM_LATENCY);
 	}
 	if (!ev->f[F_ttft_ms].set) {
 		if ((rc = span_ms(nz, ev, A_START, A_FIRST_TOKEN, &ms, err)) == -2)
 			return -1;
 		if (rc == 0)
-			set_double(ev, F_ttft_ms, ms, 1);
+			set_double(ev, F_ttft_ms, ms, NUM_TTFT);
 	}
 
 	/* status: the rules of SPEC 3.1; in system_health, the health. */
@@ -961,6 +1061,7 @@ finish(struct feat_normaliser *nz, struct feat_event *ev, const char *line,
 		r->set = 1;
 	}
 
+	price(nz, ev);
 	err->code = FEAT_BAD_NONE;
 	err->reason[0] = '\0';
 	return 0;
@@ -986,6 +1087,7 @@ next_event(struct feat_normaliser *nz, int span)
 	ev->nextras = 0;
 	ev->span = span;
 	ev->genai = 0;
+	ev->warning = NULL;
 	return ev;
 }
 
@@ -1114,6 +1216,12 @@ feat_event_ts(const feat_event *ev)
 	return ev->f[F_ts].ts;
 }
 
+const char *
+feat_event_warning(const feat_event *ev)
+{
+	return ev->warning;
+}
+
 /* Writes a parsed value back out: numbers keep their text. */
 static void
 write_value(const struct ft_json *j, const struct ft_jval *v, feat_writer *w)
@@ -1161,7 +1269,7 @@ feat_event_write(const feat_normaliser *nz, const feat_event *ev,
 
 		if (!f->set || nz->drop[i])
 			continue;
-		feat_writer_key(w, canon[i].name, strlen(canon[i].name));
+		feat_writer_key(w, canon[i].name, canon[i].len);
 		switch (canon[i].kind) {
 		case K_TIME:
 			feat_writer_time(w, f->ts);

@@ -1,6 +1,7 @@
 /*
  * feat.h - the public interface of libfeat, the library behind the feat
- * tools: record I/O, event normalisation, numbers, time, diagnostics.
+ * tools: record I/O, event normalisation, the model catalog and request
+ * cost, numbers, time, diagnostics.
  *
  * Ownership: a function named *_new, *_open or *_dup returns an object the
  * caller owns and releases with the matching *_free or *_close; every other
@@ -181,12 +182,77 @@ int feat_writer_end_record(feat_writer *w);
 /* Flushes and frees; -1 with errno when any write or the flush failed. */
 int feat_writer_close(feat_writer *w);
 
+/* ---- the model catalog and request cost (SPEC 5) ------------------------ */
+/*
+ * data/models.json: genai-prices' providers, models, prices and unit
+ * registry.  A feat_models is not safe to share between threads: lookups
+ * fill its cache.
+ */
+typedef struct feat_models feat_models;
+typedef struct feat_model feat_model;	/* one model of the catalog */
+/* $FEAT_MODELS when set and not empty, else $(pkgdatadir)/models.json. */
+const char *feat_models_default_path(void);
+/*
+ * Loads the catalog at path (NULL: feat_models_default_path()).  Returns
+ * NULL with a message in err when it cannot be read or is not a catalog
+ * (every regex must be POSIX ERE).
+ */
+feat_models *feat_models_load(const char *path, char *err, size_t errlen);
+void feat_models_free(feat_models *m);
+const char *feat_models_path(const feat_models *m);
+/* The unit registry: usage keys (input_tokens, ...), in catalog order. */
+size_t feat_models_nunits(const feat_models *m);
+const char *feat_models_unit(const feat_models *m, size_t i);
+
+struct feat_model_match {
+	const char *provider;	/* catalog provider id; NULL: none */
+	const feat_model *model;	/* NULL: no model matched */
+};
+/*
+ * Finds the catalog's provider and model for a model reference and an
+ * optional provider name (provider NULL: none named), by SPEC 5 rules 1
+ * and 2.  Results are cached per (provider, model) pair; the pointers in
+ * *out stay valid until feat_models_free.
+ */
+void feat_models_find(feat_models *m, const char *provider, size_t plen,
+    const char *model, size_t mlen, struct feat_model_match *out);
+const char *feat_model_id(const feat_model *md);
+long feat_model_context_window(const feat_model *md);	/* 0: unknown */
+
+struct feat_cost {
+	double input_usd;	/* units whose direction is input */
+	double output_usd;	/* units whose direction is output */
+	double total_usd;	/* every unit */
+};
+/*
+ * Prices one request of md at time ts (SPEC 5 rules 3-6).  usage holds one
+ * count per registry unit (feat_models_nunits, 0 when absent).  Returns 0
+ * with *out set, or -1 with a message in msg when the usage is
+ * inconsistent (a negative count) or so large that a cost overflows: no
+ * price.
+ */
+int feat_model_price(const feat_models *m, const feat_model *md, int64_t ts,
+    const double *usage, struct feat_cost *out, char *msg, size_t msglen);
+
 /* ---- events: any supported log line to canonical fields ----------------- */
 typedef struct feat_normaliser feat_normaliser;
 typedef struct feat_event feat_event;
 struct feat_normaliser_opts {
 	enum feat_time_unit time_unit;	/* of numeric timestamps */
 	int keep_unknown;		/* keep other fields, under "extra" */
+	/*
+	 * The model catalog (borrowed, outliving the normaliser), or NULL:
+	 * then no catalog_model, no provider from the catalog and no
+	 * computed costs.
+	 */
+	feat_models *models;
+	/*
+	 * When models is NULL: called once, by the first event that names a
+	 * model, to get the catalog (borrowed likewise; NULL: go without), so
+	 * a log without models never loads one.
+	 */
+	feat_models *(*load_models)(void *ctx);
+	void *load_ctx;
 };
 feat_normaliser *feat_normaliser_new(const struct feat_normaliser_opts *o);
 /* --field canonical=source; -1 and a message for a bad spec. */
@@ -209,9 +275,148 @@ int feat_normalise_line(feat_normaliser *nz, const char *line, size_t len,
     struct feat_error *err);
 const feat_event *feat_normaliser_event(const feat_normaliser *nz, int i);
 int64_t feat_event_ts(const feat_event *ev);
+/*
+ * Why ev's cost could not be computed although its model is in the
+ * catalog (inconsistent or out-of-range usage), or NULL.
+ */
+const char *feat_event_warning(const feat_event *ev);
 /* Writes ev as one -g event record (without ending the record). */
 void feat_event_write(const feat_normaliser *nz, const feat_event *ev,
     feat_writer *w);
+
+/* ---- catalog: the features, their groups and rules (feat-catalog(5)) ---- */
+/*
+ * A catalog is read once and then only looked at: every pointer a catalog
+ * function returns (features, groups, strings) points into the catalog and
+ * stays valid until feat_catalog_free, or until a feat_catalog_overlay that
+ * succeeds, which rebuilds it.
+ */
+typedef struct feat_catalog feat_catalog;
+typedef struct feat_catalog_feature feat_catalog_feature;
+typedef struct feat_catalog_group feat_catalog_group;
+
+/* $FEAT_CATALOG when set and not empty, else $(pkgdatadir)/catalog.json. */
+const char *feat_catalog_default_path(void);
+/*
+ * Reads and checks the catalog at path.  Returns NULL with a message in err
+ * ("FILE: problem", the first of them) when the file cannot be read, is not
+ * JSON, or breaks a rule of feat_catalog_check.
+ */
+feat_catalog *feat_catalog_load(const char *path, char *err, size_t errlen);
+/*
+ * Merges the overlay at path into c: its groups by group name, its features
+ * by name (by id when an entry has no name); a matching entry replaces the
+ * attributes it gives, any other is added.  The result is checked whole.
+ * Returns 0, or -1 with a message in err and c unchanged.
+ */
+int feat_catalog_overlay(feat_catalog *c, const char *path, char *err,
+    size_t errlen);
+void feat_catalog_free(feat_catalog *c);
+
+/*
+ * Called once per problem found: file is the document the problem came
+ * from (the catalog or an overlay), line its line or 0, problem a message
+ * in the style of feat_warn ("duplicate name 'x' in 'A' and 'B'").
+ */
+typedef void (*feat_catalog_report_fn)(void *ctx, const char *file,
+    unsigned long line, const char *problem);
+/*
+ * Checks the catalog at path with the overlays merged in order, against
+ * every rule of feat-catalog(5), and reports each problem.  Returns the
+ * number of problems, or -1 with a message in err when a file cannot be
+ * read at all.
+ */
+int feat_catalog_check(const char *path, const char *const *overlays,
+    size_t noverlays, feat_catalog_report_fn report, void *ctx, char *err,
+    size_t errlen);
+
+long feat_catalog_version(const feat_catalog *c);
+/* Features in catalog order (the file's, then those overlays added). */
+size_t feat_catalog_count(const feat_catalog *c);
+const feat_catalog_feature *feat_catalog_nth(const feat_catalog *c, size_t i);
+/* A feature by name or by id (the two are aliases), or NULL. */
+const feat_catalog_feature *feat_catalog_find(const feat_catalog *c,
+    const char *name_or_id);
+/*
+ * The features of a group, or of every group of an entity type, in catalog
+ * order: fills out with up to max of them and returns how many there are
+ * (call with max 0 to size out).
+ */
+size_t feat_catalog_by_group(const feat_catalog *c, const char *group,
+    const feat_catalog_feature **out, size_t max);
+size_t feat_catalog_by_entity(const feat_catalog *c, const char *entity_type,
+    const feat_catalog_feature **out, size_t max);
+/* 1 when pattern is a substring of f's name, id or group (ASCII case
+   ignored); an empty pattern matches every feature. */
+int feat_catalog_matches(const feat_catalog_feature *f, const char *pattern);
+
+/* Feature attributes; strings are never NULL ("" when absent). */
+const char *feat_catalog_feature_id(const feat_catalog_feature *f);
+const char *feat_catalog_feature_name(const feat_catalog_feature *f);
+const char *feat_catalog_feature_category(const feat_catalog_feature *f);
+const char *feat_catalog_feature_group_name(const feat_catalog_feature *f);
+const feat_catalog_group *feat_catalog_feature_group(
+    const feat_catalog_feature *f);
+const char *feat_catalog_feature_type(const feat_catalog_feature *f);
+/* N of a vector[N] feature, else 0. */
+size_t feat_catalog_feature_vector_len(const feat_catalog_feature *f);
+/* Sets *min and *max when bounded; returns 1 (min), 2 (max), 3 or 0. */
+int feat_catalog_feature_range(const feat_catalog_feature *f, double *min,
+    double *max);
+int feat_catalog_feature_nullable(const feat_catalog_feature *f);
+int feat_catalog_feature_deprecated(const feat_catalog_feature *f);
+/* The default as JSON text: "0.5", "\"und\"", "[0,0]", "null". */
+const char *feat_catalog_feature_default_text(const feat_catalog_feature *f);
+const char *feat_catalog_feature_unit(const feat_catalog_feature *f);
+const char *feat_catalog_feature_description(const feat_catalog_feature *f);
+const char *feat_catalog_feature_formula(const feat_catalog_feature *f);
+const char *feat_catalog_feature_owner(const feat_catalog_feature *f);
+long feat_catalog_feature_freshness(const feat_catalog_feature *f);
+size_t feat_catalog_feature_source_count(const feat_catalog_feature *f);
+const char *feat_catalog_feature_source(const feat_catalog_feature *f,
+    size_t i);
+size_t feat_catalog_feature_tag_count(const feat_catalog_feature *f);
+const char *feat_catalog_feature_tag(const feat_catalog_feature *f, size_t i);
+/*
+ * Writes every attribute of f, in the order of feat-catalog(5), as members
+ * of the object the caller has opened on w.
+ */
+void feat_catalog_write_feature(const feat_catalog_feature *f,
+    feat_writer *w);
+/* Writes f's default as one JSON value (for imputation). */
+void feat_catalog_write_default(const feat_catalog_feature *f, feat_writer *w);
+
+/* Groups in catalog order, and by name. */
+size_t feat_catalog_group_count(const feat_catalog *c);
+const feat_catalog_group *feat_catalog_group_nth(const feat_catalog *c,
+    size_t i);
+const feat_catalog_group *feat_catalog_group_find(const feat_catalog *c,
+    const char *name);
+const char *feat_catalog_group_name(const feat_catalog_group *g);
+const char *feat_catalog_group_entity_type(const feat_catalog_group *g);
+/* The key fields, first present wins; the default when none is ("" if
+   the group has none). */
+size_t feat_catalog_group_key_count(const feat_catalog_group *g);
+const char *feat_catalog_group_key(const feat_catalog_group *g, size_t i);
+const char *feat_catalog_group_key_default(const feat_catalog_group *g);
+/* feat-extract, feat-window, feat-serve or external. */
+const char *feat_catalog_group_producer(const feat_catalog_group *g);
+/*
+ * The feat-window preset that writes the group: the "preset" attribute,
+ * else the group's own name; "" for groups feat-window does not write.
+ */
+const char *feat_catalog_group_preset(const feat_catalog_group *g);
+/* In feat-window's WINDOW syntax ("tumbling:5m", "sliding:1h/5m",
+   "session:30m/4h"), or "" for a group without a window. */
+const char *feat_catalog_group_window(const feat_catalog_group *g);
+/* Allowed lateness in nanoseconds (0 when none is given). */
+int64_t feat_catalog_group_lateness(const feat_catalog_group *g);
+/* Versions, lowest first; *traffic is set to the percentage or -1. */
+size_t feat_catalog_group_version_count(const feat_catalog_group *g);
+long feat_catalog_group_version(const feat_catalog_group *g, size_t i,
+    int *traffic);
+/* Writes every attribute of g as members of the object opened on w. */
+void feat_catalog_write_group(const feat_catalog_group *g, feat_writer *w);
 
 #ifdef __cplusplus
 }

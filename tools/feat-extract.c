@@ -2,8 +2,9 @@
  * feat-extract - stateless and per-session features from LLM request logs.
  *
  * This version writes normalised events (-g event): every supported log
- * line becomes one canonical event record.  The feature groups (request,
- * static, context) build on the same normaliser.
+ * line becomes one canonical event record, its model looked up and its
+ * cost computed from the model catalog (--models).  The feature groups
+ * (request, static, context) build on the same normaliser.
  */
 #include "config.h"
 #include "feat.h"
@@ -14,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
 "usage: feat-extract -g event [--field CANONICAL=SOURCE]... [--drop FIELD]...\n"
-"                    [--keep-unknown] [--on-error fail|skip|quarantine:FILE]\n"
+"                    [--keep-unknown] [--models FILE]\n"
+"                    [--on-error fail|skip|quarantine:FILE]\n"
 "                    [--max-line SIZE] [--time-unit s|ms|us|ns] [--unbuffered]\n"
 "                    [FILE...]\n"
 "       feat-extract --list-fields [--field CANONICAL=SOURCE]...\n"
@@ -27,6 +30,8 @@ static const char usage_text[] =
 "      --drop FIELD         leave canonical FIELD out of the output (repeatable)\n"
 "      --keep-unknown       keep the other fields of the input, under \"extra\"\n"
 "      --list-fields        print each canonical field and its sources, and exit\n"
+"      --models FILE        the model catalog (default $FEAT_MODELS, else the\n"
+"                           installed models.json)\n"
 "      --on-error MODE      on a bad line: fail (exit 3), skip, quarantine:FILE\n"
 "      --max-line SIZE      longest line read (default 16M; K, M, G suffixes)\n"
 "      --time-unit UNIT     unit of numeric timestamps (default s)\n"
@@ -50,7 +55,7 @@ usage(int status)
 
 enum {
 	OPT_FIELD = 256, OPT_DROP, OPT_ON_ERROR, OPT_MAX_LINE, OPT_TIME_UNIT,
-	OPT_UNBUFFERED, OPT_KEEP_UNKNOWN, OPT_LIST_FIELDS
+	OPT_UNBUFFERED, OPT_KEEP_UNKNOWN, OPT_LIST_FIELDS, OPT_MODELS
 };
 
 static const struct option options[] = {
@@ -63,6 +68,7 @@ static const struct option options[] = {
 	{ "unbuffered", no_argument, NULL, OPT_UNBUFFERED },
 	{ "keep-unknown", no_argument, NULL, OPT_KEEP_UNKNOWN },
 	{ "list-fields", no_argument, NULL, OPT_LIST_FIELDS },
+	{ "models", required_argument, NULL, OPT_MODELS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -73,7 +79,14 @@ struct run {
 	feat_writer *w;
 	feat_badlines *bad;
 	size_t max_line;
+	unsigned long unpriced;	/* events of catalog models left unpriced */
+	const char *models_path;	/* --models, $FEAT_MODELS or installed */
+	feat_models *models;	/* loaded by the first event with a model */
 };
+
+/* Unpriced events (inconsistent usage) are said for the first few, then
+ * counted. */
+#define UNPRICED_SHOWN 10
 
 static void
 close_output(feat_writer *w)
@@ -104,6 +117,26 @@ bad_line(struct run *run, const char *file, const struct feat_line *line,
 	}
 	feat_die(FEAT_EXIT_STORE, "cannot write '%s': %s",
 	    feat_badlines_path(run->bad), strerror(errno));
+}
+
+/*
+ * The model catalog, loaded when the first event names a model: a log
+ * without models (health reports, feedback) never pays for it.  Its file
+ * was found readable at start; a catalog that does not load is a usage
+ * error all the same.
+ */
+static feat_models *
+load_models(void *ctx)
+{
+	struct run *run = ctx;
+	char err[512];
+
+	run->models = feat_models_load(run->models_path, err, sizeof err);
+	if (run->models == NULL) {
+		close_output(run->w);
+		feat_die(FEAT_EXIT_USAGE, "%s", err);
+	}
+	return run->models;
 }
 
 static void
@@ -138,8 +171,12 @@ extract_file(struct run *run, const char *path)
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
-			feat_event_write(run->nz,
-			    feat_normaliser_event(run->nz, i), run->w);
+			const feat_event *ev = feat_normaliser_event(run->nz, i);
+			const char *warning = feat_event_warning(ev);
+
+			if (warning && run->unpriced++ < UNPRICED_SHOWN)
+				feat_warn_at(name, line.lineno, "%s", warning);
+			feat_event_write(run->nz, ev, run->w);
 			if (feat_writer_end_record(run->w) < 0)
 				feat_die(FEAT_EXIT_STORE,
 				    "cannot write output: %s", strerror(errno));
@@ -218,6 +255,9 @@ main(int argc, char **argv)
 		case OPT_LIST_FIELDS:
 			list_fields = 1;
 			break;
+		case OPT_MODELS:
+			run.models_path = optarg;
+			break;
 		case 'h':
 			usage(0);
 			break;
@@ -250,6 +290,15 @@ main(int argc, char **argv)
 		feat_die(FEAT_EXIT_USAGE, "unknown or unavailable group in "
 		    "'%s': this version writes only -g event", groups);
 
+	/* --models FILE, else $FEAT_MODELS, else the installed catalog:
+	 * a missing one is said before any output. */
+	if (run.models_path == NULL)
+		run.models_path = feat_models_default_path();
+	if (access(run.models_path, R_OK) != 0)
+		feat_die(FEAT_EXIT_USAGE, "cannot open model catalog '%s': %s",
+		    run.models_path, strerror(errno));
+	nopts.load_models = load_models;
+	nopts.load_ctx = &run;
 	run.nz = feat_normaliser_new(&nopts);
 	for (size_t i = 0; i < nfields; i++)
 		if (feat_normaliser_field(run.nz, fields[i], err, sizeof err) < 0)
@@ -274,6 +323,9 @@ main(int argc, char **argv)
 		feat_warn("%lu span%s without gen_ai attributes skipped", n,
 		    n == 1 ? "" : "s");
 	}
+	if (run.unpriced > UNPRICED_SHOWN)
+		feat_warn("%lu events left unpriced (the first %d shown)",
+		    run.unpriced, UNPRICED_SHOWN);
 	if (feat_badlines_count(run.bad) > 0) {
 		unsigned long n = feat_badlines_count(run.bad);
 
@@ -288,6 +340,7 @@ main(int argc, char **argv)
 		feat_die(FEAT_EXIT_STORE, "cannot write quarantine file: %s",
 		    strerror(errno));
 	feat_normaliser_free(run.nz);
+	feat_models_free(run.models);
 	free(fields);
 	free(drops);
 	return FEAT_EXIT_OK;

@@ -18,6 +18,13 @@ extract() {
 	run --separate-stderr "$FEAT_EXTRACT" "$@"
 }
 
+# query ARGS...: feat-query, the same way.  FEAT_QUERY is checked here, not
+# in setup, so that the suites that do not use it run without it.
+query() {
+	: "${FEAT_QUERY:?run the suites through make check}"
+	run --separate-stderr "$FEAT_QUERY" "$@"
+}
+
 # Peak resident set size, in kB, of the command given (GNU time).
 peak_rss_kb() {
 	/usr/bin/time -f '%M' -o "$TMP/rss" "$@" >/dev/null 2>"$TMP/rss.err"

@@ -131,7 +131,7 @@ FIELDS='[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "$(printf 'ts\tts timestamp time startTime TIMESTAMP startTimeUnixNano')" ]
 	[ "$(printf '%s\n' "$output" | grep -c "^input_tokens	input_tokens prompt_tokens gen_ai.usage.input_tokens usage.input_tokens ContextTokens input_length$")" -eq 1 ]
-	[ "$(printf '%s\n' "$output" | wc -l)" -eq 96 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 99 ]
 	extract --list-fields --field user_id=meta.who
 	[ "$(printf '%s\n' "$output" | grep '^user_id')" = "$(printf 'user_id\tmeta.who user_id user end_user user.id enduser.id metadata.user_id')" ]
 }
