@@ -3,7 +3,11 @@
  * magic bytes, through zlib).
  *
  * The reader splits lines itself in one buffer whose size is bounded by
- * --max-line: a longer line is never held whole.  Its first FEAT_RAW_MAX
+ * --max-line: a longer line is never held whole.  The buffer is address
+ * space reserved once (mmap, no reservation of memory) and used from its
+ * start: pages become resident only as long lines need them and are given
+ * back after, so memory follows the longest line actually read, and the
+ * buffer never moves or is copied to grow.  Its first FEAT_RAW_MAX
  * bytes are kept for the quarantine file, the rest is counted and dropped.
  * Blank lines are skipped (but counted, so line numbers match an editor's),
  * and a CR before the LF is dropped.
@@ -14,16 +18,20 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #define READ_CHUNK (128 * 1024)
+#define INITIAL_CAP (2 * READ_CHUNK)
 
 struct feat_reader {
 	gzFile gz;
 	char *name;
-	char *buf;
-	size_t cap, start, end;	/* unread bytes are buf[start, end) */
+	char *buf;		/* reserve bytes of address space */
+	size_t reserve;
+	size_t initial;		/* cap when no long line is being read */
+	size_t cap, start, end;	/* in use: buf[0, cap); unread: [start, end) */
 	size_t max_line;
 	unsigned long lineno;
 	int eof;
@@ -59,8 +67,18 @@ feat_reader_open(const char *path, size_t max_line)
 	gzbuffer(r->gz, READ_CHUNK);
 	r->name = feat_xstrdup(path ? path : "<stdin>");
 	r->max_line = max_line ? max_line : FEAT_MAX_LINE_DEFAULT;
-	r->cap = READ_CHUNK * 2;
-	r->buf = feat_xmalloc(r->cap);
+	r->reserve = r->max_line + 2 + READ_CHUNK;
+	r->buf = mmap(NULL, r->reserve, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->buf == MAP_FAILED) {
+		gzclose(r->gz);
+		free(r->name);
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->initial = INITIAL_CAP < r->reserve ? INITIAL_CAP : r->reserve;
+	r->cap = r->initial;
 	return r;
 }
 
@@ -90,10 +108,9 @@ fill(struct feat_reader *r)
 
 	if (r->eof)
 		return 0;
-	if (r->cap - r->end > (size_t)INT32_MAX)
-		n = gzread(r->gz, r->buf + r->end, INT32_MAX);
-	else
-		n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end));
+	/* Small reads: only a long line makes the buffer's pages resident. */
+	n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end <
+	    READ_CHUNK ? r->cap - r->end : READ_CHUNK));
 	if (n < 0 || (n == 0 && gzerror(r->gz, &errnum) && errnum != Z_OK)) {
 		const char *m = gzerror(r->gz, &errnum);
 
@@ -110,6 +127,27 @@ fill(struct feat_reader *r)
 	}
 	r->end += (size_t)n;
 	return n;
+}
+
+/*
+ * Moves the unread bytes to the front and, when a long line had made the
+ * buffer grow, gives the pages past the initial size back.
+ */
+static void
+compact(struct feat_reader *r)
+{
+	size_t have = r->end - r->start;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, have);
+		r->start = 0;
+		r->end = have;
+	}
+	if (r->cap > r->initial && have <= r->initial / 2) {
+		madvise(r->buf + r->initial, r->cap - r->initial,
+		    MADV_DONTNEED);
+		r->cap = r->initial;
+	}
 }
 
 static int
@@ -160,6 +198,7 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 		if (keep > total)
 			keep = total;
 	}
+	compact(r);
 	line->text = r->prefix;
 	line->len = keep;
 	line->bytes = total;
@@ -188,20 +227,10 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 					return 0;
 				nl = r->buf + r->end;	/* last line, no LF */
 			} else {
-				if (r->start > 0) {
-					memmove(r->buf, r->buf + r->start, have);
-					r->start = 0;
-					r->end = have;
-				}
-				if (r->end == r->cap) {
-					size_t cap = r->cap * 2;
-					size_t most = r->max_line + 2 + READ_CHUNK;
-
-					r->cap = cap < most ? cap : most;
-					if (r->cap <= r->end)
-						r->cap = r->end + READ_CHUNK;
-					r->buf = feat_xrealloc(r->buf, r->cap);
-				}
+				compact(r);
+				if (r->end == r->cap)	/* a long line: use more */
+					r->cap = r->cap * 2 < r->reserve ?
+					    r->cap * 2 : r->reserve;
 				if (fill(r) < 0)
 					return -1;
 				continue;
@@ -232,7 +261,7 @@ feat_reader_close(feat_reader *r)
 	if (r == NULL)
 		return;
 	gzclose(r->gz);
-	free(r->buf);
+	munmap(r->buf, r->reserve);
 	free(r->name);
 	free(r);
 }
