@@ -157,6 +157,7 @@ struct feat_event {
 	char num[5][FEAT_DOUBLE_BUFSZ];	/* computed numbers, by NUM_* */
 	char rid[40];
 	const char *warning;	/* why a catalog model went unpriced */
+	const feat_model *model;	/* the catalog's entry, when matched */
 	char warnbuf[256];
 };
 
@@ -854,6 +855,7 @@ price(struct feat_normaliser *nz, struct feat_event *ev)
 	}
 	if (mm.model == NULL)
 		return;
+	ev->model = mm.model;
 	if (!ev->f[F_catalog_model].set) {
 		struct field *cm = &ev->f[F_catalog_model];
 
@@ -1087,6 +1089,7 @@ next_event(struct feat_normaliser *nz, int span)
 	ev->nextras = 0;
 	ev->span = span;
 	ev->genai = 0;
+	ev->model = NULL;
 	ev->warning = NULL;
 	return ev;
 }
@@ -1300,4 +1303,58 @@ feat_event_write(const feat_normaliser *nz, const feat_event *ev,
 		feat_writer_close_object(w);
 	}
 	feat_writer_close_object(w);
+}
+
+/* ---- field access for the other stages of libfeat ------------------------ */
+
+int
+ft_event_has(const feat_event *ev, int f)
+{
+	return f >= 0 && f < NCANON && ev->f[f].set;
+}
+
+const char *
+ft_event_str(const feat_event *ev, int f, size_t *len)
+{
+	if (!ft_event_has(ev, f)) {
+		*len = 0;
+		return NULL;
+	}
+	*len = ev->f[f].len;
+	return ev->f[f].s;
+}
+
+int
+ft_event_num(const feat_event *ev, int f, double *d)
+{
+	if (!ft_event_has(ev, f) || canon[f].kind != K_NUM)
+		return -1;
+	*d = ev->f[f].d;
+	return 0;
+}
+
+int
+ft_event_bool(const feat_event *ev, int f)
+{
+	if (!ft_event_has(ev, f))
+		return -1;
+	return ev->f[f].b;
+}
+
+int64_t
+ft_event_time(const feat_event *ev, int f)
+{
+	return ft_event_has(ev, f) ? ev->f[f].ts : 0;
+}
+
+const feat_model *
+ft_event_model(const feat_event *ev)
+{
+	return ev->model;
+}
+
+feat_models *
+feat_normaliser_models(const feat_normaliser *nz)
+{
+	return nz->o.models;
 }

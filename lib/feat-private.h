@@ -23,7 +23,12 @@ ft_buf_add(struct ft_buf *b, const void *s, size_t n)
 {
 	if (b->cap - b->len < n)
 		ft_buf_grow(b, n);
-	memcpy(b->p + b->len, s, n);
+	if (n <= 8) {
+		/* The generator hands over many 1-byte pieces: no call. */
+		for (size_t i = 0; i < n; i++)
+			b->p[b->len + i] = ((const char *)s)[i];
+	} else
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
 static inline void
@@ -134,6 +139,46 @@ void *ft_lru_get(struct ft_lru *m, const char *key, size_t n, int create,
 /* Calls fn for each key, least recently used first. */
 void ft_lru_foreach(const struct ft_lru *m,
     void (*fn)(void *ctx, const char *key, size_t n, void *value), void *ctx);
+
+/* ---- canonical event fields, for the stages after the normaliser -------- */
+enum ft_field {
+#define C(id, name, kind) FT_##id,
+#include "event-fields.h"
+#undef C
+	FT_NFIELDS
+};
+int ft_event_has(const feat_event *ev, int f);
+/* The string (or number text) of field f; NULL and *len 0 when absent. */
+const char *ft_event_str(const feat_event *ev, int f, size_t *len);
+/* 0 and *d for a numeric field with a value, else -1. */
+int ft_event_num(const feat_event *ev, int f, double *d);
+int ft_event_bool(const feat_event *ev, int f);	/* -1: absent */
+int64_t ft_event_time(const feat_event *ev, int f);	/* ts, budget_reset_at */
+/* The model-catalog entry the event's model matched, or NULL. */
+const feat_model *ft_event_model(const feat_event *ev);
+
+/* What the static features (MDL_*) and DRV_005 know about a model. */
+struct ft_model_facts {
+	const char *id;		/* catalog_model, else the raw model */
+	size_t idlen;
+	const char *provider;	/* NULL: unknown */
+	size_t providerlen;
+	double context_window;	/* NAN: unknown */
+	double input_per_1k, output_per_1k;	/* USD, base rates; NAN */
+	double capability;	/* [0,1]; NAN */
+	int functions, vision, json_mode;	/* 1, 0, or -1 unknown */
+	double size_class;	/* 0, 0.5, 1; NAN */
+	int has_cutoff;
+	int64_t cutoff_ns;
+	uint64_t price_key;	/* changes when the active price entry does */
+};
+
+/* Fills the overlay's facts about a catalog model into *mf. */
+void ft_overlay_apply(const feat_overlay *ov, const char *provider,
+    size_t plen, const char *model, size_t mlen, struct ft_model_facts *mf);
+/* What feat-extract knows about the event's model (0), or -1: none. */
+int ft_model_facts(const feat_models *m, const feat_overlay *ov,
+    const feat_event *ev, struct ft_model_facts *mf);
 
 /* ---- numbers read from text -------------------------------------------------- */
 enum ft_num {

@@ -233,6 +233,13 @@ struct feat_cost {
  */
 int feat_model_price(const feat_models *m, const feat_model *md, int64_t ts,
     const double *usage, struct feat_cost *out, char *msg, size_t msglen);
+/*
+ * The base input and output token rates of md at ts, in USD per 1,000
+ * tokens (NAN when the active entry prices no such unit), and the index of
+ * the active price entry, which changes when the prices do.
+ */
+void feat_model_base_prices(const feat_models *m, const feat_model *md,
+    int64_t ts, double *input_per_1k, double *output_per_1k, size_t *entry);
 
 /* ---- events: any supported log line to canonical fields ----------------- */
 typedef struct feat_normaliser feat_normaliser;
@@ -417,6 +424,44 @@ long feat_catalog_group_version(const feat_catalog_group *g, size_t i,
     int *traffic);
 /* Writes every attribute of g as members of the object opened on w. */
 void feat_catalog_write_group(const feat_catalog_group *g, feat_writer *w);
+
+/* ---- the model overlay (capability, modalities, size, cutoff) ---------- */
+typedef struct feat_overlay feat_overlay;
+/* $FEAT_MODEL_OVERLAY, else model-overlay.json beside models_path. */
+const char *feat_overlay_default_path(const char *models_path);
+feat_overlay *feat_overlay_load(const char *path, char *err, size_t errlen);
+void feat_overlay_free(feat_overlay *ov);
+
+/* ---- feat-extract's feature groups (request, static, context) ---------- */
+enum {
+	FEAT_GROUP_REQUEST = 1, FEAT_GROUP_STATIC = 2, FEAT_GROUP_CONTEXT = 4
+};
+struct feat_extract_opts {
+	unsigned groups;	/* FEAT_GROUP_* */
+	const char *tz;		/* zone of the hour features; NULL: UTC */
+	int group_version;	/* written as "version"; 0 means 1 */
+	const char *state;	/* --state FILE, or NULL */
+	size_t max_sessions;	/* bound of the state maps; 0: 1,000,000 */
+};
+typedef struct feat_extractor feat_extractor;
+/* True when zone names a zone of the system's time zone database. */
+int feat_tz_valid(const char *zone);
+/*
+ * A stage writing feature records for normalised events.  models and ov
+ * (either may be NULL) are borrowed and must outlive it.  Returns NULL
+ * with a message for an unknown zone or an unreadable state file.
+ */
+feat_extractor *feat_extractor_new(const struct feat_extract_opts *o,
+    const feat_models *models, const feat_overlay *ov, char *err,
+    size_t errlen);
+/* Writes the records ev gives (0 or more); -1 when a write failed. */
+int feat_extractor_event(feat_extractor *x, const feat_event *ev,
+    feat_writer *w);
+/* Saves --state (atomically); -1 with a message when it cannot. */
+int feat_extractor_finish(feat_extractor *x, char *err, size_t errlen);
+void feat_extractor_free(feat_extractor *x);
+/* The model catalog the normaliser uses (loaded on first need), or NULL. */
+feat_models *feat_normaliser_models(const feat_normaliser *nz);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
  *
  * Open addressing with linear probing over indices into an entry array;
  * deletion shifts the following run back, so there are no tombstones.
+ * Memory grows with the keys actually held, not with the bound.
  */
 #include "feat-private.h"
 
@@ -24,13 +25,57 @@ struct lentry {
 
 struct ft_lru {
 	size_t max, vsize, count;
-	struct lentry *e;	/* max entries */
-	unsigned char *values;	/* max * vsize */
+	size_t cap;		/* entries allocated: grows up to max */
+	struct lentry *e;	/* cap entries */
+	unsigned char *values;	/* cap * vsize */
 	uint32_t *table;	/* nslots, NIL when empty */
 	size_t nslots;
 	uint32_t head, tail, free_top;
 	uint32_t *free_list;
 };
+
+#define FIRST_CAP 1024
+
+/* Sizes the table for cap entries (at most half full) and refills it. */
+static void
+rehash(struct ft_lru *m)
+{
+	size_t mask;
+
+	for (m->nslots = 16; m->nslots < m->cap * 2; m->nslots *= 2)
+		;
+	free(m->table);
+	m->table = feat_xmalloc(m->nslots * sizeof *m->table);
+	for (size_t i = 0; i < m->nslots; i++)
+		m->table[i] = NIL;
+	mask = m->nslots - 1;
+	for (uint32_t i = m->head; i != NIL; i = m->e[i].next) {
+		size_t s = m->e[i].hash & mask;
+
+		while (m->table[s] != NIL)
+			s = (s + 1) & mask;
+		m->table[s] = i;
+		m->e[i].slot = (uint32_t)s;
+	}
+}
+
+static void
+grow(struct ft_lru *m)
+{
+	size_t old = m->cap, cap = old ? old * 2 : FIRST_CAP;
+
+	if (cap > m->max)
+		cap = m->max;
+	m->e = feat_xrealloc(m->e, cap * sizeof *m->e);
+	m->values = feat_xrealloc(m->values, cap * (m->vsize ? m->vsize : 1));
+	m->free_list = feat_xrealloc(m->free_list, cap *
+	    sizeof *m->free_list);
+	/* New entries go on the free list, lowest index on top. */
+	for (size_t i = cap; i-- > old;)
+		m->free_list[m->free_top++] = (uint32_t)i;
+	m->cap = cap;
+	rehash(m);
+}
 
 struct ft_lru *
 ft_lru_new(size_t max, size_t vsize)
@@ -39,20 +84,12 @@ ft_lru_new(size_t max, size_t vsize)
 
 	if (max == 0)
 		max = 1;
+	if (max > NIL - 1)
+		max = NIL - 1;
 	m->max = max;
 	m->vsize = vsize;
-	m->e = feat_xcalloc(max, sizeof *m->e);
-	m->values = feat_xcalloc(max, vsize ? vsize : 1);
-	for (m->nslots = 16; m->nslots < max * 2; m->nslots *= 2)
-		;
-	m->table = feat_xmalloc(m->nslots * sizeof *m->table);
-	for (size_t i = 0; i < m->nslots; i++)
-		m->table[i] = NIL;
-	m->free_list = feat_xmalloc(max * sizeof *m->free_list);
-	for (size_t i = 0; i < max; i++)
-		m->free_list[i] = (uint32_t)(max - 1 - i);
-	m->free_top = (uint32_t)max;
 	m->head = m->tail = NIL;
+	grow(m);
 	return m;
 }
 
@@ -148,7 +185,12 @@ ft_lru_get(struct ft_lru *m, const char *key, size_t n, int create,
 		}
 	if (!create)
 		return NULL;
-	if (m->count == m->max) {
+	if (m->count == m->cap && m->cap < m->max) {
+		grow(m);
+		mask = m->nslots - 1;
+		for (s = h & mask; m->table[s] != NIL; s = (s + 1) & mask)
+			;
+	} else if (m->count == m->max) {
 		/* Evict the least recently used key to make room. */
 		uint32_t old = m->tail;
 

@@ -995,6 +995,29 @@ prices_at(const struct feat_model *md, int64_t ts)
 	return &md->prices[0].ps;
 }
 
+void
+feat_model_base_prices(const feat_models *m, const feat_model *md,
+    int64_t ts, double *input_per_1k, double *output_per_1k, size_t *entry)
+{
+	const struct price_set *ps = prices_at(md, ts);
+
+	*input_per_1k = *output_per_1k = NAN;
+	*entry = 0;
+	/* prices_at returns &prices[i].ps: recover i by address. */
+	for (size_t i = 0; i < md->nprices; i++)
+		if (&md->prices[i].ps == ps)
+			*entry = i;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct unit *u = &m->units[ps->u[i].unit];
+		double v = ps->u[i].rate.base * 1000 / u->per;
+
+		if (strcmp(u->key, "input_tokens") == 0)
+			*input_per_1k = v;
+		else if (strcmp(u->key, "output_tokens") == 0)
+			*output_per_1k = v;
+	}
+}
+
 /* Rule 5: the last tier starting strictly below input_tokens, else base. */
 static double
 rate_for(const struct rate *r, double input_tokens)

@@ -59,22 +59,25 @@ script_of(uint32_t c)
 static int
 domain_of(const char *w, size_t n)
 {
+#define W(s, d) { s, sizeof(s) - 1, d }
 	static const struct {
 		const char *word;
+		size_t len;
 		int domain;
 	} words[] = {
-		{ "patient", 0 }, { "diagnosis", 0 }, { "treatment", 0 },
-		{ "symptoms", 0 }, { "medical", 0 },
-		{ "contract", 1 }, { "plaintiff", 1 }, { "defendant", 1 },
-		{ "statute", 1 }, { "liability", 1 },
-		{ "algorithm", 2 }, { "function", 2 }, { "database", 2 },
-		{ "server", 2 }, { "api", 2 },
+		W("patient", 0), W("diagnosis", 0), W("treatment", 0),
+		W("symptoms", 0), W("medical", 0),
+		W("contract", 1), W("plaintiff", 1), W("defendant", 1),
+		W("statute", 1), W("liability", 1),
+		W("algorithm", 2), W("function", 2), W("database", 2),
+		W("server", 2), W("api", 2),
 	};
+#undef W
 
 	if (n < 3 || n > 9)
 		return -1;
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strlen(words[i].word) == n &&
+		if (words[i].len == n && words[i].word[0] == w[0] &&
 		    memcmp(words[i].word, w, n) == 0)
 			return words[i].domain;
 	return -1;
@@ -116,7 +119,7 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 		unsigned char c = s[i];
 
 		if (word_byte(c)) {
-			size_t start = i, wl = 0;
+			size_t wl = 0;
 			uint64_t h = FNV_OFFSET, hb = 0;
 			int in_vowel = 0;
 			size_t syl = 0;
@@ -141,6 +144,25 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 				if (wl < sizeof w)
 					w[wl] = (char)b;
 				wl++;
+				/* Code points and scripts: ASCII inline. */
+				if (b < 0x80) {
+					st->codepoints++;
+					if (b >= 'a' && b <= 'z') {
+						counts[S_LATIN]++;
+						letters++;
+					}
+				} else if ((b & 0xC0) != 0x80) {
+					uint32_t cp;
+					enum script sc;
+
+					ft_utf8_decode(s + i, n - i, &cp);
+					st->codepoints++;
+					sc = script_of(cp);
+					if (sc != S_NONE) {
+						counts[sc]++;
+						letters++;
+					}
+				}
 			}
 			st->words++;
 			st->syllables += syl ? syl : 1;
@@ -156,19 +178,6 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 				embed(st->embedding, hb);
 			prev = h;
 			have_prev = 1;
-			/* Code points and scripts inside the word. */
-			for (size_t k = start; k < i;) {
-				uint32_t cp;
-				size_t len = ft_utf8_decode(s + k, i - k, &cp);
-				enum script sc = script_of(cp);
-
-				st->codepoints++;
-				if (sc != S_NONE) {
-					counts[sc]++;
-					letters++;
-				}
-				k += len;
-			}
 			continue;
 		}
 		if (c == '.' || c == '!' || c == '?') {

@@ -18,14 +18,24 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-"usage: feat-extract -g event [--field CANONICAL=SOURCE]... [--drop FIELD]...\n"
-"                    [--keep-unknown] [--models FILE]\n"
+"usage: feat-extract [-g GROUPS] [--field CANONICAL=SOURCE]... [--drop FIELD]...\n"
+"                    [--tz ZONE] [--state FILE] [--max-sessions N]\n"
+"                    [--group-version N] [--keep-unknown] [--models FILE]\n"
+"                    [--model-overlay FILE]\n"
 "                    [--on-error fail|skip|quarantine:FILE]\n"
 "                    [--max-line SIZE] [--time-unit s|ms|us|ns] [--unbuffered]\n"
 "                    [FILE...]\n"
 "       feat-extract --list-fields [--field CANONICAL=SOURCE]...\n"
 "\n"
-"  -g, --groups GROUPS      what to write: 'event' writes each normalised event\n"
+"  -g, --groups GROUPS      request,static,context (the default, any of them),\n"
+"                           or 'event' for each normalised event\n"
+"      --tz ZONE            zone of the hour and weekday features (default UTC)\n"
+"      --state FILE         keep session depths, centroids and the models seen\n"
+"                           across runs (written atomically at the end)\n"
+"      --max-sessions N     bound of the state (default 1000000, LRU evicted)\n"
+"      --group-version N    the version written in feature records (default 1)\n"
+"      --model-overlay FILE model facts (default $FEAT_MODEL_OVERLAY, else\n"
+"                           model-overlay.json beside the model catalog)\n"
 "      --field C=S          read canonical field C from source path S (repeatable)\n"
 "      --drop FIELD         leave canonical FIELD out of the output (repeatable)\n"
 "      --keep-unknown       keep the other fields of the input, under \"extra\"\n"
@@ -55,7 +65,8 @@ usage(int status)
 
 enum {
 	OPT_FIELD = 256, OPT_DROP, OPT_ON_ERROR, OPT_MAX_LINE, OPT_TIME_UNIT,
-	OPT_UNBUFFERED, OPT_KEEP_UNKNOWN, OPT_LIST_FIELDS, OPT_MODELS
+	OPT_UNBUFFERED, OPT_KEEP_UNKNOWN, OPT_LIST_FIELDS, OPT_TZ, OPT_STATE,
+	OPT_MAX_SESSIONS, OPT_GROUP_VERSION, OPT_MODEL_OVERLAY, OPT_MODELS
 };
 
 static const struct option options[] = {
@@ -68,6 +79,11 @@ static const struct option options[] = {
 	{ "unbuffered", no_argument, NULL, OPT_UNBUFFERED },
 	{ "keep-unknown", no_argument, NULL, OPT_KEEP_UNKNOWN },
 	{ "list-fields", no_argument, NULL, OPT_LIST_FIELDS },
+	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "group-version", required_argument, NULL, OPT_GROUP_VERSION },
+	{ "model-overlay", required_argument, NULL, OPT_MODEL_OVERLAY },
 	{ "models", required_argument, NULL, OPT_MODELS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -82,7 +98,53 @@ struct run {
 	unsigned long unpriced;	/* events of catalog models left unpriced */
 	const char *models_path;	/* --models, $FEAT_MODELS or installed */
 	feat_models *models;	/* loaded by the first event with a model */
+	feat_extractor *x;	/* the feature groups; NULL for -g event */
+	feat_overlay *overlay;
 };
+
+/* -g request,static,context: any of them, each once. */
+static unsigned
+parse_groups(const char *list)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} known[] = {
+		{ "request", FEAT_GROUP_REQUEST },
+		{ "static", FEAT_GROUP_STATIC },
+		{ "context", FEAT_GROUP_CONTEXT },
+	};
+	unsigned groups = 0;
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof known / sizeof known[0]; i++)
+			if (strlen(known[i].name) == n &&
+			    strncmp(known[i].name, p, n) == 0)
+				break;
+		if (i == sizeof known / sizeof known[0] || n == 0) {
+			feat_warn("unknown group '%.*s' in '%s': use request, "
+			    "static, context or event", (int)n, p, list);
+			usage(2);
+		}
+		groups |= known[i].bit;
+		if (p[n] == '\0')
+			return groups;
+		p += n + 1;
+	}
+}
+
+/* SIGINT/SIGTERM: stop reading, save the state, flush, exit. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
 
 /* Unpriced events (inconsistent usage) are said for the first few, then
  * counted. */
@@ -131,6 +193,8 @@ load_models(void *ctx)
 	struct run *run = ctx;
 	char err[512];
 
+	if (run->models)
+		return run->models;	/* loaded up front for the groups */
 	run->models = feat_models_load(run->models_path, err, sizeof err);
 	if (run->models == NULL) {
 		close_output(run->w);
@@ -156,7 +220,7 @@ extract_file(struct run *run, const char *path)
 		    strerror(e));
 	}
 	name = feat_reader_name(r);
-	while ((rc = feat_reader_next(r, &line)) == 1) {
+	while (!stop_signal && (rc = feat_reader_next(r, &line)) == 1) {
 		int n;
 
 		if (line.too_long) {
@@ -176,13 +240,20 @@ extract_file(struct run *run, const char *path)
 
 			if (warning && run->unpriced++ < UNPRICED_SHOWN)
 				feat_warn_at(name, line.lineno, "%s", warning);
+			if (run->x) {
+				if (feat_extractor_event(run->x, ev, run->w) < 0)
+					feat_die(FEAT_EXIT_STORE,
+					    "cannot write output: %s",
+					    strerror(errno));
+				continue;
+			}
 			feat_event_write(run->nz, ev, run->w);
 			if (feat_writer_end_record(run->w) < 0)
 				feat_die(FEAT_EXIT_STORE,
 				    "cannot write output: %s", strerror(errno));
 		}
 	}
-	if (rc < 0) {
+	if (rc < 0 && !stop_signal) {
 		close_output(run->w);
 		feat_die(FEAT_EXIT_STORE, "cannot read '%s': %s", name,
 		    feat_reader_error(r));
@@ -199,6 +270,8 @@ main(int argc, char **argv)
 	size_t nfields = 0, ndrops = 0;
 	int unbuffered = 0, list_fields = 0, c;
 	struct run run = { 0 };
+	struct feat_extract_opts xopts = { 0 };
+	const char *overlay_path = NULL;
 	char err[512];
 
 	feat_diag_init(argv[0]);
@@ -258,6 +331,38 @@ main(int argc, char **argv)
 		case OPT_MODELS:
 			run.models_path = optarg;
 			break;
+		case OPT_MODEL_OVERLAY:
+			overlay_path = optarg;
+			break;
+		case OPT_TZ:
+			if (!feat_tz_valid(optarg)) {
+				feat_warn("unknown time zone '%s'", optarg);
+				usage(2);
+			}
+			xopts.tz = optarg;
+			break;
+		case OPT_STATE:
+			xopts.state = optarg;
+			break;
+		case OPT_MAX_SESSIONS:
+			if (feat_parse_size(optarg, &xopts.max_sessions) < 0 ||
+			    xopts.max_sessions == 0) {
+				feat_warn("invalid --max-sessions '%s'", optarg);
+				usage(2);
+			}
+			break;
+		case OPT_GROUP_VERSION: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > 1000000) {
+				feat_warn("invalid --group-version '%s'", optarg);
+				usage(2);
+			}
+			xopts.group_version = (int)v;
+			break;
+		}
 		case 'h':
 			usage(0);
 			break;
@@ -284,11 +389,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (groups == NULL)
-		feat_die(FEAT_EXIT_USAGE, "the request, static and context "
-		    "groups are not available in this version: use -g event");
+		groups = "request,static,context";
 	if (strcmp(groups, "event") != 0)
-		feat_die(FEAT_EXIT_USAGE, "unknown or unavailable group in "
-		    "'%s': this version writes only -g event", groups);
+		xopts.groups = parse_groups(groups);
 
 	/* --models FILE, else $FEAT_MODELS, else the installed catalog:
 	 * a missing one is said before any output. */
@@ -310,12 +413,39 @@ main(int argc, char **argv)
 	if (run.bad == NULL)
 		feat_die(FEAT_EXIT_USAGE, "%s", err);
 	run.w = feat_writer_new(stdout, unbuffered);
+	if (xopts.groups) {
+		/* The feature groups need the catalog and the overlay now. */
+		const char *op;
+
+		load_models(&run);
+		op = overlay_path ? overlay_path :
+		    feat_overlay_default_path(run.models_path);
+		run.overlay = feat_overlay_load(op, err, sizeof err);
+		if (run.overlay == NULL)
+			feat_die(FEAT_EXIT_USAGE, "%s", err);
+		run.x = feat_extractor_new(&xopts, run.models, run.overlay, err,
+		    sizeof err);
+		if (run.x == NULL)
+			feat_die(FEAT_EXIT_USAGE, "%s", err);
+	}
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;	/* no SA_RESTART: reads return */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 
 	if (optind == argc)
 		extract_file(&run, "-");
 	for (int i = optind; i < argc; i++)
 		extract_file(&run, argv[i]);
 
+	if (run.x && feat_extractor_finish(run.x, err, sizeof err) < 0) {
+		close_output(run.w);
+		feat_die(FEAT_EXIT_STORE, "%s", err);
+	}
 	close_output(run.w);
 	if (feat_normaliser_skipped_spans(run.nz) > 0) {
 		unsigned long n = feat_normaliser_skipped_spans(run.nz);
@@ -339,9 +469,11 @@ main(int argc, char **argv)
 	if (feat_badlines_close(run.bad) < 0)
 		feat_die(FEAT_EXIT_STORE, "cannot write quarantine file: %s",
 		    strerror(errno));
+	feat_extractor_free(run.x);
+	feat_overlay_free(run.overlay);
 	feat_normaliser_free(run.nz);
 	feat_models_free(run.models);
 	free(fields);
 	free(drops);
-	return FEAT_EXIT_OK;
+	return stop_signal == SIGINT ? 130 : FEAT_EXIT_OK;
 }

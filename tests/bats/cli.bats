@@ -6,7 +6,7 @@ load helpers
 @test "cli-001: --help prints usage on stdout and exits 0" {
 	extract --help
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "usage: feat-extract -g event "* ]]
+	[[ "${lines[0]}" == "usage: feat-extract [-g GROUPS] "* ]]
 	[ "$stderr" = "" ]
 }
 
@@ -33,9 +33,13 @@ load helpers
 	[ "$status" -eq 2 ]
 	extract -g nosuch "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 2 ]
-	extract "$DATA/sample-canonical.ndjson"
+	[ "${stderr%%$'\n'*}" = "feat-extract: unknown group 'nosuch' in 'nosuch': use request, static, context or event" ]
+	extract -g request,,static "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "feat-extract: "*"use -g event" ]]
+	extract --group-version 0 "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 2 ]
+	extract --max-sessions none "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 2 ]
 }
 
 @test "cli-005: an unopenable file exits 2 naming it" {

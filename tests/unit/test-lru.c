@@ -5,6 +5,7 @@
 #include "feat-private.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int passed, failed;
@@ -72,17 +73,21 @@ main(void)
 
 	/*
 	 * Random operations against a model: an array of (key, last use).
-	 * With 50 possible keys and room for 20, eviction happens often.
+	 * Small: with 50 possible keys and room for 20, eviction happens
+	 * often.  Large: room for 3000 makes the map grow twice on the way.
 	 */
-	{
-		enum { KEYS = 50, MAX = 20, OPS = 200000 };
-		long last_use[KEYS], value[KEYS];
-		int present[KEYS] = { 0 }, ok = 1;
+	for (int round = 0; round < 2; round++) {
+		int keys = round ? 6000 : 50, max = round ? 3000 : 20;
+		long ops = round ? 40000 : 200000;
+		long *last_use = calloc((size_t)keys, sizeof *last_use);
+		long *value = calloc((size_t)keys, sizeof *value);
+		int *present = calloc((size_t)keys, sizeof *present);
+		int ok = 1, count = 0;
 		uint64_t seed = 42;
 
-		m = ft_lru_new(MAX, sizeof(long));
-		for (long t = 1; t <= OPS; t++) {
-			int k = (int)(next(&seed) % KEYS), count = 0, lru = -1;
+		m = ft_lru_new((size_t)max, sizeof(long));
+		for (long t = 1; t <= ops; t++) {
+			int k = (int)(next(&seed) % (uint64_t)keys), lru = -1;
 			char key[16];
 			size_t n = (size_t)snprintf(key, sizeof key, "key-%d", k);
 
@@ -90,29 +95,33 @@ main(void)
 			if (present[k]) {
 				ok &= !created && *v == value[k];
 			} else {
-				for (int i = 0; i < KEYS; i++)
-					if (present[i]) {
-						count++;
-						if (lru < 0 || last_use[i] < last_use[lru])
+				if (count == max) {
+					for (int i = 0; i < keys; i++)
+						if (present[i] && (lru < 0 ||
+						    last_use[i] < last_use[lru]))
 							lru = i;
-					}
-				if (count == MAX)
 					present[lru] = 0;
+					count--;
+				}
 				ok &= created && *v == 0;
 				present[k] = 1;
+				count++;
 			}
 			*v = value[k] = t;
 			last_use[k] = t;
 		}
-		for (int i = 0; i < KEYS; i++) {
+		for (int i = 0; i < keys; i++) {
 			char key[16];
 			size_t n = (size_t)snprintf(key, sizeof key, "key-%d", i);
 
 			ok &= (ft_lru_get(m, key, n, 0, NULL) != NULL) == present[i];
 		}
 		CHECK(ok);
-		CHECK(ft_lru_count(m) == MAX);
+		CHECK(ft_lru_count(m) == (size_t)count && count == max);
 		ft_lru_free(m);
+		free(last_use);
+		free(value);
+		free(present);
 	}
 
 	printf("%d passed, %d failed\n", passed, failed);
