@@ -32,7 +32,8 @@ struct centroid {
 
 struct static_seen {
 	char *model;
-	uint64_t price_key;
+	uint64_t price_key;	/* 0: the model was not in the catalog */
+	uint64_t provider;	/* FNV-1a of the provider it was priced for */
 };
 
 struct feat_extractor {
@@ -293,11 +294,15 @@ load_state(struct feat_extractor *x, const char *path, char *err,
 		const char *m = json_string_value(json_object_get(v, "model"));
 		const char *pk = json_string_value(json_object_get(v,
 		    "price_key"));
+		const char *pv = json_string_value(json_object_get(v,
+		    "provider"));
+		struct static_seen *ss;
 
 		if (m == NULL)
 			continue;
-		static_seen(x, m, strlen(m), 1)->price_key =
-		    pk ? strtoull(pk, NULL, 16) : 0;
+		ss = static_seen(x, m, strlen(m), 1);
+		ss->price_key = pk ? strtoull(pk, NULL, 16) : 0;
+		ss->provider = pv ? strtoull(pv, NULL, 16) : 0;
 	}
 	json_decref(root);
 	return 0;
@@ -348,10 +353,14 @@ save_state(struct feat_extractor *x, const char *path, char *err,
 	for (size_t i = 0; i < x->nstatics; i++) {
 		char pk[20];
 
+		char pv[20];
+
 		snprintf(pk, sizeof pk, "%016llx",
 		    (unsigned long long)x->statics[i].price_key);
-		json_array_append_new(a, json_pack("{s:s,s:s}", "model",
-		    x->statics[i].model, "price_key", pk));
+		snprintf(pv, sizeof pv, "%016llx",
+		    (unsigned long long)x->statics[i].provider);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "model",
+		    x->statics[i].model, "price_key", pk, "provider", pv));
 	}
 	json_object_set_new(root, "static", a);
 	text = json_dumps(root, JSON_COMPACT);
@@ -723,11 +732,30 @@ feat_extractor_event(feat_extractor *x, const feat_event *ev,
 	have_model = ft_model_facts(x->models, x->overlay, ev, &mf) == 0;
 	if (have_model && (x->o.groups & FEAT_GROUP_STATIC)) {
 		struct static_seen *ss = static_seen(x, mf.id, mf.idlen, 0);
+		uint64_t prov = mf.provider ?
+		    feat_fnv1a64(mf.provider, mf.providerlen) : 0;
+		int emit;
 
-		if (ss == NULL || ss->price_key != mf.price_key) {
+		/*
+		 * Once per model; again when its price entry changes for the
+		 * same provider, or when the catalog first knows it (a
+		 * feedback line naming no provider may come first).  Another
+		 * host of the same model is the same entity: no new record.
+		 */
+		if (ss == NULL)
+			emit = 1;
+		else if (mf.price_key == 0)
+			emit = 0;
+		else if (ss->price_key == 0)
+			emit = 1;
+		else
+			emit = ss->provider == prov &&
+			    ss->price_key != mf.price_key;
+		if (emit) {
 			if (ss == NULL)
 				ss = static_seen(x, mf.id, mf.idlen, 1);
 			ss->price_key = mf.price_key;
+			ss->provider = prov;
 			if (write_static(x, &mf, ft_event_time(ev, FT_ts), w) < 0)
 				return -1;
 		}

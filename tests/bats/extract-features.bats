@@ -247,3 +247,21 @@ close_to() {
 	extract -g request "$TMP/in"
 	[ "$($JQ -r .entity_id <<< "$output" | tr '\n' ' ')" = "x y " ]
 }
+
+@test "feat-015: one static record per model, whatever host or provider-less line names it" {
+	printf '%s\n' \
+	    '{"ts":1,"request_id":"a","model":"meta-llama/llama-3.1-70b-instruct","provider":"novita","input_tokens":5}' \
+	    '{"ts":2,"type":"feedback","model":"meta-llama/llama-3.1-70b-instruct","rating":4}' \
+	    '{"ts":3,"request_id":"b","model":"meta-llama/llama-3.1-70b-instruct","provider":"novita","input_tokens":5}' \
+	    '{"ts":4,"request_id":"c","model":"gpt-4o","provider":"azure","input_tokens":5}' \
+	    '{"ts":5,"request_id":"d","model":"gpt-4o","provider":"openai","input_tokens":5}' > "$TMP/in"
+	extract -g static "$TMP/in"
+	[ "$($JQ -r '.entity_id + " " + .features.model_provider' <<< "$output" | tr '\n' '|')" = "meta-llama/llama-3.1-70b-instruct novita|gpt-4o azure|" ]
+	# a line the catalog cannot place comes first: the priced one follows
+	printf '%s\n' \
+	    '{"ts":1,"type":"feedback","model":"meta-llama/llama-3.1-70b-instruct","rating":4}' \
+	    '{"ts":2,"request_id":"a","model":"meta-llama/llama-3.1-70b-instruct","provider":"novita","input_tokens":5}' \
+	    '{"ts":3,"type":"feedback","model":"meta-llama/llama-3.1-70b-instruct","rating":4}' > "$TMP/in"
+	extract -g static "$TMP/in"
+	[ "$($JQ -c '[.ts, .features.model_cost_per_1k_input]' <<< "$output" | tr '\n' '|')" = '["1970-01-01T00:00:01.000Z",null]|["1970-01-01T00:00:02.000Z",0.00034]|' ]
+}
