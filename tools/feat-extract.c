@@ -210,7 +210,7 @@ extract_file(struct run *run, const char *path)
 	struct feat_line line;
 	struct feat_error err;
 	const char *name;
-	int rc;
+	int rc = 0;
 
 	if (r == NULL) {
 		int e = errno;
