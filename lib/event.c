@@ -155,7 +155,8 @@ struct feat_event {
 	struct extra *extras;	/* unknown members, for --keep-unknown */
 	size_t nextras, capextras;
 	char num[5][FEAT_DOUBLE_BUFSZ];	/* computed numbers, by NUM_* */
-	char rid[40];
+	char rid[24];		/* r-<16 hex digits> */
+	struct ft_buf span_id;	/* span-<spanId> */
 	const char *warning;	/* why a catalog model went unpriced */
 	const feat_model *model;	/* the catalog's entry, when matched */
 	char warnbuf[256];
@@ -426,6 +427,7 @@ feat_normaliser_free(feat_normaliser *nz)
 	free(nz->owned);
 	for (size_t i = 0; i < nz->capevs; i++) {
 		ft_buf_free(&nz->evs[i]->scratch);
+		ft_buf_free(&nz->evs[i]->span_id);
 		free(nz->evs[i]->extras);
 		free(nz->evs[i]);
 	}
@@ -557,6 +559,8 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			continue;
 		}
 		if (v->type == FT_JOBJECT && e->prefix) {
+			if (klen >= 200)
+				continue;	/* no source path is that long */
 			if (key != path)
 				memcpy(path, key, klen);
 			collect(nz, ev, v, path, klen, 0);
@@ -807,7 +811,7 @@ span_ms(struct feat_normaliser *nz, struct feat_event *ev, int from, int to,
 	if (conv_time(nz, &a, &ev->slots[from], err) < 0 ||
 	    conv_time(nz, &b, &ev->slots[to], err) < 0)
 		return -2;
-	*ms = (double)(b.ts - a.ts) / 1e6;
+	*ms = ft_ns_diff(b.ts, a.ts) / 1e6;
 	return 0;
 }
 
@@ -1041,12 +1045,12 @@ finish(struct feat_normaliser *nz, struct feat_event *ev, const char *line,
 		r->set = 1;
 	}
 	if (!r->set && ev->slots[A_SPAN_ID].v &&
-	    conv_str(&tmp, &ev->slots[A_SPAN_ID], err) == 0 && tmp.len > 0 &&
-	    tmp.len < sizeof ev->rid - 6) {
-		memcpy(ev->rid, "span-", 5);
-		memcpy(ev->rid + 5, tmp.s, tmp.len);
-		r->s = ev->rid;
-		r->len = tmp.len + 5;
+	    conv_str(&tmp, &ev->slots[A_SPAN_ID], err) == 0 && tmp.len > 0) {
+		ev->span_id.len = 0;
+		ft_buf_add(&ev->span_id, "span-", 5);
+		ft_buf_add(&ev->span_id, tmp.s, tmp.len);
+		r->s = ev->span_id.p;
+		r->len = ev->span_id.len;
 		r->set = 1;
 	}
 	if (!r->set) {

@@ -24,14 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* DRV_004: the sum of a model's request embeddings so far. */
 struct centroid {
-	char *model;
 	double sum[8];
 	uint64_t n;
 };
 
+/* A model whose static record was written. */
 struct static_seen {
-	char *model;
 	uint64_t price_key;	/* 0: the model was not in the catalog */
 	uint64_t provider;	/* FNV-1a of the provider it was priced for */
 };
@@ -42,10 +42,8 @@ struct feat_extractor {
 	const feat_overlay *overlay;
 	struct ft_lru *sessions;	/* session_id -> uint64 requests */
 	struct ft_lru *seen;		/* request ids already written */
-	struct centroid *cents;
-	size_t ncents, capcents;
-	struct static_seen *statics;
-	size_t nstatics, capstatics;
+	struct ft_lru *cents;		/* model -> struct centroid */
+	struct ft_lru *statics;		/* model -> struct static_seen */
 	int64_t fixed_now;		/* $FEAT_NOW, or INT64_MIN */
 	int64_t created_ms;		/* the time in created, formatted: */
 	char created[FEAT_TIME_BUFSZ];
@@ -203,37 +201,13 @@ category_(feat_writer *w, const char *name, size_t nlen, const char *s,
 static struct centroid *
 centroid(struct feat_extractor *x, const char *model, size_t n)
 {
-	for (size_t i = 0; i < x->ncents; i++)
-		if (strlen(x->cents[i].model) == n &&
-		    memcmp(x->cents[i].model, model, n) == 0)
-			return &x->cents[i];
-	if (x->ncents == x->capcents) {
-		x->capcents = x->capcents ? x->capcents * 2 : 8;
-		x->cents = feat_xrealloc(x->cents, x->capcents *
-		    sizeof *x->cents);
-	}
-	memset(&x->cents[x->ncents], 0, sizeof x->cents[0]);
-	x->cents[x->ncents].model = feat_xstrndup(model, n);
-	return &x->cents[x->ncents++];
+	return ft_lru_get(x->cents, model, n, 1, NULL);
 }
 
 static struct static_seen *
 static_seen(struct feat_extractor *x, const char *model, size_t n, int add)
 {
-	for (size_t i = 0; i < x->nstatics; i++)
-		if (strlen(x->statics[i].model) == n &&
-		    memcmp(x->statics[i].model, model, n) == 0)
-			return &x->statics[i];
-	if (!add)
-		return NULL;
-	if (x->nstatics == x->capstatics) {
-		x->capstatics = x->capstatics ? x->capstatics * 2 : 8;
-		x->statics = feat_xrealloc(x->statics, x->capstatics *
-		    sizeof *x->statics);
-	}
-	memset(&x->statics[x->nstatics], 0, sizeof x->statics[0]);
-	x->statics[x->nstatics].model = feat_xstrndup(model, n);
-	return &x->statics[x->nstatics++];
+	return ft_lru_get(x->statics, model, n, add, NULL);
 }
 
 static int
@@ -322,6 +296,30 @@ save_seen(void *ctx, const char *k, size_t n, void *value)
 	json_array_append_new(ctx, json_stringn(k, n));
 }
 
+static void
+save_centroid(void *ctx, const char *k, size_t n, void *value)
+{
+	const struct centroid *c = value;
+	json_t *sum = json_array();
+
+	for (int i = 0; i < 8; i++)
+		json_array_append_new(sum, json_real(c->sum[i]));
+	json_array_append_new(ctx, json_pack("{s:s%,s:I,s:o}", "model", k, n,
+	    "n", (json_int_t)c->n, "sum", sum));
+}
+
+static void
+save_static(void *ctx, const char *k, size_t n, void *value)
+{
+	const struct static_seen *ss = value;
+	char pk[20], pv[20];
+
+	snprintf(pk, sizeof pk, "%016llx", (unsigned long long)ss->price_key);
+	snprintf(pv, sizeof pv, "%016llx", (unsigned long long)ss->provider);
+	json_array_append_new(ctx, json_pack("{s:s%,s:s,s:s}", "model", k, n,
+	    "price_key", pk, "provider", pv));
+}
+
 static int
 save_state(struct feat_extractor *x, const char *path, char *err,
     size_t errlen)
@@ -339,29 +337,10 @@ save_state(struct feat_extractor *x, const char *path, char *err,
 	ft_lru_foreach(x->seen, save_seen, a);
 	json_object_set_new(root, "seen", a);
 	a = json_array();
-	for (size_t i = 0; i < x->ncents; i++) {
-		json_t *sum = json_array();
-
-		for (int k = 0; k < 8; k++)
-			json_array_append_new(sum, json_real(x->cents[i].sum[k]));
-		json_array_append_new(a, json_pack("{s:s,s:I,s:o}", "model",
-		    x->cents[i].model, "n", (json_int_t)x->cents[i].n, "sum",
-		    sum));
-	}
+	ft_lru_foreach(x->cents, save_centroid, a);
 	json_object_set_new(root, "centroids", a);
 	a = json_array();
-	for (size_t i = 0; i < x->nstatics; i++) {
-		char pk[20];
-
-		char pv[20];
-
-		snprintf(pk, sizeof pk, "%016llx",
-		    (unsigned long long)x->statics[i].price_key);
-		snprintf(pv, sizeof pv, "%016llx",
-		    (unsigned long long)x->statics[i].provider);
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "model",
-		    x->statics[i].model, "price_key", pk, "provider", pv));
-	}
+	ft_lru_foreach(x->statics, save_static, a);
 	json_object_set_new(root, "static", a);
 	text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
@@ -432,6 +411,8 @@ feat_extractor_new(const struct feat_extract_opts *o, const feat_models *m,
 	}
 	x->sessions = ft_lru_new(x->o.max_sessions, sizeof(uint64_t));
 	x->seen = ft_lru_new(x->o.max_sessions, 1);
+	x->cents = ft_lru_new(x->o.max_sessions, sizeof(struct centroid));
+	x->statics = ft_lru_new(x->o.max_sessions, sizeof(struct static_seen));
 	if (x->o.state && load_state(x, x->o.state, err, errlen) < 0) {
 		feat_extractor_free(x);
 		return NULL;
@@ -446,12 +427,8 @@ feat_extractor_free(feat_extractor *x)
 		return;
 	ft_lru_free(x->sessions);
 	ft_lru_free(x->seen);
-	for (size_t i = 0; i < x->ncents; i++)
-		free(x->cents[i].model);
-	free(x->cents);
-	for (size_t i = 0; i < x->nstatics; i++)
-		free(x->statics[i].model);
-	free(x->statics);
+	ft_lru_free(x->cents);
+	ft_lru_free(x->statics);
 	free(x);
 }
 
@@ -522,9 +499,10 @@ write_static(struct feat_extractor *x, const struct ft_model_facts *mf,
 	double age = NAN;
 
 	if (mf->has_cutoff) {
-		double days = (double)(ts - mf->cutoff_ns) / 86400e9;
+		double days = ft_ns_diff(ts, mf->cutoff_ns) / 86400e9;
 
-		age = days / 365 > 2 ? 2 : days / 365;
+		/* The catalog's range is [0, 2]: before the cutoff is 0. */
+		age = days < 0 ? 0 : days / 365 > 2 ? 2 : days / 365;
 	}
 	begin_record(x, w, "model", mf->id, mf->idlen, "static", ts);
 	num(w, "model_context_length", mf->context_window > 0 ?
@@ -570,7 +548,7 @@ write_context(struct feat_extractor *x, const feat_event *ev,
 	if (ft_event_has(ev, FT_budget_reset_at)) {
 		reset = ft_event_time(ev, FT_budget_reset_at);
 		num(w, "time_until_budget_reset",
-		    clamp01((double)(reset - ts) / 3600e9 / 720));
+		    clamp01(ft_ns_diff(reset, ts) / 3600e9 / 720));
 	} else
 		num(w, "time_until_budget_reset", NAN);
 	num(w, "model_availability", lookup_value(st, slen, health, health_v,

@@ -40,6 +40,20 @@ ft_buf_addc(struct ft_buf *b, char c)
 }
 void ft_buf_free(struct ft_buf *b);
 
+/*
+ * b - a in nanoseconds as a double: exact int64 arithmetic where it fits,
+ * doubles for times further apart than int64 can say.
+ */
+static inline double
+ft_ns_diff(int64_t b, int64_t a)
+{
+	int64_t d;
+
+	if (__builtin_sub_overflow(b, a, &d))
+		return (double)b - (double)a;
+	return (double)d;
+}
+
 /* ---- UTF-8 ------------------------------------------------------------------ */
 /*
  * Length (1-4) of the strictly valid UTF-8 sequence at s (no overlong forms,

@@ -95,6 +95,7 @@ int feat_now(int64_t *ns);
 
 /* ---- reading lines ------------------------------------------------------ */
 #define FEAT_MAX_LINE_DEFAULT ((size_t)16 << 20)
+#define FEAT_MAX_LINE_MAX ((size_t)1 << 30)	/* the largest --max-line */
 #define FEAT_RAW_MAX 4096	/* bytes of a bad line kept for quarantine */
 
 typedef struct feat_reader feat_reader;

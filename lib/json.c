@@ -30,6 +30,7 @@ struct ft_json {
 	uint32_t stack[FT_JMAXDEPTH + 1];
 	int depth;
 	int done;		/* the top-level object has closed */
+	size_t end;		/* ... and this many bytes were consumed then */
 	enum ft_jerr err;
 	const char *line;
 	size_t linelen;
@@ -184,8 +185,10 @@ cb_end(void *ctx)
 {
 	struct ft_json *j = ctx;
 
-	if (--j->depth == 0)
+	if (--j->depth == 0) {
 		j->done = 1;
+		j->end = yajl_get_bytes_consumed(j->h);
+	}
 	return 1;
 }
 
@@ -275,9 +278,16 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 		c->next = NULL;
 		c->used = 0;
 	}
+	/* One huge line must not keep its node array for the whole run. */
+	if (j->capnodes > 65536) {
+		j->capnodes = 1024;
+		j->nodes = feat_xrealloc(j->nodes,
+		    j->capnodes * sizeof *j->nodes);
+	}
 	j->nnodes = 1;
 	j->depth = 0;
 	j->done = 0;
+	j->end = 0;
 	j->err = FT_JOK;
 	j->line = line;
 	j->linelen = len;
@@ -285,8 +295,24 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 	j->keylen = 0;
 
 	st = yajl_parse(j->h, (const unsigned char *)line, len);
-	if (st == yajl_status_ok && j->done)
-		return FT_JOK;
+	if (st == yajl_status_ok && j->done) {
+		/*
+		 * The parser holds the start of a next value ("12", "\"ab")
+		 * without a word: only blanks may follow the object, or that
+		 * start would be glued to the next line.
+		 */
+		size_t i = j->end;
+
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len)
+			return FT_JOK;
+		j->err = FT_JINVALID;
+		snprintf(msg, msglen, "invalid JSON: trailing characters at "
+		    "offset %zu", i);
+		new_handle(j);
+		return j->err;
+	}
 
 	if (j->err == FT_JDEPTH)
 		snprintf(msg, msglen, "nesting deeper than %d", FT_JMAXDEPTH);

@@ -11,6 +11,11 @@
  * bytes are kept for the quarantine file, the rest is counted and dropped.
  * Blank lines are skipped (but counted, so line numbers match an editor's),
  * and a CR before the LF is dropped.
+ *
+ * Input is read with read(2), which returns what a pipe holds, so lines
+ * are processed as they arrive (tail -f | feat-x works); gzip data, found
+ * by its magic bytes whatever the name, goes through zlib's inflate,
+ * concatenated members included.
  */
 #include "feat-private.h"
 
@@ -23,10 +28,19 @@
 #include <zlib.h>
 
 #define READ_CHUNK (128 * 1024)
+#define IN_SIZE (64 * 1024)
+enum { UNKNOWN, PLAIN, GZIP };
 #define INITIAL_CAP (2 * READ_CHUNK)
 
 struct feat_reader {
-	gzFile gz;
+	int fd;
+	int mode;		/* UNKNOWN, PLAIN or GZIP, by the first bytes */
+	z_stream zs;
+	int zs_ready;		/* inflateInit2 done */
+	int member_done;	/* a gzip member ended, maybe more follow */
+	unsigned char *in;	/* raw input not yet used: in[ipos, ilen) */
+	size_t ipos, ilen;
+	int in_eof;		/* read(2) returned 0 */
 	char *name;
 	char *buf;		/* reserve bytes of address space */
 	size_t reserve;
@@ -53,25 +67,18 @@ feat_reader_open(const char *path, size_t max_line)
 	if (fd < 0)
 		return NULL;
 	r = feat_xcalloc(1, sizeof *r);
-	/*
-	 * gzdopen reads plain data transparently and gzip data (also several
-	 * concatenated members) by its magic bytes, whatever the name says.
-	 */
-	r->gz = gzdopen(fd, "rb");
-	if (r->gz == NULL) {
-		close(fd);
-		free(r);
-		errno = ENOMEM;
-		return NULL;
-	}
-	gzbuffer(r->gz, READ_CHUNK);
+	r->fd = fd;
+	r->in = feat_xmalloc(IN_SIZE);
 	r->name = feat_xstrdup(path ? path : "<stdin>");
 	r->max_line = max_line ? max_line : FEAT_MAX_LINE_DEFAULT;
+	if (r->max_line > FEAT_MAX_LINE_MAX)
+		r->max_line = FEAT_MAX_LINE_MAX;
 	r->reserve = r->max_line + 2 + READ_CHUNK;
 	r->buf = mmap(NULL, r->reserve, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->buf == MAP_FAILED) {
-		gzclose(r->gz);
+		close(r->fd);
+		free(r->in);
 		free(r->name);
 		free(r);
 		errno = ENOMEM;
@@ -100,27 +107,108 @@ feat_reader_lineno(const feat_reader *r)
 	return r->lineno;
 }
 
+/* Reads raw input into in[]; returns bytes, 0 at EOF, -1 (errmsg set). */
+static long
+read_raw(struct feat_reader *r)
+{
+	ssize_t n;
+
+	if (r->ipos == r->ilen)
+		r->ipos = r->ilen = 0;
+	if (r->in_eof || r->ilen == IN_SIZE)
+		return 0;
+	n = read(r->fd, r->in + r->ilen, IN_SIZE - r->ilen);
+	if (n < 0) {
+		/* EINTR too: the tool decides whether a signal ends it. */
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", strerror(errno));
+		return -1;
+	}
+	if (n == 0)
+		r->in_eof = 1;
+	r->ilen += (size_t)n;
+	return n;
+}
+
+static long
+fail_gzip(struct feat_reader *r, const char *what)
+{
+	snprintf(r->errmsg, sizeof r->errmsg, "%s", what);
+	return -1;
+}
+
+/* Inflates into out[0, want); returns bytes, 0 at the end, -1. */
+static long
+inflate_some(struct feat_reader *r, char *out, size_t want)
+{
+	for (;;) {
+		int zrc;
+
+		if (r->ipos == r->ilen && read_raw(r) < 0)
+			return -1;
+		if (r->member_done) {
+			if (r->ipos == r->ilen && r->in_eof)
+				return 0;	/* the last member ended */
+			if (r->ipos == r->ilen)
+				continue;
+			/* Another member must follow, nothing else. */
+			if (r->in[r->ipos] != 0x1f)
+				return fail_gzip(r, "trailing garbage after gzip data");
+			inflateReset(&r->zs);
+			r->member_done = 0;
+		}
+		if (r->ipos == r->ilen && r->in_eof)
+			return fail_gzip(r, "unexpected end of file");
+		r->zs.next_in = r->in + r->ipos;
+		r->zs.avail_in = (uInt)(r->ilen - r->ipos);
+		r->zs.next_out = (Bytef *)out;
+		r->zs.avail_out = (uInt)want;
+		zrc = inflate(&r->zs, Z_NO_FLUSH);
+		r->ipos = r->ilen - r->zs.avail_in;
+		if (zrc == Z_STREAM_END)
+			r->member_done = 1;
+		else if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+			return fail_gzip(r, r->zs.msg ? r->zs.msg :
+			    "invalid gzip data");
+		if (want - r->zs.avail_out > 0)
+			return (long)(want - r->zs.avail_out);
+	}
+}
+
 /* Reads more input after buf[end]; returns bytes read, 0 at EOF, -1. */
 static long
 fill(struct feat_reader *r)
 {
-	int n, errnum;
+	/* Small reads: only a long line makes the buffer's pages resident. */
+	size_t want = r->cap - r->end < READ_CHUNK ? r->cap - r->end :
+	    READ_CHUNK;
+	long n;
 
 	if (r->eof)
 		return 0;
-	/* Small reads: only a long line makes the buffer's pages resident. */
-	n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end <
-	    READ_CHUNK ? r->cap - r->end : READ_CHUNK));
-	if (n < 0 || (n == 0 && gzerror(r->gz, &errnum) && errnum != Z_OK)) {
-		const char *m = gzerror(r->gz, &errnum);
-
-		if (errnum == Z_ERRNO)
-			m = strerror(errno);
-		else if (strncmp(m, "<fd:", 4) == 0 && strstr(m, ": "))
-			m = strstr(m, ": ") + 2;	/* zlib names the fd */
-		snprintf(r->errmsg, sizeof r->errmsg, "%s", m);
-		return -1;
+	if (r->mode == UNKNOWN) {
+		/* The magic bytes decide, whatever the file is called. */
+		while (r->ilen < 2 && !r->in_eof)
+			if (read_raw(r) < 0)
+				return -1;
+		if (r->ilen >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+			r->mode = GZIP;
+			if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+				return fail_gzip(r, "cannot start zlib");
+			r->zs_ready = 1;
+		} else
+			r->mode = PLAIN;
 	}
+	if (r->mode == GZIP)
+		n = inflate_some(r, r->buf + r->end, want);
+	else {
+		if (r->ipos == r->ilen && read_raw(r) < 0)
+			return -1;
+		n = (long)(r->ilen - r->ipos < want ? r->ilen - r->ipos : want);
+		memcpy(r->buf + r->end, r->in + r->ipos, (size_t)n);
+		r->ipos += (size_t)n;
+	}
+	if (n < 0)
+		return -1;
 	if (n == 0) {
 		r->eof = 1;
 		return 0;
@@ -260,7 +348,10 @@ feat_reader_close(feat_reader *r)
 {
 	if (r == NULL)
 		return;
-	gzclose(r->gz);
+	if (r->zs_ready)
+		inflateEnd(&r->zs);
+	close(r->fd);
+	free(r->in);
 	munmap(r->buf, r->reserve);
 	free(r->name);
 	free(r);

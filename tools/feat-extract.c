@@ -298,9 +298,11 @@ main(int argc, char **argv)
 			on_error = optarg;
 			break;
 		case OPT_MAX_LINE:
+			/* Bounded: line lengths are held in 32 bits. */
 			if (feat_parse_size(optarg, &run.max_line) < 0 ||
-			    run.max_line == 0) {
-				feat_warn("invalid --max-line '%s'", optarg);
+			    run.max_line == 0 || run.max_line > FEAT_MAX_LINE_MAX) {
+				feat_warn("invalid --max-line '%s': 1 to 1G bytes",
+				    optarg);
 				usage(2);
 			}
 			break;

@@ -164,3 +164,23 @@ field 'model' is not a string
 field 'latency_ms' is not a number
 invalid timestamp: '1e999' in 'ts'" ]
 }
+
+@test "bad-012: the start of a second value after the object is invalid, and harms no later line" {
+	printf '%s\n' '{"ts":1,"request_id":"a"} 12' '{"ts":2,"request_id":"b"}' \
+	    '{"ts":3,"request_id":"c"} "ab' '{"ts":4,"request_id":"d"}' \
+	    '{"ts":5,"request_id":"e"} tr' '{"ts":6,"request_id":"f"}   ' > "$TMP/in"
+	extract -g event --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .request_id <<< "$output" | tr '\n' ' ')" = "b d f " ]
+	[ "$($JQ -r '"\(._error.line) \(._error.reason)"' "$TMP/q" | tr '\n' '|')" = "1 invalid JSON: trailing characters at offset 26|3 invalid JSON: trailing characters at offset 26|5 invalid JSON: trailing characters at offset 26|" ]
+}
+
+@test "bad-013: --max-line is at most 1G" {
+	extract -g event --max-line 18446744073709500000 "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "feat-extract: invalid --max-line '18446744073709500000': 1 to 1G bytes" ]
+	extract -g event --max-line 2G "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 2 ]
+	extract -g event --max-line 1G "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 0 ]
+}

@@ -142,3 +142,19 @@ FIELDS='[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "feat-extract: $TMP/in:1: field 'gen_ai.usage.input_tokens' is not a number" ]
 }
+
+@test "norm-013: long source paths and span ids, far-apart times: no overflow" {
+	local long
+	long=$(printf 'k%.0s' $(seq 300))
+	printf '{"ts":1,"%s":{"x":"u"},"a":{"%s":1}}\n' "$long" "$long" > "$TMP/in"
+	extract -g event --field "user_id=$long.x" "$TMP/in"
+	[ "$status" -eq 0 ]
+	printf '{"spanId":"%s","startTimeUnixNano":"1","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"m"}}]}\n' \
+	    "0123456789abcdef0123456789abcdef0123456789" > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$($JQ -r .request_id <<< "$output")" = "span-0123456789abcdef0123456789abcdef0123456789" ]
+	echo '{"startTime":-9000000000,"endTime":9000000000}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ .latency_ms <<< "$output")" = 18000000000000 ]
+}
