@@ -183,38 +183,6 @@ parse_type(const char *s, enum ftype *kind, size_t *veclen)
 	return 0;
 }
 
-/* Integer + ms, s, m, h or d (SPEC 2), to nanoseconds; 0 or -1. */
-static int
-parse_duration(const char *s, int64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		int64_t ns;
-	} units[] = {
-		{ "ms", INT64_C(1000000) }, { "s", INT64_C(1000000000) },
-		{ "m", INT64_C(60000000000) }, { "h", INT64_C(3600000000000) },
-		{ "d", INT64_C(86400000000000) }
-	};
-	int64_t v = 0;
-	const char *p = s;
-
-	if (!(*p >= '0' && *p <= '9'))
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(p, units[i].unit) == 0) {
-			if (v > INT64_MAX / units[i].ns)
-				return -1;
-			*ns = v * units[i].ns;
-			return 0;
-		}
-	return -1;
-}
-
 /* ASCII case-insensitive strstr: patterns are names and ids. */
 static int
 contains_nocase(const char *hay, const char *needle)
@@ -604,7 +572,7 @@ check_duration(struct checker *ck, const char *file, const char *gname,
 		return;
 	}
 	s = json_string_value(v);
-	if (s == NULL || parse_duration(s, ns) < 0 || (*ns == 0 && !zero_ok)) {
+	if (s == NULL || feat_parse_duration(s, ns) < 0 || (*ns == 0 && !zero_ok)) {
 		problem(ck->rep, file, 0, "invalid duration '%s' for '%s' in "
 		    "group '%s': use a positive integer and ms, s, m, h or d",
 		    s ? s : "(not a string)", member, gname);
@@ -1415,7 +1383,7 @@ build_group(struct feat_catalog_group *g, const char *name, json_t *obj)
 		}
 		ft_buf_addc(&b, '\0');
 		g->window = b.p;
-		if (parse_duration(str_or_empty(win, "allowed_lateness"),
+		if (feat_parse_duration(str_or_empty(win, "allowed_lateness"),
 		    &g->lateness) < 0)
 			g->lateness = 0;
 	} else

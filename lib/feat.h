@@ -65,6 +65,11 @@ size_t feat_fmt_double(double v, char *buf);
 
 /* An integer with an optional K, M or G (powers of 1024); 0 or -1. */
 int feat_parse_size(const char *s, size_t *out);
+/*
+ * A duration of SPEC 2: an integer and ms, s, m, h or d ("5m"), to
+ * nanoseconds; 0, or -1 when s is not one or overflows.
+ */
+int feat_parse_duration(const char *s, int64_t *ns);
 
 /* ---- time: int64 nanoseconds since the epoch, UTC ---------------------- */
 enum feat_time_unit {

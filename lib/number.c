@@ -183,3 +183,34 @@ feat_parse_size(const char *s, size_t *out)
 	*out = (size_t)(v << shift);
 	return 0;
 }
+
+int
+feat_parse_duration(const char *s, int64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {
+		{ "ms", INT64_C(1000000) }, { "s", INT64_C(1000000000) },
+		{ "m", INT64_C(60000000000) }, { "h", INT64_C(3600000000000) },
+		{ "d", INT64_C(86400000000000) }
+	};
+	int64_t v = 0;
+	const char *p = s;
+
+	if (!(*p >= '0' && *p <= '9'))
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(p, units[i].unit) == 0) {
+			if (v > INT64_MAX / units[i].ns)
+				return -1;
+			*ns = v * units[i].ns;
+			return 0;
+		}
+	return -1;
+}

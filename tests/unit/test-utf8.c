@@ -182,6 +182,23 @@ main(void)
 		CHECK(feat_parse_size("99999999999999999999999", &z) < 0);
 	}
 
+	/* durations */
+	{
+		int64_t ns;
+
+		CHECK(feat_parse_duration("5m", &ns) == 0 && ns == INT64_C(300000000000));
+		CHECK(feat_parse_duration("60s", &ns) == 0 && ns == INT64_C(60000000000));
+		CHECK(feat_parse_duration("250ms", &ns) == 0 && ns == INT64_C(250000000));
+		CHECK(feat_parse_duration("4h", &ns) == 0 && ns == INT64_C(14400000000000));
+		CHECK(feat_parse_duration("1d", &ns) == 0 && ns == INT64_C(86400000000000));
+		CHECK(feat_parse_duration("0s", &ns) == 0 && ns == 0);
+		CHECK(feat_parse_duration("5", &ns) < 0);
+		CHECK(feat_parse_duration("5x", &ns) < 0);
+		CHECK(feat_parse_duration("m", &ns) < 0);
+		CHECK(feat_parse_duration("-5m", &ns) < 0);
+		CHECK(feat_parse_duration("999999d", &ns) < 0);	/* past int64 */
+	}
+
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
