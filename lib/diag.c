@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *progname = "feat";
 
@@ -33,11 +34,17 @@ feat_progname(void)
 	return progname;
 }
 
+/*
+ * The message, then one line on stderr.  Control bytes in it (a file name
+ * or a value with a newline or an escape sequence) are written \xNN, so
+ * that input can neither forge a second diagnostic line nor drive the
+ * terminal.
+ */
 static void
 vwarn(const char *file, unsigned long line, const char *fmt, va_list ap)
 {
-	/* One buffer, one write: lines from parallel tools never interleave. */
-	char buf[4096];
+	char buf[4096], out[4 * sizeof buf + 2];
+	size_t o = 0;
 	int n;
 
 	if (file != NULL)
@@ -49,8 +56,23 @@ vwarn(const char *file, unsigned long line, const char *fmt, va_list ap)
 		n = 0;
 	if ((size_t)n < sizeof buf)
 		vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+		if (*p < 0x20 || *p == 0x7F) {
+			static const char hex[] = "0123456789abcdef";
+
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		} else
+			out[o++] = (char)*p;
+	}
+	out[o++] = '\n';
 	fflush(stdout);
-	fprintf(stderr, "%s\n", buf);
+	/* One write: lines from tools sharing a stderr never interleave. */
+	if (write(STDERR_FILENO, out, o) < 0) {
+		/* Nowhere left to say it. */
+	}
 }
 
 void

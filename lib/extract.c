@@ -3,25 +3,26 @@
  * record per request, a static record per model, a context record per
  * system_health event.
  *
- * The stage is init / process / finish: feat_extractor_new, then
- * feat_extractor_event for each normalised event (writing zero or more
- * records), then feat_extractor_finish, which saves --state.  The state -
- * session depths, request ids already seen, DRV_004 centroids, the models
- * whose static record was written - is bounded by --max-sessions (least
- * recently used first out) and written atomically, so two runs with one
- * state file compute what one run over both inputs computes.
+ * The stage is init / process / save: feat_extractor_new (which takes the
+ * state's lock and loads it), then feat_extractor_event for each
+ * normalised event (writing zero or more records), then
+ * feat_extractor_save, which the tool driver calls only once the output is
+ * safely written.  The state - session depths, request ids already seen,
+ * DRV_004 centroids, the models whose static record was written - is
+ * bounded by --max-sessions (least recently used first out) and written
+ * atomically, so two runs with one state file compute what one run over
+ * both inputs computes.  The lock (STATE.lock) keeps a second run off the
+ * state while the first holds it; a state file half-written by a killed
+ * run is never read, and its STATE.tmp.<pid> is removed.
  */
 #include "feat-private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* DRV_004: the sum of a model's request embeddings so far. */
@@ -39,27 +40,15 @@ struct static_seen {
 struct feat_extractor {
 	struct feat_extract_opts o;
 	const feat_models *models;
-	const feat_overlay *overlay;
+	const feat_model_facts *facts;
 	struct ft_lru *sessions;	/* session_id -> uint64 requests */
 	struct ft_lru *seen;		/* request ids already written */
 	struct ft_lru *cents;		/* model -> struct centroid */
 	struct ft_lru *statics;		/* model -> struct static_seen */
-	int64_t fixed_now;		/* $FEAT_NOW, or INT64_MIN */
-	int64_t created_ms;		/* the time in created, formatted: */
-	char created[FEAT_TIME_BUFSZ];
-	size_t created_len;
-	int utc;			/* --tz is UTC: plain arithmetic */
+	int lock;			/* the state's lock, or -1 */
 };
 
 /* ---- small helpers --------------------------------------------------- */
-
-static int64_t
-floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 static int
 ieq(const char *s, size_t n, const char *lit)
@@ -67,103 +56,73 @@ ieq(const char *s, size_t n, const char *lit)
 	return s && strlen(lit) == n && strncasecmp(s, lit, n) == 0;
 }
 
-static int64_t
-created_now(const struct feat_extractor *x)
+void
+ft_hour_features(const feat_tz *tz, int64_t ts, struct ft_hour_features *h)
 {
-	struct timespec t;
+	struct feat_local_time lt;
 
-	if (x->fixed_now != INT64_MIN)
-		return x->fixed_now;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* Local hour (0-23) and weekday (Monday 0) of ts in --tz. */
-static void
-local_time(const struct feat_extractor *x, int64_t ts, int *hour, int *wday)
-{
-	int64_t secs = floor_div(ts, 1000000000);
-
-	if (x->utc) {
-		int64_t days = floor_div(secs, 86400);
-
-		*hour = (int)((secs - days * 86400) / 3600);
-		*wday = (int)(((days % 7) + 7 + 3) % 7);	/* 1970-01-01: Thu */
-	} else {
-		time_t t = (time_t)secs;
-		struct tm tm;
-
-		localtime_r(&t, &tm);
-		*hour = tm.tm_hour;
-		*wday = (tm.tm_wday + 6) % 7;
-	}
-}
-
-int
-feat_tz_valid(const char *zone)
-{
-	const char *dir = getenv("TZDIR");
-	char path[4096];
-	struct stat st;
-
-	if (zone == NULL || *zone == '\0')
-		return 0;
-	if (strcmp(zone, "UTC") == 0 || strcmp(zone, "Etc/UTC") == 0)
-		return 1;
-	/* Only names of the zone database: no paths out of it, no rules. */
-	if (zone[0] == '/' || strstr(zone, "..") || strchr(zone, ','))
-		return 0;
-	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir :
-	    "/usr/share/zoneinfo", zone);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	feat_tz_local(tz, ts, &lt);
+	h->hour_cos = cos(2 * M_PI * lt.hour / 24);
+	h->hour_sin = sin(2 * M_PI * lt.hour / 24);
+	h->day_cos = cos(2 * M_PI * lt.wday / 7);
+	h->day_sin = sin(2 * M_PI * lt.wday / 7);
+	h->weekend = lt.wday >= 5;
 }
 
 /* ---- record writing --------------------------------------------------- */
 
-/* Keys are literals: their length is known when compiled. */
-#define key(w, k) feat_writer_key((w), (k), sizeof(k) - 1)
-
-static void
-begin_record(struct feat_extractor *x, feat_writer *w, const char *etype,
-    const char *id, size_t idlen, const char *group, int64_t ts)
-{
-	feat_writer_open_object(w);
-	key(w, "entity_type");
-	feat_writer_string(w, etype, strlen(etype));	/* short literals */
-	key(w, "entity_id");
-	feat_writer_string(w, id, idlen);
-	key(w, "group");
-	feat_writer_string(w, group, strlen(group));
-	key(w, "version");
-	feat_writer_int(w, x->o.group_version);
-	key(w, "ts");
-	feat_writer_time(w, ts);
-	key(w, "created");
-	{
-		/* Formatted once per millisecond, not once per record. */
-		int64_t now = created_now(x), ms = floor_div(now, 1000000);
-
-		if (x->created_len == 0 || ms != x->created_ms) {
-			x->created_ms = ms;
-			x->created_len = feat_time_format(now, x->created);
-		}
-		feat_writer_string(w, x->created, x->created_len);
-	}
-	key(w, "features");
-	feat_writer_open_object(w);
-}
-
-static int
-end_record(feat_writer *w)
-{
-	feat_writer_close_object(w);
-	feat_writer_close_object(w);
-	return feat_writer_end_record(w);
-}
-
 #define num(w, k, v) num_((w), (k), sizeof(k) - 1, (v))
 #define flag(w, k, b) flag_((w), (k), sizeof(k) - 1, (b))
 #define category(w, k, s, n) category_((w), (k), sizeof(k) - 1, (s), (n))
+#define key(w, k) feat_writer_key((w), (k), sizeof(k) - 1)
+
+/*
+ * The envelope of one record.  Ids were checked by the caller (check_id),
+ * so a failure here is a bug, said as an output error.
+ */
+static int
+begin_record(struct feat_extractor *x, feat_writer *w, const char *etype,
+    const char *id, size_t idlen, const char *group, int64_t ts,
+    struct feat_error *err)
+{
+	struct feat_record_head h = { 0 };
+
+	h.entity_type = etype;
+	h.entity_id = id;
+	h.entity_id_len = idlen;
+	h.group = group;
+	h.version = x->o.group_version;
+	h.ts = ts;
+	h.created = feat_clock_now(x->o.clock);
+	if (feat_record_begin(w, &h, err->reason, sizeof err->reason) < 0) {
+		err->code = FEAT_ERR_IO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+end_record(feat_writer *w, struct feat_error *err)
+{
+	if (feat_record_end(w, NULL) < 0) {
+		err->code = FEAT_ERR_OUTPUT;
+		return -1;
+	}
+	return 0;
+}
+
+/* An entity id the event gives must fit a record (SPEC 3.2). */
+static int
+check_id(size_t len, const char *field, struct feat_error *err)
+{
+	if (len <= FEAT_ENTITY_ID_MAX)
+		return 0;
+	err->code = FEAT_BAD_FIELD;
+	snprintf(err->reason, sizeof err->reason, "field '%s' is too long: "
+	    "%zu bytes, an entity id holds at most %d", field, len,
+	    FEAT_ENTITY_ID_MAX);
+	return -1;
+}
 
 static void
 num_(feat_writer *w, const char *name, size_t nlen, double v)
@@ -325,9 +284,8 @@ save_state(struct feat_extractor *x, const char *path, char *err,
     size_t errlen)
 {
 	json_t *root = json_object(), *a;
-	char *text, tmp[4096];
-	size_t len;
-	int fd, rc = 0;
+	char *text;
+	int rc;
 
 	json_object_set_new(root, "feat_state", json_integer(1));
 	a = json_array();
@@ -348,72 +306,89 @@ save_state(struct feat_extractor *x, const char *path, char *err,
 		snprintf(err, errlen, "cannot encode the state");
 		return -1;
 	}
-	len = strlen(text);
+	/* A crash leaves the old state or the new one, never a mix. */
+	{
+		size_t len = strlen(text);
 
-	/* Write, fsync, rename: a crash leaves the old state or the new. */
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot write state '%s': %s", tmp,
-		    strerror(errno));
-		rc = -1;
+		text[len] = '\n';
+		rc = ft_write_atomic(path, text, len + 1, err, errlen);
+		text[len] = '\0';
 	}
-	if (fd >= 0 && close(fd) != 0 && rc == 0) {
-		snprintf(err, errlen, "cannot write state '%s': %s", tmp,
-		    strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp,
-		    path, strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0)
-		unlink(tmp);
 	free(text);
 	return rc;
 }
 
 /* ---- the stage ----------------------------------------------------------- */
 
+int
+feat_extract_groups(const char *list, unsigned *groups, char *err,
+    size_t errlen)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} known[] = {
+		{ "request", FEAT_GROUP_REQUEST }, { "static", FEAT_GROUP_STATIC },
+		{ "context", FEAT_GROUP_CONTEXT }
+	};
+	const char *p = list;
+
+	*groups = 0;
+	for (;;) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof known / sizeof known[0]; i++)
+			if (n > 0 && strlen(known[i].name) == n &&
+			    strncmp(known[i].name, p, n) == 0)
+				break;
+		if (i == sizeof known / sizeof known[0]) {
+			snprintf(err, errlen, "unknown group '%.*s' in '%s': use "
+			    "request, static, context or event", (int)n, p,
+			    list);
+			return -1;
+		}
+		*groups |= known[i].bit;
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
 feat_extractor *
 feat_extractor_new(const struct feat_extract_opts *o, const feat_models *m,
-    const feat_overlay *ov, char *err, size_t errlen)
+    const feat_model_facts *facts, struct feat_error *err)
 {
 	struct feat_extractor *x = feat_xcalloc(1, sizeof *x);
-	const char *now = getenv("FEAT_NOW");
 
 	x->o = *o;
 	x->models = m;
-	x->overlay = ov;
+	x->facts = facts;
+	x->lock = -1;
 	if (x->o.group_version <= 0)
 		x->o.group_version = 1;
 	if (x->o.max_sessions == 0)
 		x->o.max_sessions = 1000000;
-	x->fixed_now = INT64_MIN;
-	if (now && *now && feat_now(&x->fixed_now) < 0) {
-		snprintf(err, errlen, "invalid FEAT_NOW '%s'", now);
-		free(x);
-		return NULL;
-	}
-	x->utc = x->o.tz == NULL || strcmp(x->o.tz, "UTC") == 0 ||
-	    strcmp(x->o.tz, "Etc/UTC") == 0;
-	if (!x->utc) {
-		if (!feat_tz_valid(x->o.tz)) {
-			snprintf(err, errlen, "unknown time zone '%s'",
-			    x->o.tz);
-			free(x);
-			return NULL;
-		}
-		setenv("TZ", x->o.tz, 1);
-		tzset();
-	}
 	x->sessions = ft_lru_new(x->o.max_sessions, sizeof(uint64_t));
 	x->seen = ft_lru_new(x->o.max_sessions, 1);
 	x->cents = ft_lru_new(x->o.max_sessions, sizeof(struct centroid));
 	x->statics = ft_lru_new(x->o.max_sessions, sizeof(struct static_seen));
-	if (x->o.state && load_state(x, x->o.state, err, errlen) < 0) {
+	if (x->o.state == NULL)
+		return x;
+	/*
+	 * One run at a time per state: a second one (an overlapping cron
+	 * job) waits for the first, up to the lock timeout, then fails
+	 * rather than losing half of the state.
+	 */
+	x->lock = ft_lock_open(x->o.state, &x->o.lock, err->reason,
+	    sizeof err->reason);
+	if (x->lock < 0) {
+		err->code = FEAT_ERR_IO;
+		feat_extractor_free(x);
+		return NULL;
+	}
+	ft_remove_stale_tmp(x->o.state);
+	if (load_state(x, x->o.state, err->reason, sizeof err->reason) < 0) {
+		err->code = FEAT_ERR_USAGE;
 		feat_extractor_free(x);
 		return NULL;
 	}
@@ -429,11 +404,13 @@ feat_extractor_free(feat_extractor *x)
 	ft_lru_free(x->seen);
 	ft_lru_free(x->cents);
 	ft_lru_free(x->statics);
+	if (x->lock >= 0)
+		close(x->lock);
 	free(x);
 }
 
 int
-feat_extractor_finish(feat_extractor *x, char *err, size_t errlen)
+feat_extractor_save(feat_extractor *x, char *err, size_t errlen)
 {
 	if (x->o.state)
 		return save_state(x, x->o.state, err, errlen);
@@ -460,8 +437,8 @@ lookup_value(const char *s, size_t n, const char *const *names,
 }
 
 int
-ft_model_facts(const feat_models *m, const feat_overlay *ov,
-    const feat_event *ev, struct ft_model_facts *mf)
+ft_model_info(const feat_models *m, const feat_model_facts *facts,
+    const feat_event *ev, struct ft_model_info *mf)
 {
 	const feat_model *md = ft_event_model(ev);
 	size_t n;
@@ -486,25 +463,28 @@ ft_model_facts(const feat_models *m, const feat_overlay *ov,
 		    &mf->input_per_1k, &mf->output_per_1k, &entry);
 		mf->price_key = entry + 1;
 		n = strlen(feat_model_id(md));
-		ft_overlay_apply(ov, mf->provider, mf->providerlen,
+		ft_model_facts_apply(facts, mf->provider, mf->providerlen,
 		    feat_model_id(md), n, mf);
 	}
 	return 0;
 }
 
 static int
-write_static(struct feat_extractor *x, const struct ft_model_facts *mf,
-    int64_t ts, feat_writer *w)
+write_static(struct feat_extractor *x, const struct ft_model_info *mf,
+    int64_t ts, feat_writer *w, struct feat_error *err)
 {
 	double age = NAN;
 
 	if (mf->has_cutoff) {
-		double days = ft_ns_diff(ts, mf->cutoff_ns) / 86400e9;
+		double days = ft_ns_diff(ts, mf->cutoff_ns) /
+		    (double)FEAT_NS_PER_DAY;
 
 		/* The catalog's range is [0, 2]: before the cutoff is 0. */
 		age = days < 0 ? 0 : days / 365 > 2 ? 2 : days / 365;
 	}
-	begin_record(x, w, "model", mf->id, mf->idlen, "static", ts);
+	if (begin_record(x, w, "model", mf->id, mf->idlen, "static", ts,
+	    err) < 0)
+		return -1;
 	num(w, "model_context_length", mf->context_window > 0 ?
 	    fmin(log(mf->context_window) / log(2000000.0), 1) : NAN);
 	num(w, "model_cost_per_1k_input", mf->input_per_1k);
@@ -516,27 +496,37 @@ write_static(struct feat_extractor *x, const struct ft_model_facts *mf,
 	flag(w, "supports_json_mode", mf->json_mode);
 	category(w, "model_provider", mf->provider, mf->providerlen);
 	num(w, "model_size_class", mf->size_class);
-	return end_record(w);
+	return end_record(w, err);
+}
+
+/* The component a system_health event reports on: "global" by default. */
+static const char *
+component(const feat_event *ev, size_t *len)
+{
+	const char *c = ft_event_str(ev, FT_component, len);
+
+	if (c == NULL || *len == 0) {
+		*len = 6;
+		return "global";
+	}
+	return c;
 }
 
 static int
 write_context(struct feat_extractor *x, const feat_event *ev,
-    feat_writer *w)
+    feat_writer *w, struct feat_error *err)
 {
 	static const char *const health[] = { "healthy", "degraded",
 	    "unhealthy" };
 	static const double health_v[] = { 1, 0.5, 0 };
 	size_t clen = 0, slen = 0;
-	const char *comp = ft_event_str(ev, FT_component, &clen);
+	const char *comp = component(ev, &clen);
 	const char *st = ft_event_str(ev, FT_status, &slen);
 	double cpu, mem, tot, v;
 	int64_t ts = ft_event_time(ev, FT_ts), reset;
 
-	if (comp == NULL || clen == 0) {
-		comp = "global";
-		clen = 6;
-	}
-	begin_record(x, w, "system", comp, clen, "context", ts);
+	if (begin_record(x, w, "system", comp, clen, "context", ts, err) < 0)
+		return -1;
 	num(w, "system_load_cpu", ft_event_num(ev, FT_cpu_usage, &cpu) == 0 ?
 	    cpu / 100 : NAN);
 	num(w, "system_load_memory",
@@ -548,7 +538,8 @@ write_context(struct feat_extractor *x, const feat_event *ev,
 	if (ft_event_has(ev, FT_budget_reset_at)) {
 		reset = ft_event_time(ev, FT_budget_reset_at);
 		num(w, "time_until_budget_reset",
-		    clamp01(ft_ns_diff(reset, ts) / 3600e9 / 720));
+		    clamp01(ft_ns_diff(reset, ts) / (double)FEAT_NS_PER_HOUR /
+		    720));
 	} else
 		num(w, "time_until_budget_reset", NAN);
 	num(w, "model_availability", lookup_value(st, slen, health, health_v,
@@ -557,12 +548,25 @@ write_context(struct feat_extractor *x, const feat_event *ev,
 	    ft_event_num(ev, FT_quota_remaining_ratio, &v) == 0 ? v : NAN);
 	num(w, "region_load", ft_event_num(ev, FT_region_load, &v) == 0 ?
 	    v : NAN);
-	return end_record(w);
+	return end_record(w, err);
+}
+
+/* REQ_008: priority/10 for 1-10; any other value (0, 11, "high") 0.5. */
+static double
+priority_value(const feat_event *ev)
+{
+	double v;
+
+	if (!ft_event_has(ev, FT_priority))
+		return NAN;
+	if (ft_event_num(ev, FT_priority, &v) == 0 && v >= 1 && v <= 10)
+		return v / 10;
+	return 0.5;
 }
 
 static int
 write_request(struct feat_extractor *x, const feat_event *ev,
-    const struct ft_model_facts *mf, feat_writer *w)
+    const struct ft_model_info *mf, feat_writer *w, struct feat_error *err)
 {
 	static const char *const lengths[] = { "short", "medium", "long" };
 	static const double lengths_v[] = { 0, 0.5, 1 };
@@ -576,14 +580,15 @@ write_request(struct feat_extractor *x, const feat_event *ev,
 	const char *rid = ft_event_str(ev, FT_request_id, &rlen);
 	const char *s;
 	struct ft_text_stats st;
+	struct ft_hour_features hf;
 	double v, prompt_length = NAN, complexity = NAN, domain = NAN;
 	double out_len, sim = NAN;
 	int64_t ts = ft_event_time(ev, FT_ts);
-	int hour, wday;
 
 	if (prompt)
 		ft_text_analyse(prompt, plen, &st);
-	begin_record(x, w, "request", rid, rlen, "request", ts);
+	if (begin_record(x, w, "request", rid, rlen, "request", ts, err) < 0)
+		return -1;
 
 	/* REQ_001: tokens when given, else a quarter of the prompt bytes. */
 	if (ft_event_num(ev, FT_input_tokens, &v) == 0 && v >= 0)
@@ -618,16 +623,13 @@ write_request(struct feat_extractor *x, const feat_event *ev,
 		domain = fmin((double)h / 5, 1);
 	}
 	num(w, "prompt_domain", domain);
-	if (ft_event_num(ev, FT_priority, &v) == 0)
-		num(w, "request_priority", v >= 1 && v <= 10 ? v / 10 : 0.5);
-	else
-		num(w, "request_priority", NAN);
-	local_time(x, ts, &hour, &wday);
-	num(w, "hour_of_day_cos", cos(2 * M_PI * hour / 24));
-	num(w, "hour_of_day_sin", sin(2 * M_PI * hour / 24));
-	num(w, "day_of_week_cos", cos(2 * M_PI * wday / 7));
-	num(w, "day_of_week_sin", sin(2 * M_PI * wday / 7));
-	flag(w, "is_weekend", wday >= 5);
+	num(w, "request_priority", priority_value(ev));
+	ft_hour_features(x->o.tz, ts, &hf);
+	num(w, "hour_of_day_cos", hf.hour_cos);
+	num(w, "hour_of_day_sin", hf.hour_sin);
+	num(w, "day_of_week_cos", hf.day_cos);
+	num(w, "day_of_week_sin", hf.day_sin);
+	flag(w, "is_weekend", hf.weekend);
 	s = ft_event_str(ev, FT_session_id, &n);
 	if (s) {
 		uint64_t *depth = ft_lru_get(x->sessions, s, n, 1, NULL);
@@ -687,66 +689,85 @@ write_request(struct feat_extractor *x, const feat_event *ev,
 			}
 		num(w, "model_fit_score", pairs ? sum / pairs : NAN);
 	}
-	return end_record(w);
+	return end_record(w, err);
+}
+
+/*
+ * A static record the first time an event of any type names a model, and
+ * again when the model's active price entry changes.
+ */
+static int
+maybe_static(struct feat_extractor *x, const feat_event *ev,
+    const struct ft_model_info *mf, feat_writer *w, struct feat_error *err)
+{
+	struct static_seen *ss = static_seen(x, mf->id, mf->idlen, 0);
+	uint64_t prov = mf->provider ?
+	    feat_fnv1a64(mf->provider, mf->providerlen) : 0;
+	int emit;
+
+	/*
+	 * Once per model; again when its price entry changes for the same
+	 * provider, or when the catalog first knows it (a feedback line
+	 * naming no provider may come first).  Another host of the same
+	 * model is the same entity: no new record.
+	 */
+	if (ss == NULL)
+		emit = 1;
+	else if (mf->price_key == 0)
+		emit = 0;
+	else if (ss->price_key == 0)
+		emit = 1;
+	else
+		emit = ss->provider == prov && ss->price_key != mf->price_key;
+	if (!emit)
+		return 0;
+	if (ss == NULL)
+		ss = static_seen(x, mf->id, mf->idlen, 1);
+	ss->price_key = mf->price_key;
+	ss->provider = prov;
+	return write_static(x, mf, ft_event_time(ev, FT_ts), w, err);
 }
 
 int
 feat_extractor_event(feat_extractor *x, const feat_event *ev,
-    feat_writer *w)
+    feat_writer *w, struct feat_error *err)
 {
-	size_t tlen = 0, rlen = 0;
+	size_t tlen = 0, rlen = 0, clen = 0;
 	const char *type = ft_event_str(ev, FT_type, &tlen), *rid;
-	struct ft_model_facts mf;
-	int have_model, created = 0;
+	struct ft_model_info mf;
+	int have_model, health, request, created = 0;
 
-	if (ieq(type, tlen, "system_health"))
+	health = ieq(type, tlen, "system_health");
+	request = !health && (ieq(type, tlen, "request") ||
+	    ieq(type, tlen, "response") ||
+	    ieq(type, tlen, "performance_metrics"));
+	have_model = ft_model_info(x->models, x->facts, ev, &mf) == 0;
+	rid = ft_event_str(ev, FT_request_id, &rlen);
+	component(ev, &clen);
+
+	/* Every id is checked before anything of the event is written. */
+	if (have_model && (x->o.groups & FEAT_GROUP_STATIC) &&
+	    check_id(mf.idlen, "model", err) < 0)
+		return -1;
+	if (health && (x->o.groups & FEAT_GROUP_CONTEXT) &&
+	    check_id(clen, "component", err) < 0)
+		return -1;
+	if (request && (x->o.groups & FEAT_GROUP_REQUEST) &&
+	    check_id(rlen, "request_id", err) < 0)
+		return -1;
+
+	if (have_model && (x->o.groups & FEAT_GROUP_STATIC) &&
+	    maybe_static(x, ev, &mf, w, err) < 0)
+		return -1;
+	if (health)
 		return (x->o.groups & FEAT_GROUP_CONTEXT) ?
-		    write_context(x, ev, w) : 0;
-
-	/*
-	 * A static record the first time an event names a model, and again
-	 * when the model's active price entry changes.
-	 */
-	have_model = ft_model_facts(x->models, x->overlay, ev, &mf) == 0;
-	if (have_model && (x->o.groups & FEAT_GROUP_STATIC)) {
-		struct static_seen *ss = static_seen(x, mf.id, mf.idlen, 0);
-		uint64_t prov = mf.provider ?
-		    feat_fnv1a64(mf.provider, mf.providerlen) : 0;
-		int emit;
-
-		/*
-		 * Once per model; again when its price entry changes for the
-		 * same provider, or when the catalog first knows it (a
-		 * feedback line naming no provider may come first).  Another
-		 * host of the same model is the same entity: no new record.
-		 */
-		if (ss == NULL)
-			emit = 1;
-		else if (mf.price_key == 0)
-			emit = 0;
-		else if (ss->price_key == 0)
-			emit = 1;
-		else
-			emit = ss->provider == prov &&
-			    ss->price_key != mf.price_key;
-		if (emit) {
-			if (ss == NULL)
-				ss = static_seen(x, mf.id, mf.idlen, 1);
-			ss->price_key = mf.price_key;
-			ss->provider = prov;
-			if (write_static(x, &mf, ft_event_time(ev, FT_ts), w) < 0)
-				return -1;
-		}
-	}
+		    write_context(x, ev, w, err) : 0;
 
 	/* One request record per request id, across runs with --state. */
-	if (!(x->o.groups & FEAT_GROUP_REQUEST) ||
-	    !(ieq(type, tlen, "request") || ieq(type, tlen, "response") ||
-	    ieq(type, tlen, "performance_metrics")))
+	if (!request || !(x->o.groups & FEAT_GROUP_REQUEST))
 		return 0;
-	rid = ft_event_str(ev, FT_request_id, &rlen);
 	ft_lru_get(x->seen, rid, rlen, 1, &created);
 	if (!created)
 		return 0;
-	return write_request(x, ev, have_model ? &mf : NULL, w);
+	return write_request(x, ev, have_model ? &mf : NULL, w, err);
 }

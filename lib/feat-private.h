@@ -39,6 +39,18 @@ ft_buf_addc(struct ft_buf *b, char c)
 	b->p[b->len++] = c;
 }
 void ft_buf_free(struct ft_buf *b);
+/* Appends printf-style text. */
+void ft_buf_printf(struct ft_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* a / b rounded toward minus infinity (b > 0): -1 ns is in second -1. */
+static inline int64_t
+ft_floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && a < 0) ? q - 1 : q;
+}
 
 /*
  * b - a in nanoseconds as a double: exact int64 arithmetic where it fits,
@@ -53,6 +65,58 @@ ft_ns_diff(int64_t b, int64_t a)
 		return (double)b - (double)a;
 	return (double)d;
 }
+
+/* ---- calendar (timefmt.c): the proleptic Gregorian calendar ------------ */
+/* Days since 1970-01-01 of year y, month m (1-12), day d (1-31). */
+int64_t ft_days_from_civil(int64_t y, int m, int d);
+/* The inverse: the date of day z since 1970-01-01. */
+void ft_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+
+/* ---- files that survive a crash (file.c) --------------------------------- */
+/* write(2) all of buf, retrying EINTR; -1 with errno. */
+int ft_write_all(int fd, const void *buf, size_t len);
+/*
+ * Replaces path with data: PATH.tmp.<pid>, fsync, rename, fsync of the
+ * directory.  A crash leaves the old file or the new one.  -1 with err.
+ */
+int ft_write_atomic(const char *path, const void *data, size_t len,
+    char *err, size_t errlen);
+int ft_fsync_dir(const char *path, char *err, size_t errlen);
+/* Removes PATH.tmp.<digits> files a killed run left; returns how many.
+   Call it only while holding path's lock. */
+int ft_remove_stale_tmp(const char *path);
+/*
+ * Takes the exclusive lock on PATH.lock (created when missing), waiting as
+ * w says (NULL: not at all).  Returns the lock's file descriptor (close it
+ * to unlock), or -1 with err when the time ran out, the wait was stopped,
+ * or the lock file cannot be opened.
+ */
+int ft_lock_open(const char *path, const struct feat_lock_wait *w,
+    char *err, size_t errlen);
+
+/* ---- bad lines: the --on-error policy (badline.c) -------------------------- */
+struct stat;
+struct ft_badlines;
+/* spec: "fail", "skip" or "quarantine:FILE" (FILE opened for appending). */
+struct ft_badlines *ft_badlines_new(const char *spec, char *err,
+    size_t errlen);
+void ft_badlines_free(struct ft_badlines *b);
+/*
+ * Counts one bad line and, under quarantine, stages it.  Returns 0 to go
+ * on, 1 when the run must stop (fail), -1 with err when staging failed.
+ */
+int ft_badlines_add(struct ft_badlines *b, const char *file,
+    unsigned long line, const char *reason, const char *raw, size_t rawlen,
+    size_t bytes, char *err, size_t errlen);
+/* Appends what is staged to FILE and syncs it, all or nothing. */
+int ft_badlines_commit(struct ft_badlines *b, char *err, size_t errlen);
+enum feat_onerror ft_badlines_mode(const struct ft_badlines *b);
+const char *ft_badlines_path(const struct ft_badlines *b);
+unsigned long ft_badlines_count(const struct ft_badlines *b);
+int ft_badlines_pending(const struct ft_badlines *b);
+int ft_badlines_committed(const struct ft_badlines *b);
+/* 1 when st is the quarantine file. */
+int ft_badlines_same_file(const struct ft_badlines *b, const struct stat *st);
 
 /* ---- UTF-8 ------------------------------------------------------------------ */
 /*
@@ -89,10 +153,10 @@ enum ft_jtype {
 struct ft_jval {
 	uint8_t type;
 	uint32_t keylen;	/* member key, when the parent is an object */
-	uint32_t len;		/* string (decoded UTF-8) or number text */
+	uint32_t len;		/* string (decoded UTF-8) or number text;
+				   a container's instance (json.c) */
 	uint32_t next;		/* next sibling, 0 for none */
 	uint32_t child;		/* first member or element, 0 for none */
-	uint32_t last;		/* last member or element */
 	uint32_t count;		/* number of members or elements */
 	const char *key;
 	const char *s;
@@ -118,6 +182,20 @@ const struct ft_jval *ft_json_node(const struct ft_json *j, uint32_t i);
 /* Member of object node obj named key, or NULL. */
 const struct ft_jval *ft_json_get(const struct ft_json *j,
     const struct ft_jval *obj, const char *key, size_t keylen);
+/* The deepest nesting of the last parse (the root object is 1). */
+int ft_json_maxdepth(const struct ft_json *j);
+/* Nesting of v's subtree: 0 for a scalar, 1 for a flat container. */
+int ft_json_depth(const struct ft_json *j, const struct ft_jval *v);
+
+/* ---- the line checks of SPEC 2 (record.c) -------------------------------- */
+/*
+ * Checks one line (strict UTF-8, escapes, NUL) and parses it into j, which
+ * must hold exactly one object no deeper than 64: the single pass every
+ * tool makes over a line.  Returns 0, or -1 with the bad-line reason in
+ * *err (its code and the fixed phrase of feat(7)).
+ */
+int ft_line_parse(struct ft_json *j, const char *line, size_t len,
+    struct feat_error *err);
 
 /*
  * Decodes the UTF-8 sequence at s into *cp and returns its length; an
@@ -172,7 +250,7 @@ int64_t ft_event_time(const feat_event *ev, int f);	/* ts, budget_reset_at */
 const feat_model *ft_event_model(const feat_event *ev);
 
 /* What the static features (MDL_*) and DRV_005 know about a model. */
-struct ft_model_facts {
+struct ft_model_info {
 	const char *id;		/* catalog_model, else the raw model */
 	size_t idlen;
 	const char *provider;	/* NULL: unknown */
@@ -187,12 +265,20 @@ struct ft_model_facts {
 	uint64_t price_key;	/* changes when the active price entry does */
 };
 
-/* Fills the overlay's facts about a catalog model into *mf. */
-void ft_overlay_apply(const feat_overlay *ov, const char *provider,
-    size_t plen, const char *model, size_t mlen, struct ft_model_facts *mf);
+/* REQ_009-013 of an instant in a zone (extract.c). */
+struct ft_hour_features {
+	double hour_cos, hour_sin, day_cos, day_sin;
+	int weekend;
+};
+void ft_hour_features(const feat_tz *tz, int64_t ts,
+    struct ft_hour_features *h);
+
+/* Fills the model facts file's facts about a catalog model into *mf. */
+void ft_model_facts_apply(const feat_model_facts *facts, const char *provider,
+    size_t plen, const char *model, size_t mlen, struct ft_model_info *mf);
 /* What feat-extract knows about the event's model (0), or -1: none. */
-int ft_model_facts(const feat_models *m, const feat_overlay *ov,
-    const feat_event *ev, struct ft_model_facts *mf);
+int ft_model_info(const feat_models *m, const feat_model_facts *facts,
+    const feat_event *ev, struct ft_model_info *mf);
 
 /* ---- numbers read from text -------------------------------------------------- */
 enum ft_num {

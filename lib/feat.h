@@ -1,19 +1,39 @@
 /*
  * feat.h - the public interface of libfeat, the library behind the feat
- * tools: record I/O, event normalisation, the model catalog and request
- * cost, numbers, time, diagnostics.
+ * tools: the tool driver, record I/O, event normalisation, feature
+ * records, the model catalog and request cost, the feature catalog,
+ * numbers, time and time zones, diagnostics.  libfeat(3) describes it.
  *
- * Ownership: a function named *_new, *_open or *_dup returns an object the
- * caller owns and releases with the matching *_free or *_close; every other
- * pointer argument is borrowed for the duration of the call, and a pointer a
- * function returns into an object stays valid until the next call on that
- * object.
+ * Ownership: a function named *_new, *_open, *_load or *_start returns an
+ * object the caller owns and releases with the matching *_free or *_close;
+ * every other pointer argument is borrowed for the duration of the call,
+ * and a pointer a function returns into an object stays valid until the
+ * next call on that object.  An object given a pointer it keeps beyond
+ * the call (the normaliser's model catalog, the extractor's time zone and
+ * clock, a reader's stop flag) borrows it: the caller keeps it alive until
+ * the object is freed, and the object never frees it.
+ *
+ * Errors: the library never prints and never exits (the tool driver and
+ * feat_die are the exceptions, and only tools call them).  A call that can
+ * fail returns -1 (or NULL) and writes its reason into the caller's
+ * (char *err, size_t errlen) buffer: lowercase, the subject in single
+ * quotes, no program name, no full stop.  Streams that fail later (the
+ * reader, the writer) keep their reason for feat_*_error().  A problem with
+ * one input line is a struct feat_error whose reason starts with the fixed
+ * phrase of feat(7).  Running out of memory aborts (feat_xmalloc).
+ *
+ * Threads: libfeat holds no process-wide state except the tool driver's
+ * signal flag and the diagnostics' program name.  Objects are not locked:
+ * one object is used by one thread at a time, except those documented as
+ * immutable after opening (feat_tz, feat_clock, a loaded feat_catalog),
+ * which any number of threads may read at once.
  */
 #ifndef FEAT_H
 #define FEAT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -63,15 +83,42 @@ uint64_t feat_fnv1a64(const void *p, size_t n);
  */
 size_t feat_fmt_double(double v, char *buf);
 
+/* ---- sizes and durations (SPEC 2) -------------------------------------- */
 /* An integer with an optional K, M or G (powers of 1024); 0 or -1. */
 int feat_parse_size(const char *s, size_t *out);
+/* Writes n with the largest unit that holds it exactly ("16M", "1000");
+   returns the length snprintf would. */
+size_t feat_format_size(size_t n, char *buf, size_t len);
 /*
- * A duration of SPEC 2: an integer and ms, s, m, h or d ("5m"), to
- * nanoseconds; 0, or -1 when s is not one or overflows.
+ * A duration: an integer and ms, s, m, h or d ("5m"), to nanoseconds; 0,
+ * or -1 when s is not one (negative, fractional) or overflows.
  */
 int feat_parse_duration(const char *s, int64_t *ns);
+/* Writes ns with the largest unit that holds it exactly ("5m", "90s",
+   "0s"); returns the length snprintf would. */
+size_t feat_format_duration(int64_t ns, char *buf, size_t len);
+/* --group-version N (feat-extract, feat-window): 1 to 1,000,000; 0, or -1
+   with a message. */
+#define FEAT_GROUP_VERSION_MAX 1000000
+int feat_parse_group_version(const char *s, int *v, char *err,
+    size_t errlen);
 
 /* ---- time: int64 nanoseconds since the epoch, UTC ---------------------- */
+#define FEAT_NS_PER_US INT64_C(1000)
+#define FEAT_NS_PER_MS INT64_C(1000000)
+#define FEAT_NS_PER_S INT64_C(1000000000)
+#define FEAT_NS_PER_MIN (60 * FEAT_NS_PER_S)
+#define FEAT_NS_PER_HOUR (3600 * FEAT_NS_PER_S)
+#define FEAT_NS_PER_DAY (86400 * FEAT_NS_PER_S)
+/*
+ * The instants feat reads and writes: every int64 nanosecond whose
+ * millisecond-floored RFC 3339 form reads back, 1677-09-21T00:12:43.146Z
+ * to 2262-04-11T23:47:16.854775807Z.  (The first 0.854775808 ms of int64
+ * would floor to a millisecond before INT64_MIN.)
+ */
+#define FEAT_TIME_MIN (-INT64_C(9223372036854000000))
+#define FEAT_TIME_MAX INT64_MAX
+
 enum feat_time_unit {
 	FEAT_TIME_S = 0, FEAT_TIME_MS = 3, FEAT_TIME_US = 6, FEAT_TIME_NS = 9
 };
@@ -79,23 +126,64 @@ enum feat_time_unit {
 /*
  * Parses RFC 3339 with any offset, or YYYY-MM-DD[T ]HH:MM:SS[.f] with an
  * optional zone (none means UTC), up to 9 fractional digits.  Returns 0 and
- * sets *ns, or -1 when s is not a valid timestamp or is outside int64 ns.
+ * sets *ns, or -1 when s is not a valid timestamp or is outside
+ * [FEAT_TIME_MIN, FEAT_TIME_MAX].
  */
 int feat_time_parse(const char *s, size_t len, int64_t *ns);
 /*
  * Parses a decimal number of the given unit since the epoch ("1700000000.123",
  * "-1.5", "17e8"), exactly from its text, flooring below a nanosecond.
- * Returns 0 or -1.
+ * Returns 0, or -1 when it is not one or falls outside the range above.
  */
 int feat_time_parse_epoch(const char *s, size_t len, enum feat_time_unit unit,
     int64_t *ns);
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds floored), returns length. */
 size_t feat_time_format(int64_t ns, char *buf);
+
+/* ---- the clock ------------------------------------------------------------ */
 /*
- * "Now": $FEAT_NOW (RFC 3339) when set, else the system clock.  Returns 0,
- * or -1 when $FEAT_NOW does not parse.
+ * Wall-clock "now" for created, freshness and staleness: $FEAT_NOW (RFC
+ * 3339), read once when the clock is made, else the system clock.  A clock
+ * is immutable: threads may share one.  Returns NULL with a message when
+ * $FEAT_NOW is set but does not parse.
  */
-int feat_now(int64_t *ns);
+typedef struct feat_clock feat_clock;
+feat_clock *feat_clock_new(char *err, size_t errlen);
+void feat_clock_free(feat_clock *c);
+int64_t feat_clock_now(const feat_clock *c);
+/* 1 when $FEAT_NOW fixed the clock. */
+int feat_clock_fixed(const feat_clock *c);
+/* The monotonic clock, in ns, for timers and deadlines (never $FEAT_NOW). */
+int64_t feat_clock_mono(void);
+
+/* ---- time zones --------------------------------------------------------- */
+typedef struct feat_tz feat_tz;
+/*
+ * Opens a zone of the system's zone database: "UTC", "Etc/UTC",
+ * "Asia/Tokyo" ... read from the TZif file under $TZDIR (default
+ * /usr/share/zoneinfo) once, into an immutable object: any number of
+ * threads may use one feat_tz at once.  Names that are not plain database
+ * names (absolute paths, "..", POSIX rule strings, empty) are refused.
+ * Returns NULL with a message in err ("unknown time zone 'X'").
+ */
+feat_tz *feat_tz_open(const char *name, char *err, size_t errlen);
+void feat_tz_free(feat_tz *tz);
+const char *feat_tz_name(const feat_tz *tz);
+/*
+ * The zone's offset from UTC, in seconds, at instant ns (int64 ns since the
+ * epoch, UTC).
+ */
+int32_t feat_tz_offset(const feat_tz *tz, int64_t ns);
+struct feat_local_time {
+	int64_t year;
+	int month, day;		/* 1-12, 1-31 */
+	int hour, minute, second;
+	int wday;		/* Monday 0 ... Sunday 6 */
+	int32_t offset;		/* seconds east of UTC */
+};
+/* The local calendar time of instant ns in tz (tz NULL: UTC). */
+void feat_tz_local(const feat_tz *tz, int64_t ns,
+    struct feat_local_time *out);
 
 
 /* ---- reading lines ------------------------------------------------------ */
@@ -106,28 +194,49 @@ int feat_now(int64_t *ns);
 typedef struct feat_reader feat_reader;
 struct feat_line {
 	const char *text;	/* without its line ending; the first
-				   FEAT_RAW_MAX bytes when too_long */
+				   FEAT_RAW_MAX bytes when reason is set */
 	size_t len;		/* bytes at text */
 	size_t bytes;		/* the whole line's length */
 	unsigned long lineno;	/* 1-based, blank lines counted */
-	int too_long;		/* longer than max_line: never held whole */
+	const char *reason;	/* "line longer than N bytes": never held
+				   whole; NULL for a line to process */
+};
+struct feat_reader_opts {
+	size_t max_line;	/* 0: FEAT_MAX_LINE_DEFAULT */
+	/*
+	 * Borrowed: when *stop becomes non-zero (a signal handler sets it)
+	 * the reader returns FEAT_READ_STOPPED at once, also while it skips
+	 * a long line or waits on a pipe.  NULL: never.
+	 */
+	const volatile sig_atomic_t *stop;
+};
+enum {
+	FEAT_READ_LINE = 1, FEAT_READ_END = 0, FEAT_READ_ERROR = -1,
+	FEAT_READ_STOPPED = -2
 };
 /*
- * Opens path (NULL or "-": stdin), plain or gzip.  Returns NULL with errno
- * set when it cannot be opened.
+ * Opens path (NULL or "-": stdin), plain or gzip (by its magic bytes).
+ * Returns NULL with errno set when it cannot be opened (EISDIR for a
+ * directory).  o may be NULL.
  */
-feat_reader *feat_reader_open(const char *path, size_t max_line);
+feat_reader *feat_reader_open(const char *path,
+    const struct feat_reader_opts *o);
 /*
- * Next non-blank line: 1 and *line filled (valid until the next call), 0 at
- * the end, -1 on a read or decompression error (feat_reader_error says).
+ * The next non-blank line, a byte-order mark at the start of the input
+ * dropped: FEAT_READ_LINE with *line filled (valid until the next call),
+ * FEAT_READ_END, FEAT_READ_ERROR (a read or decompression error,
+ * feat_reader_error says) or FEAT_READ_STOPPED.
  */
 int feat_reader_next(feat_reader *r, struct feat_line *line);
 const char *feat_reader_name(const feat_reader *r);	/* "<stdin>" */
 const char *feat_reader_error(const feat_reader *r);
 unsigned long feat_reader_lineno(const feat_reader *r);
+/* Bytes read from the file so far, and its size (0: not a regular file). */
+uint64_t feat_reader_offset(const feat_reader *r);
+uint64_t feat_reader_size(const feat_reader *r);
 void feat_reader_close(feat_reader *r);
 
-/* ---- bad lines: --on-error ---------------------------------------------- */
+/* ---- bad lines and failures ------------------------------------------------ */
 enum feat_bad {
 	FEAT_BAD_NONE = 0,
 	FEAT_BAD_JSON,		/* invalid JSON */
@@ -140,52 +249,56 @@ enum feat_bad {
 	FEAT_BAD_NUMBER,	/* field 'F' is not a number */
 	FEAT_BAD_RANGE,		/* number out of range in 'F' */
 	FEAT_BAD_NUL,		/* NUL character in a string */
-	FEAT_BAD_FIELD		/* field 'F' is not a string / boolean */
+	FEAT_BAD_FIELD,		/* field 'F' is not a string / boolean /
+				   too long; no field 'F' */
+	/* Not a bad line: the run cannot go on (feat_tool_run's exit). */
+	FEAT_ERR_OUTPUT = 100,	/* the output cannot be written: exit 4 */
+	FEAT_ERR_IO,		/* another file or store failed: exit 4 */
+	FEAT_ERR_USAGE		/* a catalog or option proved unusable: 2 */
 };
 struct feat_error {
 	enum feat_bad code;
 	char reason[320];	/* starts with the fixed phrase */
 };
-
 enum feat_onerror {
 	FEAT_ONERROR_FAIL, FEAT_ONERROR_SKIP, FEAT_ONERROR_QUARANTINE
 };
-typedef struct feat_badlines feat_badlines;
-/*
- * spec: "fail", "skip" or "quarantine:FILE" (FILE is appended to).  Returns
- * NULL with a message in err when spec is wrong or FILE cannot be opened.
- */
-feat_badlines *feat_badlines_new(const char *spec, char *err, size_t errlen);
-/*
- * Counts one bad line and, under quarantine, writes it.  Returns 0 to go on,
- * 1 when the tool must stop (fail), -1 when the quarantine write failed.
- */
-int feat_badlines_add(feat_badlines *b, const char *file, unsigned long line,
-    const char *reason, const char *raw, size_t rawlen, size_t bytes);
-enum feat_onerror feat_badlines_mode(const feat_badlines *b);
-const char *feat_badlines_path(const feat_badlines *b);
-unsigned long feat_badlines_count(const feat_badlines *b);
-int feat_badlines_close(feat_badlines *b);	/* -1: close failed */
 
 /* ---- writing records ------------------------------------------------------ */
 typedef struct feat_writer feat_writer;
-/* Block-buffered NDJSON to out; unbuffered flushes after every record. */
-feat_writer *feat_writer_new(FILE *out, int unbuffered);
+/*
+ * NDJSON to the file descriptor fd (not closed by the writer), through
+ * write(2) with every EINTR retried, so a signal never cuts a record.
+ * Block-buffered; unbuffered writes each record when it ends.
+ */
+feat_writer *feat_writer_new(int fd, int unbuffered);
 void feat_writer_open_object(feat_writer *w);
 void feat_writer_close_object(feat_writer *w);
 void feat_writer_open_array(feat_writer *w);
 void feat_writer_close_array(feat_writer *w);
 void feat_writer_key(feat_writer *w, const char *k, size_t n);
 void feat_writer_string(feat_writer *w, const char *s, size_t n);
+/* A number as the JSON text it arrived as. */
 void feat_writer_number(feat_writer *w, const char *text, size_t n);
 void feat_writer_double(feat_writer *w, double d);	/* null if not finite */
 void feat_writer_int(feat_writer *w, int64_t v);
 void feat_writer_bool(feat_writer *w, int b);
 void feat_writer_null(feat_writer *w);
 void feat_writer_time(feat_writer *w, int64_t ns);	/* RFC 3339 string */
-/* Ends a record with a newline; -1 (errno set) once a write has failed. */
+/*
+ * Ends a record with a newline.  Returns -1 once anything has failed: a
+ * write, or a generator call out of place (a key where a value belongs, an
+ * unbalanced object); feat_writer_error says which.
+ */
 int feat_writer_end_record(feat_writer *w);
-/* Flushes and frees; -1 with errno when any write or the flush failed. */
+/* Writes text as it is, between records (tables, listings); -1 as above. */
+int feat_writer_text(feat_writer *w, const char *text, size_t n);
+/* Writes what is buffered; -1 as above. */
+int feat_writer_flush(feat_writer *w);
+/* How many times the buffer has been written out so far. */
+unsigned long feat_writer_flushes(const feat_writer *w);
+const char *feat_writer_error(const feat_writer *w);
+/* Flushes and frees (fd stays open); -1 when any write or call failed. */
 int feat_writer_close(feat_writer *w);
 
 /* ---- the model catalog and request cost (SPEC 5) ------------------------ */
@@ -199,10 +312,21 @@ typedef struct feat_model feat_model;	/* one model of the catalog */
 /* $FEAT_MODELS when set and not empty, else $(pkgdatadir)/models.json. */
 const char *feat_models_default_path(void);
 /*
- * Loads the catalog at path (NULL: feat_models_default_path()).  Returns
- * NULL with a message in err when it cannot be read or is not a catalog
- * (every regex must be POSIX ERE).
+ * Opens the catalog at path (NULL: feat_models_default_path()) without
+ * reading it: NULL with a message in err when the file is not readable.
+ * It is read by feat_models_ensure, so a log that names no model never
+ * pays for it.
  */
+feat_models *feat_models_open(const char *path, char *err, size_t errlen);
+/*
+ * Reads an opened catalog, once: 0, or -1 with a message in err when it
+ * is not a catalog (every regex must be POSIX ERE); a failure is
+ * remembered and said again by every later call.  The functions below
+ * need a catalog read (feat_models_load reads it at once).
+ */
+int feat_models_ensure(feat_models *m, char *err, size_t errlen);
+int feat_models_loaded(const feat_models *m);
+/* feat_models_open and feat_models_ensure in one call. */
 feat_models *feat_models_load(const char *path, char *err, size_t errlen);
 void feat_models_free(feat_models *m);
 const char *feat_models_path(const feat_models *m);
@@ -254,18 +378,11 @@ struct feat_normaliser_opts {
 	enum feat_time_unit time_unit;	/* of numeric timestamps */
 	int keep_unknown;		/* keep other fields, under "extra" */
 	/*
-	 * The model catalog (borrowed, outliving the normaliser), or NULL:
-	 * then no catalog_model, no provider from the catalog and no
-	 * computed costs.
+	 * The model catalog, borrowed (it outlives the normaliser), opened
+	 * and read by the first event that names a model; or NULL: then no
+	 * catalog_model, no provider from the catalog and no computed costs.
 	 */
 	feat_models *models;
-	/*
-	 * When models is NULL: called once, by the first event that names a
-	 * model, to get the catalog (borrowed likewise; NULL: go without), so
-	 * a log without models never loads one.
-	 */
-	feat_models *(*load_models)(void *ctx);
-	void *load_ctx;
 };
 feat_normaliser *feat_normaliser_new(const struct feat_normaliser_opts *o);
 /* --field canonical=source; -1 and a message for a bad spec. */
@@ -275,19 +392,40 @@ int feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
 int feat_normaliser_drop(feat_normaliser *nz, const char *name, char *err,
     size_t errlen);
 void feat_normaliser_free(feat_normaliser *nz);
-/* Writes each canonical field and its sources, in priority order. */
-void feat_normaliser_list_fields(const feat_normaliser *nz, FILE *out);
+/* Writes each canonical field and its sources, in priority order, as
+   tab-separated text lines; -1 when the writer failed. */
+int feat_normaliser_list_fields(const feat_normaliser *nz, feat_writer *w);
 /* OTLP spans without gen_ai.* attributes skipped so far. */
 unsigned long feat_normaliser_skipped_spans(const feat_normaliser *nz);
+/* Entries of resourceSpans, scopeSpans or spans that were not objects. */
+unsigned long feat_normaliser_skipped_entries(const feat_normaliser *nz);
 /*
- * Normalises one line.  Returns the number of events it holds (read them
- * with feat_normaliser_event, valid until the next call), or -1 for a bad
- * line, described in *err.
+ * Checks, parses and normalises one line (the line checks of feat(7)
+ * included).  Returns 0, or -1 with *err: a bad line (FEAT_BAD_*; every
+ * span of an export batch is checked before any is handed out, so a bad
+ * span makes the whole line bad), or FEAT_ERR_USAGE when the model
+ * catalog cannot be read.
  */
-int feat_normalise_line(feat_normaliser *nz, const char *line, size_t len,
+int feat_normaliser_start(feat_normaliser *nz, const char *line, size_t len,
     struct feat_error *err);
-const feat_event *feat_normaliser_event(const feat_normaliser *nz, int i);
+/*
+ * The line's next event: 1 and *ev (valid until the next call), or 0 when
+ * there is no other.  An export batch gives one event per LLM span, one
+ * at a time, so memory follows the line, not its number of spans.
+ */
+int feat_normaliser_next(feat_normaliser *nz, const feat_event **ev,
+    struct feat_error *err);
+/* The event's time. */
 int64_t feat_event_ts(const feat_event *ev);
+/*
+ * A canonical field of feat-records(5) by name ("model", "input_tokens",
+ * "status"): its text (a number's as it came or as computed) and length,
+ * or NULL when the event has none (times and booleans: see the next two).
+ */
+const char *feat_event_field(const feat_event *ev, const char *name,
+    size_t *len);
+/* A boolean field ("outcome", "liked"): 1, 0, or -1 when absent. */
+int feat_event_flag(const feat_event *ev, const char *name);
 /*
  * Why ev's cost could not be computed although its model is in the
  * catalog (inconsistent or out-of-range usage), or NULL.
@@ -398,6 +536,15 @@ void feat_catalog_write_feature(const feat_catalog_feature *f,
     feat_writer *w);
 /* Writes f's default as one JSON value (for imputation). */
 void feat_catalog_write_default(const feat_catalog_feature *f, feat_writer *w);
+/* One NDJSON record: f's attributes, its entity_type and, with
+   with_group, its group as "group_info"; -1 when the writer failed. */
+int feat_catalog_write_entry(const feat_catalog_feature *f, int with_group,
+    feat_writer *w);
+/* f described in aligned text, for a terminal; -1 as above. */
+int feat_catalog_describe_text(const feat_catalog_feature *f, feat_writer *w);
+/* A table of features (ID, NAME, GROUP, TYPE, UNIT, RANGE); -1 as above. */
+int feat_catalog_table_text(const feat_catalog_feature *const *fs, size_t n,
+    feat_writer *w);
 
 /* Groups in catalog order, and by name. */
 size_t feat_catalog_group_count(const feat_catalog *c);
@@ -431,12 +578,106 @@ long feat_catalog_group_version(const feat_catalog_group *g, size_t i,
 /* Writes every attribute of g as members of the object opened on w. */
 void feat_catalog_write_group(const feat_catalog_group *g, feat_writer *w);
 
-/* ---- the model overlay (capability, modalities, size, cutoff) ---------- */
-typedef struct feat_overlay feat_overlay;
-/* $FEAT_MODEL_OVERLAY, else model-overlay.json beside models_path. */
-const char *feat_overlay_default_path(const char *models_path);
-feat_overlay *feat_overlay_load(const char *path, char *err, size_t errlen);
-void feat_overlay_free(feat_overlay *ov);
+/* ---- model facts (capability, modalities, size, cutoff) ---------------- */
+/*
+ * data/model-facts.json: what genai-prices does not say about common
+ * models, each fact with its public source.
+ */
+typedef struct feat_model_facts feat_model_facts;
+/* $FEAT_MODEL_FACTS, else model-facts.json beside models_path (written
+   into buf); returns the path. */
+const char *feat_model_facts_default_path(const char *models_path, char *buf,
+    size_t len);
+feat_model_facts *feat_model_facts_load(const char *path, char *err,
+    size_t errlen);
+void feat_model_facts_free(feat_model_facts *facts);
+
+/* ---- feature records (SPEC 3.2, feat-records(5)) ------------------------- */
+#define FEAT_ENTITY_ID_MAX 512
+struct feat_record_head {
+	const char *entity_type;	/* [a-z0-9_]+ */
+	const char *entity_id;		/* UTF-8, no NUL, at most 512 bytes */
+	size_t entity_id_len;
+	const char *group;		/* [a-z0-9_]+ */
+	long version;			/* 0 is written as 1 */
+	int64_t ts;			/* when the values hold */
+	int64_t created;		/* when they were computed; read:
+					   INT64_MIN when absent */
+	int has_created;		/* read: created was given */
+	int tombstone;			/* read: a tombstone */
+};
+struct feat_record_window {
+	int64_t start, end;
+	uint64_t count;
+};
+/* 0 when s matches [a-z0-9_]+ (an entity type, a group), else -1. */
+int feat_record_check_name(const char *s);
+/* 0 when id[0, len) can be an entity id, else -1 with the reason. */
+int feat_record_check_id(const char *id, size_t len, char *err,
+    size_t errlen);
+/*
+ * Opens a feature record on w: the envelope of h, then "features":{ for
+ * the caller's feature members.  -1 with err (nothing written) when h's
+ * names or id break the rules above.
+ */
+int feat_record_begin(feat_writer *w, const struct feat_record_head *h,
+    char *err, size_t errlen);
+/* Closes the features, adds the window object (NULL: none) and ends the
+   record; -1 when the writer failed. */
+int feat_record_end(feat_writer *w, const struct feat_record_window *win);
+/* A whole tombstone record for h's key: -1 with err for a bad head, -2
+   when the writer failed. */
+int feat_record_tombstone(feat_writer *w, const struct feat_record_head *h,
+    char *err, size_t errlen);
+
+/* Reading feature records: the bad-line rules of feat(7), plus their own. */
+typedef struct feat_record_reader feat_record_reader;
+typedef struct feat_record feat_record;
+enum feat_value_type {
+	FEAT_VALUE_NULL, FEAT_VALUE_NUMBER, FEAT_VALUE_BOOL, FEAT_VALUE_STRING,
+	FEAT_VALUE_VECTOR, FEAT_VALUE_OTHER	/* an object, 1e999 */
+};
+struct feat_value {
+	enum feat_value_type type;
+	const char *name;	/* the feature's name as written */
+	size_t namelen;
+	double number;		/* NUMBER, BOOL (0/1); else NAN */
+	const char *text;	/* NUMBER: its text; STRING: the string */
+	size_t len;
+	const double *vec;	/* VECTOR of numbers */
+	size_t veclen;
+};
+/* unit: of timestamps given as JSON numbers. */
+feat_record_reader *feat_record_reader_new(enum feat_time_unit unit);
+void feat_record_reader_free(feat_record_reader *rr);
+/*
+ * Reads one line: 0 and *rec (valid until the next call), or -1 with a
+ * bad-line reason in *err: the line checks, then "no field 'F'", "field
+ * 'F' is not a string/number/boolean/an object", "invalid value in 'F'",
+ * "no timestamp", "invalid timestamp", "number out of range in 'F'".
+ */
+int feat_record_read(feat_record_reader *rr, const char *line, size_t len,
+    const feat_record **rec, struct feat_error *err);
+const struct feat_record_head *feat_record_get_head(const feat_record *r);
+/* The window object, or NULL. */
+const struct feat_record_window *feat_record_get_window(const feat_record *r);
+/* Features in the order written (0 for a tombstone). */
+size_t feat_record_nfeatures(const feat_record *r);
+/* The i-th feature (in order: each step is O(1)); -1 past the end. */
+int feat_record_feature(feat_record_reader *rr, const feat_record *r,
+    size_t i, struct feat_value *out);
+/* The feature named name; -1 when the record has none. */
+int feat_record_find(feat_record_reader *rr, const feat_record *r,
+    const char *name, struct feat_value *out);
+
+/* ---- waiting for a lock another run holds ------------------------------- */
+struct feat_lock_wait {
+	int64_t timeout;	/* how long to wait, in ns (--lock-timeout) */
+	/* called once when it has to wait (may be NULL) */
+	void (*waiting)(void *ctx, const char *lockpath);
+	void *ctx;
+	const volatile sig_atomic_t *stop;	/* borrowed: ends the wait */
+};
 
 /* ---- feat-extract's feature groups (request, static, context) ---------- */
 enum {
@@ -444,30 +685,169 @@ enum {
 };
 struct feat_extract_opts {
 	unsigned groups;	/* FEAT_GROUP_* */
-	const char *tz;		/* zone of the hour features; NULL: UTC */
+	const feat_tz *tz;	/* borrowed: the hour features' zone; NULL UTC */
+	const feat_clock *clock;	/* borrowed: created */
 	int group_version;	/* written as "version"; 0 means 1 */
 	const char *state;	/* --state FILE, or NULL */
 	size_t max_sessions;	/* bound of the state maps; 0: 1,000,000 */
+	struct feat_lock_wait lock;	/* for the state's lock */
 };
 typedef struct feat_extractor feat_extractor;
-/* True when zone names a zone of the system's time zone database. */
-int feat_tz_valid(const char *zone);
+/* -g request,static,context: any of them, each once, to FEAT_GROUP_* bits;
+   -1 with a message for an unknown or empty name. */
+int feat_extract_groups(const char *list, unsigned *groups, char *err,
+    size_t errlen);
 /*
- * A stage writing feature records for normalised events.  models and ov
- * (either may be NULL) are borrowed and must outlive it.  Returns NULL
- * with a message for an unknown zone or an unreadable state file.
+ * A stage writing feature records for normalised events.  models and facts
+ * (either may be NULL) are borrowed and must outlive it.  With a state, it
+ * takes the state's lock (STATE.lock; held until feat_extractor_free) and
+ * reads the state.  Returns NULL with *err: FEAT_ERR_IO when the lock is
+ * not had in time, FEAT_ERR_USAGE for a state that cannot be read.
  */
 feat_extractor *feat_extractor_new(const struct feat_extract_opts *o,
-    const feat_models *models, const feat_overlay *ov, char *err,
-    size_t errlen);
-/* Writes the records ev gives (0 or more); -1 when a write failed. */
+    const feat_models *models, const feat_model_facts *facts,
+    struct feat_error *err);
+/*
+ * Writes the records ev gives (0 or more): 0, or -1 with *err: a bad value
+ * (an entity id longer than 512 bytes; nothing of the event written) or
+ * FEAT_ERR_OUTPUT when the writer failed.
+ */
 int feat_extractor_event(feat_extractor *x, const feat_event *ev,
-    feat_writer *w);
-/* Saves --state (atomically); -1 with a message when it cannot. */
-int feat_extractor_finish(feat_extractor *x, char *err, size_t errlen);
+    feat_writer *w, struct feat_error *err);
+/* Saves --state atomically; -1 with a message when it cannot. */
+int feat_extractor_save(feat_extractor *x, char *err, size_t errlen);
 void feat_extractor_free(feat_extractor *x);
-/* The model catalog the normaliser uses (loaded on first need), or NULL. */
+/* The model catalog the normaliser uses, or NULL. */
 feat_models *feat_normaliser_models(const feat_normaliser *nz);
+
+/* ---- the tool driver (tool.c) --------------------------------------------- */
+/*
+ * A tool is an option table, a stage and calls into libfeat; the driver
+ * owns everything around them: diagnostics, file descriptors 0-2,
+ * SIGPIPE, SIGINT and SIGTERM, the common options of feat(7), --help and
+ * --version, the loop over FILE operands, bad lines, the order in which a
+ * run ends, and the exit status.  Only the driver and feat_die exit.
+ */
+typedef struct feat_tool feat_tool;
+
+struct feat_option {
+	const char *name;	/* long name, without "--" */
+	int key;		/* a short option letter, else 256..0xFFF */
+	const char *arg;	/* the argument's name ("FILE"), NULL: none */
+	const char *help;	/* --help text; "\n" starts a new line */
+	unsigned flags;		/* FEAT_OPTF_* */
+};
+enum {
+	FEAT_OPTF_REPEAT = 1,	/* "[--field C=S]..." in the synopsis */
+	FEAT_OPTF_OWN_FORM = 2	/* only in a form of its own (def->forms) */
+};
+/* The common options of SPEC 2 a tool takes (struct feat_tool_def.common). */
+enum {
+	FEAT_OPT_MODELS = 1 << 0, FEAT_OPT_CATALOG = 1 << 1,
+	FEAT_OPT_CATALOG_OVERLAY = 1 << 2, FEAT_OPT_ON_ERROR = 1 << 3,
+	FEAT_OPT_MAX_LINE = 1 << 4, FEAT_OPT_TIME_UNIT = 1 << 5,
+	FEAT_OPT_UNBUFFERED = 1 << 6, FEAT_OPT_LOCK_TIMEOUT = 1 << 7,
+	FEAT_OPT_PROGRESS = 1 << 8, FEAT_OPT_METRICS_FILE = 1 << 9
+};
+enum {
+	FEAT_TOOL_COMMAND = 1,	/* operands are a command: options first */
+	FEAT_TOOL_SERVER = 2	/* long-running: SIGPIPE ignored */
+};
+struct feat_tool_def {
+	const char *name;		/* "feat-extract" */
+	const char *description;	/* one paragraph for --help, or NULL */
+	const struct feat_option *options;	/* the tool's own; ends { 0 } */
+	unsigned common;		/* FEAT_OPT_* */
+	const char *operands;		/* "[FILE...]" */
+	const char *const *forms;	/* other synopsis forms; NULL-ended */
+	const char *trailer;		/* text after the options, or NULL */
+	unsigned flags;			/* FEAT_TOOL_* */
+	/* Each of the tool's own options: 0, or -1 with a message in err
+	   (a usage error, exit 2). */
+	int (*option)(void *ctx, int key, const char *arg, char *err,
+	    size_t errlen);
+};
+/*
+ * Starts a tool: makes fds 0-2 sane, sets SIGPIPE (default for filters),
+ * parses argv (the tool's options go to def->option with ctx), answers
+ * --help and --version (exit 0, or 4 when stdout cannot be written),
+ * refuses usage errors (exit 2), opens the model catalog lazily when the
+ * tool takes --models, refuses an input that is the output or the
+ * quarantine file, and installs the SIGINT/SIGTERM flag.
+ */
+feat_tool *feat_tool_start(const struct feat_tool_def *def, int argc,
+    char **argv, void *ctx);
+/* "feat-x: message", "Try 'feat-x --help'...", exit 2. */
+void feat_tool_usage_error(const feat_tool *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* A warning about the line being processed: "feat-x: FILE:LINE: ...". */
+void feat_tool_warn_here(const feat_tool *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* How the tool waits for a lock: --lock-timeout, saying once that it
+   waits, stopped by SIGINT and SIGTERM. */
+struct feat_lock_wait feat_tool_lock_wait(feat_tool *t);
+
+char **feat_tool_operands(const feat_tool *t, int *n);
+size_t feat_tool_max_line(const feat_tool *t);
+enum feat_time_unit feat_tool_time_unit(const feat_tool *t);
+const feat_clock *feat_tool_clock(const feat_tool *t);
+/* The model catalog, opened on the first call (an unreadable file: exit
+   2) and read when first needed; NULL when the tool takes no --models. */
+feat_models *feat_tool_models(feat_tool *t);
+/* The feature catalog with every --catalog-overlay merged, loaded on the
+   first call (a catalog that does not load: exit 2). */
+feat_catalog *feat_tool_catalog(feat_tool *t);
+const char *feat_tool_catalog_path(const feat_tool *t);
+const char *const *feat_tool_catalog_overlays(const feat_tool *t, size_t *n);
+const char *feat_tool_metrics_path(const feat_tool *t);
+/* The writer on stdout (made on the first call; the driver closes it). */
+feat_writer *feat_tool_output(feat_tool *t);
+/* The flag SIGINT and SIGTERM set; a stage's blocking loops watch it. */
+const volatile sig_atomic_t *feat_tool_stop_flag(void);
+int feat_tool_stopping(const feat_tool *t);
+
+/*
+ * A stage over input lines.  Each callback returns 0, or -1 with *err:
+ * a bad line (code FEAT_BAD_*, reason with the fixed phrase) that the
+ * --on-error policy handles, or a failure (FEAT_ERR_*) that ends the run.
+ */
+struct feat_tool_stage {
+	int (*line)(void *ctx, const struct feat_line *line,
+	    struct feat_error *err);
+	/* After the input (stopped: by a signal): fire, flush, summarise. */
+	int (*finish)(void *ctx, int stopped, struct feat_error *err);
+	/* Commits the state, once the output is safely written; NULL: none. */
+	int (*save)(void *ctx, struct feat_error *err);
+	/* Says the stage's own summary on stderr. */
+	void (*summary)(void *ctx);
+};
+/*
+ * Runs a stage over every FILE operand (or stdin) and ends the run:
+ * finish, flush the output (exit 4 when it fails: no state is saved),
+ * save, commit the quarantined lines, summarise, close stdout.  Returns
+ * the exit status for main: 0 (130 after SIGINT), 3 for a bad line under
+ * --on-error=fail, 2 or 4 for a failure.
+ */
+int feat_tool_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx);
+
+/* A stage over normalised events: the driver runs the normaliser. */
+struct feat_event_stage {
+	int (*event)(void *ctx, const feat_event *ev, struct feat_error *err);
+	int (*finish)(void *ctx, int stopped, struct feat_error *err);
+	int (*save)(void *ctx, struct feat_error *err);
+	void (*summary)(void *ctx);
+};
+int feat_tool_run_events(feat_tool *t, feat_normaliser *nz,
+    const struct feat_event_stage *st, void *ctx);
+/*
+ * Splits a command line into words at blanks, '...' and "..." quoting
+ * (\" and \\ inside double quotes).  Returns the words' storage (free it
+ * and *argv), or NULL for an unterminated quote.
+ */
+char *feat_split_words(const char *s, size_t n, char ***argv, int *argc);
+/* Ends a tool that reads no input (a command): flush, close, the status. */
+int feat_tool_end(feat_tool *t, int status);
+void feat_tool_free(feat_tool *t);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,13 @@
  * normaliser look fields up in any order.  Depth and "is it an object" are
  * decided here, in the callbacks, so an abusive line is stopped at the first
  * token that breaks a rule.
+ *
+ * A key that repeats in an object replaces the earlier value in the
+ * earlier key's place, as jq does ({"a":1,"b":2,"a":3} is {"a":3,"b":2}),
+ * so every reader of the document sees one value per key.  Small objects
+ * are searched linearly; past DUP_LINEAR members an object's keys also go
+ * into a hash table that lives for one line, so a line of a million
+ * distinct keys stays linear.
  */
 #include "feat-private.h"
 
@@ -23,11 +30,32 @@ struct chunk {
 	char data[];
 };
 
+#define DUP_LINEAR 8
+
+/*
+ * (object, key) -> member, for objects of more than DUP_LINEAR members.
+ * An object is named by its instance number (kept in its node's len,
+ * which containers do not otherwise use), not by its node: a repeated key
+ * reuses the node of the earlier value, and the new object there must not
+ * see the old one's members.
+ */
+struct dup_slot {
+	uint32_t gen;		/* the parse that filled it; else empty */
+	uint32_t inst;
+	uint32_t node;
+	uint32_t hash;
+};
+
 struct ft_json {
 	yajl_handle h;
+	struct dup_slot *dups;
+	uint32_t ndups, capdups, gen;
+	uint32_t ninst;		/* containers made in this parse */
+	int maxdepth;		/* deepest container of the line */
 	struct ft_jval *nodes;	/* nodes[0] unused: index 0 means "none" */
 	uint32_t nnodes, capnodes;
-	uint32_t stack[FT_JMAXDEPTH + 1];
+	uint32_t stack[FT_JMAXDEPTH + 1];	/* open containers */
+	uint32_t last[FT_JMAXDEPTH + 1];	/* ... and their last member */
 	int depth;
 	int done;		/* the top-level object has closed */
 	size_t end;		/* ... and this many bytes were consumed then */
@@ -63,6 +91,80 @@ keep(struct ft_json *j, const unsigned char *s, size_t n)
 	return p;
 }
 
+static uint32_t
+key_hash(uint32_t parent, const char *k, size_t n)
+{
+	uint64_t h = feat_fnv1a64(k, n) ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ULL);
+
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static void dup_insert(struct ft_json *, uint32_t, uint32_t, uint32_t);
+
+#define INST(j, i) ((j)->nodes[i].len)
+
+static void
+dup_grow(struct ft_json *j)
+{
+	struct dup_slot *old = j->dups;
+	uint32_t oldcap = j->capdups;
+
+	j->capdups = oldcap ? oldcap * 2 : 256;
+	j->dups = feat_xcalloc(j->capdups, sizeof *j->dups);
+	j->ndups = 0;
+	for (uint32_t i = 0; i < oldcap; i++)
+		if (old[i].gen == j->gen)
+			dup_insert(j, old[i].inst, old[i].node, old[i].hash);
+	free(old);
+}
+
+static void
+dup_insert(struct ft_json *j, uint32_t inst, uint32_t node, uint32_t h)
+{
+	uint32_t i;
+
+	if (2 * (j->ndups + 1) > j->capdups)
+		dup_grow(j);
+	for (i = h & (j->capdups - 1); j->dups[i].gen == j->gen;
+	    i = (i + 1) & (j->capdups - 1))
+		continue;
+	j->dups[i].gen = j->gen;
+	j->dups[i].inst = inst;
+	j->dups[i].node = node;
+	j->dups[i].hash = h;
+	j->ndups++;
+}
+
+/* The member of object parent named like the pending key, or 0. */
+static uint32_t
+find_dup(struct ft_json *j, uint32_t parent)
+{
+	struct ft_jval *p = &j->nodes[parent];
+
+	if (p->count <= DUP_LINEAR) {
+		for (uint32_t c = p->child; c; c = j->nodes[c].next)
+			if (j->nodes[c].keylen == j->keylen &&
+			    memcmp(j->nodes[c].key, j->key, j->keylen) == 0)
+				return c;
+		return 0;
+	}
+	{
+		uint32_t inst = INST(j, parent);
+		uint32_t h = key_hash(inst, j->key, j->keylen), i;
+
+		for (i = h & (j->capdups - 1); j->dups[i].gen == j->gen;
+		    i = (i + 1) & (j->capdups - 1)) {
+			const struct ft_jval *c = &j->nodes[j->dups[i].node];
+
+			if (j->dups[i].hash == h && j->dups[i].inst == inst &&
+			    c->keylen == j->keylen &&
+			    memcmp(c->key, j->key, j->keylen) == 0)
+				return j->dups[i].node;
+		}
+	}
+	return 0;
+}
+
 /* Appends a node under the open container; 0 when a rule is broken. */
 static uint32_t
 add(struct ft_json *j, enum ft_jtype type)
@@ -78,6 +180,19 @@ add(struct ft_json *j, enum ft_jtype type)
 		j->err = FT_JNOTOBJECT;
 		return 0;
 	}
+	if (j->depth > 0) {
+		uint32_t pi = j->stack[j->depth - 1];
+
+		if (j->nodes[pi].type == FT_JOBJECT &&
+		    (i = find_dup(j, pi)) != 0) {
+			/* The later value takes the earlier one's place. */
+			v = &j->nodes[i];
+			v->type = type;
+			v->len = v->child = v->count = 0;
+			v->s = NULL;
+			return i;
+		}
+	}
 	if (j->nnodes == j->capnodes) {
 		j->capnodes *= 2;
 		j->nodes = feat_xrealloc(j->nodes,
@@ -88,18 +203,31 @@ add(struct ft_json *j, enum ft_jtype type)
 	memset(v, 0, sizeof *v);
 	v->type = type;
 	if (j->depth > 0) {
-		struct ft_jval *parent = &j->nodes[j->stack[j->depth - 1]];
+		uint32_t pi = j->stack[j->depth - 1];
+		struct ft_jval *parent = &j->nodes[pi];
 
 		if (parent->type == FT_JOBJECT) {
 			v->key = j->key;
 			v->keylen = j->keylen;
 		}
-		if (parent->last)
-			j->nodes[parent->last].next = i;
+		if (j->last[j->depth - 1])
+			j->nodes[j->last[j->depth - 1]].next = i;
 		else
 			parent->child = i;
-		parent->last = i;
+		j->last[j->depth - 1] = i;
 		parent->count++;
+		if (parent->type == FT_JOBJECT && parent->count > DUP_LINEAR) {
+			uint32_t inst = INST(j, pi);
+
+			if (parent->count == DUP_LINEAR + 1)
+				for (uint32_t c = parent->child; c != i;
+				    c = j->nodes[c].next)
+					dup_insert(j, inst, c, key_hash(inst,
+					    j->nodes[c].key,
+					    j->nodes[c].keylen));
+			dup_insert(j, inst, i, key_hash(inst, v->key,
+			    v->keylen));
+		}
 	}
 	return i;
 }
@@ -164,7 +292,12 @@ open_container(struct ft_json *j, enum ft_jtype type)
 	i = add(j, type);
 	if (i == 0)
 		return 0;
+	INST(j, i) = ++j->ninst;
+	/* A repeated key reuses a node: its old members are gone. */
+	j->last[j->depth] = 0;
 	j->stack[j->depth++] = i;
+	if (j->depth > j->maxdepth)
+		j->maxdepth = j->depth;
 	return 1;
 }
 
@@ -235,6 +368,7 @@ ft_json_free(struct ft_json *j)
 	}
 	yajl_free(j->h);
 	free(j->nodes);
+	free(j->dups);
 	free(j);
 }
 
@@ -286,6 +420,16 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 	}
 	j->nnodes = 1;
 	j->depth = 0;
+	j->maxdepth = 0;
+	j->ndups = 0;
+	j->ninst = 0;
+	if (++j->gen == 0) {
+		/* After 2^32 lines the stamps wrap: start the table afresh. */
+		free(j->dups);
+		j->dups = NULL;
+		j->capdups = 0;
+		j->gen = 1;
+	}
 	j->done = 0;
 	j->end = 0;
 	j->err = FT_JOK;
@@ -361,4 +505,27 @@ ft_json_get(const struct ft_json *j, const struct ft_jval *obj,
 		if (v->keylen == keylen && memcmp(v->key, key, keylen) == 0)
 			return v;
 	return NULL;
+}
+
+int
+ft_json_maxdepth(const struct ft_json *j)
+{
+	return j->maxdepth;
+}
+
+int
+ft_json_depth(const struct ft_json *j, const struct ft_jval *v)
+{
+	int d = 0;
+
+	if (v == NULL || (v->type != FT_JOBJECT && v->type != FT_JARRAY))
+		return 0;
+	for (const struct ft_jval *c = ft_json_node(j, v->child); c;
+	    c = ft_json_node(j, c->next)) {
+		int k = ft_json_depth(j, c);
+
+		if (k > d)
+			d = k;
+	}
+	return d + 1;
 }

@@ -28,13 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef FEAT_PKGDATADIR
 #define FEAT_PKGDATADIR "/usr/local/share/feat"
 #endif
 
-#define NS_PER_S INT64_C(1000000000)
-#define S_PER_DAY INT64_C(86400)
+#define S_PER_DAY (FEAT_NS_PER_DAY / FEAT_NS_PER_S)
 
 /* ---- match clauses ------------------------------------------------------ */
 enum clause_op {
@@ -132,6 +132,8 @@ struct cache_entry {
 
 struct feat_models {
 	char *path;
+	int loaded;		/* feat_models_ensure succeeded */
+	char *failed;		/* ... or failed, saying this */
 	struct unit *units;
 	size_t nunits;
 	int input_tokens;	/* registry index of input_tokens, -1: none */
@@ -443,7 +445,7 @@ parse_time_of_day(const char *s, int64_t *sec)
 	if (n < 0 || (size_t)n >= sizeof buf ||
 	    feat_time_parse(buf, (size_t)n, &ns) < 0)
 		return -1;
-	*sec = ns >= 0 ? ns / NS_PER_S : -((-ns + NS_PER_S - 1) / NS_PER_S);
+	*sec = ft_floor_div(ns, FEAT_NS_PER_S);
 	return 0;
 }
 
@@ -470,8 +472,7 @@ load_constraint(struct loader *ld, json_t *j, struct constraint *c)
 			return fail(ld, "invalid start_date '%s'",
 			    json_string_value(d));
 		c->has_date = 1;
-		c->start_day = ns / (S_PER_DAY * NS_PER_S) -
-		    (ns % (S_PER_DAY * NS_PER_S) < 0);
+		c->start_day = ft_floor_div(ns, FEAT_NS_PER_DAY);
 	}
 	if (st || et) {
 		c->has_time = 1;
@@ -633,31 +634,46 @@ feat_models_default_path(void)
 	return env && *env ? env : FEAT_PKGDATADIR "/models.json";
 }
 
+static void free_contents(struct feat_models *m);
+
 feat_models *
-feat_models_load(const char *path, char *err, size_t errlen)
+feat_models_open(const char *path, char *err, size_t errlen)
 {
-	struct feat_models *m = feat_xcalloc(1, sizeof *m);
+	struct feat_models *m;
+
+	if (path == NULL)
+		path = feat_models_default_path();
+	/* Said now, before any output; the file is read on first use. */
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "cannot open model catalog '%s': %s",
+		    path, strerror(errno));
+		return NULL;
+	}
+	m = feat_xcalloc(1, sizeof *m);
+	m->path = feat_xstrdup(path);
+	return m;
+}
+
+/* Reads the file into m; -1 with a message in err. */
+static int
+load(struct feat_models *m, char *err, size_t errlen)
+{
 	struct loader ld = { m, err, errlen, NULL, NULL, NULL };
 	json_error_t je;
 	json_t *root;
 	FILE *f;
 
-	if (path == NULL)
-		path = feat_models_default_path();
-	m->path = feat_xstrdup(path);
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((f = fopen(m->path, "r")) == NULL) {
 		snprintf(err, errlen, "cannot open model catalog '%s': %s",
-		    path, strerror(errno));
-		feat_models_free(m);
-		return NULL;
+		    m->path, strerror(errno));
+		return -1;
 	}
 	root = json_loadf(f, 0, &je);
 	fclose(f);
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid model catalog '%s': line %d: %s",
-		    path, je.line, je.text);
-		feat_models_free(m);
-		return NULL;
+		    m->path, je.line, je.text);
+		return -1;
 	}
 	if (!json_is_object(root) ||
 	    load_units(&ld, json_object_get(root, "units")) < 0 ||
@@ -665,12 +681,46 @@ feat_models_load(const char *path, char *err, size_t errlen)
 		if (!json_is_object(root))
 			fail(&ld, "not an object", NULL);
 		json_decref(root);
-		feat_models_free(m);
-		return NULL;
+		return -1;
 	}
 	json_decref(root);
 	m->cache_cap = 64;
 	m->cache = feat_xcalloc(m->cache_cap, sizeof *m->cache);
+	return 0;
+}
+
+int
+feat_models_ensure(feat_models *m, char *err, size_t errlen)
+{
+	if (m->loaded)
+		return 0;
+	if (m->failed == NULL) {
+		if (load(m, err, errlen) == 0) {
+			m->loaded = 1;
+			return 0;
+		}
+		free_contents(m);
+		m->failed = feat_xstrdup(err);
+	}
+	snprintf(err, errlen, "%s", m->failed);
+	return -1;
+}
+
+int
+feat_models_loaded(const feat_models *m)
+{
+	return m->loaded;
+}
+
+feat_models *
+feat_models_load(const char *path, char *err, size_t errlen)
+{
+	feat_models *m = feat_models_open(path, err, errlen);
+
+	if (m && feat_models_ensure(m, err, errlen) < 0) {
+		feat_models_free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -689,6 +739,16 @@ feat_models_free(feat_models *m)
 {
 	if (m == NULL)
 		return;
+	free_contents(m);
+	free(m->failed);
+	free(m->path);
+	free(m);
+}
+
+/* Everything load() made, so that a failed load leaves an empty m. */
+static void
+free_contents(struct feat_models *m)
+{
 	for (size_t i = 0; i < m->nunits; i++) {
 		struct unit *u = &m->units[i];
 
@@ -739,8 +799,11 @@ feat_models_free(feat_models *m)
 	free(m->cache);
 	ft_buf_free(&m->lower);
 	ft_buf_free(&m->key);
-	free(m->path);
-	free(m);
+	m->units = NULL;
+	m->under = NULL;
+	m->providers = NULL;
+	m->cache = NULL;
+	m->nunits = m->nproviders = m->cache_cap = m->cache_n = 0;
 }
 
 const char *
@@ -971,8 +1034,8 @@ feat_model_context_window(const feat_model *md)
 static int
 constraint_holds(const struct constraint *c, int64_t ts)
 {
-	int64_t s = ts / NS_PER_S - (ts % NS_PER_S < 0);
-	int64_t day = s / S_PER_DAY - (s % S_PER_DAY < 0);
+	int64_t s = ft_floor_div(ts, FEAT_NS_PER_S);
+	int64_t day = ft_floor_div(s, S_PER_DAY);
 	int64_t sod = s - day * S_PER_DAY;
 
 	if (c->has_date && day < c->start_day)

@@ -16,11 +16,19 @@
  * are processed as they arrive (tail -f | feat-x works); gzip data, found
  * by its magic bytes whatever the name, goes through zlib's inflate,
  * concatenated members included.
+ *
+ * Each byte is scanned for a line end once: the unread part of the buffer
+ * up to `scan` is known to hold none, so a long line arriving in many
+ * reads costs linear time.  A UTF-8 byte-order mark at the start of the
+ * input is dropped.  When the caller's stop flag is set (SIGINT, SIGTERM)
+ * every loop here returns FEAT_READ_STOPPED, also while a long line is
+ * being skipped or a read is blocked on a pipe.
  */
 #include "feat-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,28 +54,47 @@ struct feat_reader {
 	size_t reserve;
 	size_t initial;		/* cap when no long line is being read */
 	size_t cap, start, end;	/* in use: buf[0, cap); unread: [start, end) */
+	size_t scan;		/* buf[start, scan) holds no line end */
 	size_t max_line;
 	unsigned long lineno;
 	int eof;
+	int at_start;		/* nothing returned yet: a BOM may come */
+	int stopped;
+	const volatile sig_atomic_t *stop;
+	uint64_t raw_read;	/* bytes read from the file */
+	uint64_t size;		/* of a regular file, else 0 */
 	char errmsg[256];
+	char reason[64];	/* "line longer than N bytes" */
 	char prefix[FEAT_RAW_MAX];
 };
 
 feat_reader *
-feat_reader_open(const char *path, size_t max_line)
+feat_reader_open(const char *path, const struct feat_reader_opts *o)
 {
 	struct feat_reader *r;
+	struct stat st;
+	size_t max_line = o ? o->max_line : 0;
 	int fd;
 
 	if (path == NULL || strcmp(path, "-") == 0) {
-		fd = dup(STDIN_FILENO);
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 		path = NULL;
 	} else
-		fd = open(path, O_RDONLY);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+
+		close(fd);
+		errno = e;
+		return NULL;
+	}
 	r = feat_xcalloc(1, sizeof *r);
 	r->fd = fd;
+	r->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	r->stop = o ? o->stop : NULL;
+	r->at_start = 1;
 	r->in = feat_xmalloc(IN_SIZE);
 	r->name = feat_xstrdup(path ? path : "<stdin>");
 	r->max_line = max_line ? max_line : FEAT_MAX_LINE_DEFAULT;
@@ -86,7 +113,27 @@ feat_reader_open(const char *path, size_t max_line)
 	}
 	r->initial = INITIAL_CAP < r->reserve ? INITIAL_CAP : r->reserve;
 	r->cap = r->initial;
+	snprintf(r->reason, sizeof r->reason, "line longer than %zu bytes",
+	    r->max_line);
 	return r;
+}
+
+uint64_t
+feat_reader_size(const feat_reader *r)
+{
+	return r->size;
+}
+
+uint64_t
+feat_reader_offset(const feat_reader *r)
+{
+	return r->raw_read;
+}
+
+static int
+stopping(const struct feat_reader *r)
+{
+	return r->stop != NULL && *r->stop != 0;
 }
 
 const char *
@@ -117,15 +164,25 @@ read_raw(struct feat_reader *r)
 		r->ipos = r->ilen = 0;
 	if (r->in_eof || r->ilen == IN_SIZE)
 		return 0;
-	n = read(r->fd, r->in + r->ilen, IN_SIZE - r->ilen);
-	if (n < 0) {
-		/* EINTR too: the tool decides whether a signal ends it. */
-		snprintf(r->errmsg, sizeof r->errmsg, "%s", strerror(errno));
-		return -1;
+	for (;;) {
+		if (stopping(r)) {
+			r->stopped = 1;
+			return -1;
+		}
+		n = read(r->fd, r->in + r->ilen, IN_SIZE - r->ilen);
+		if (n >= 0)
+			break;
+		if (errno != EINTR) {
+			snprintf(r->errmsg, sizeof r->errmsg, "%s",
+			    strerror(errno));
+			return -1;
+		}
+		/* A signal: the loop's top decides whether it ends us. */
 	}
 	if (n == 0)
 		r->in_eof = 1;
 	r->ilen += (size_t)n;
+	r->raw_read += (uint64_t)n;
 	return n;
 }
 
@@ -228,6 +285,7 @@ compact(struct feat_reader *r)
 
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, have);
+		r->scan -= r->start;
 		r->start = 0;
 		r->end = have;
 	}
@@ -249,7 +307,7 @@ blank(const char *s, size_t n)
 
 /*
  * Drops the rest of an overlong line whose first buffered bytes are
- * buf[start, end); fills in line.  Returns 1, or -1 on a read error.
+ * buf[start, end); fills in line.  Returns a FEAT_READ_* status.
  */
 static int
 skip_long(struct feat_reader *r, struct feat_line *line)
@@ -257,6 +315,7 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 	size_t total = 0, keep = 0;
 	char last = 0;
 
+	r->at_start = 0;
 	for (;;) {
 		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
 		size_t avail = (nl ? (size_t)(nl - r->buf) : r->end) - r->start;
@@ -275,9 +334,13 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 			r->start = (size_t)(nl - r->buf) + 1;
 			break;
 		}
-		r->start = r->end = 0;
+		r->start = r->end = r->scan = 0;
+		if (stopping(r)) {
+			r->stopped = 1;
+			return FEAT_READ_STOPPED;
+		}
 		if (fill(r) < 0)
-			return -1;
+			return r->stopped ? FEAT_READ_STOPPED : FEAT_READ_ERROR;
 		if (r->eof)
 			break;
 	}
@@ -286,25 +349,29 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 		if (keep > total)
 			keep = total;
 	}
+	r->scan = r->start;
 	compact(r);
 	line->text = r->prefix;
 	line->len = keep;
 	line->bytes = total;
 	line->lineno = r->lineno;
-	line->too_long = 1;
-	return 1;
+	line->reason = r->reason;
+	return FEAT_READ_LINE;
 }
 
 int
 feat_reader_next(feat_reader *r, struct feat_line *line)
 {
+	if (r->stopped)
+		return FEAT_READ_STOPPED;
 	for (;;) {
-		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 		size_t len;
 
 		if (nl == NULL) {
 			size_t have = r->end - r->start;
 
+			r->scan = r->end;
 			if (have > r->max_line + 1) {
 				/* Too long whatever follows: stop buffering. */
 				r->lineno++;
@@ -312,15 +379,20 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 			}
 			if (r->eof) {
 				if (have == 0)
-					return 0;
+					return FEAT_READ_END;
 				nl = r->buf + r->end;	/* last line, no LF */
 			} else {
+				if (stopping(r)) {
+					r->stopped = 1;
+					return FEAT_READ_STOPPED;
+				}
 				compact(r);
 				if (r->end == r->cap)	/* a long line: use more */
 					r->cap = r->cap * 2 < r->reserve ?
 					    r->cap * 2 : r->reserve;
 				if (fill(r) < 0)
-					return -1;
+					return r->stopped ? FEAT_READ_STOPPED :
+					    FEAT_READ_ERROR;
 				continue;
 			}
 		}
@@ -328,18 +400,29 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 		len = (size_t)(nl - line->text);
 		r->start = nl < r->buf + r->end ? (size_t)(nl - r->buf) + 1 :
 		    r->end;
+		r->scan = r->start;
 		r->lineno++;
+		if (r->at_start) {
+			/* A byte-order mark says UTF-8; it is not content. */
+			r->at_start = 0;
+			if (len >= 3 && memcmp(line->text, "\xEF\xBB\xBF",
+			    3) == 0) {
+				line->text += 3;
+				len -= 3;
+			}
+		}
 		if (len > 0 && line->text[len - 1] == '\r')
 			len--;
 		if (blank(line->text, len))
 			continue;
 		line->lineno = r->lineno;
 		line->bytes = line->len = len;
-		line->too_long = len > r->max_line;
-		if (line->too_long) {
+		line->reason = NULL;
+		if (len > r->max_line) {
 			line->len = len < FEAT_RAW_MAX ? len : FEAT_RAW_MAX;
+			line->reason = r->reason;
 		}
-		return 1;
+		return FEAT_READ_LINE;
 	}
 }
 

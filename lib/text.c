@@ -8,51 +8,40 @@
  * ended by a maximal run of '.', '!' or '?', or by the end of the text, so
  * there is at least one sentence when there are words.  The syllables of a
  * word are its maximal runs of a, e, i, o, u, y, at least 1.
+ *
+ * The letters of REQ_006 are the code points of Unicode general category L
+ * or M, each counted for its Unicode Script property, both taken from ICU
+ * (u_charType, uscript_getScript), never from hand-written ranges.  ASCII
+ * letters are Latin and counted inline; every other code point of the text
+ * lies inside a word (bytes >= 0x80 are word bytes) and costs one lookup of
+ * each.  Every script is counted, so an unlisted one (Georgian, Bengali)
+ * can hold the majority and make the guess "und".  Bytes that are not UTF-8
+ * stand for U+0080..U+00FF, as ft_utf8_decode decodes them.
  */
 #include "feat-private.h"
 
 #include <math.h>
 #include <string.h>
 
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
-enum script {
-	S_LATIN, S_HAN, S_KANA, S_HANGUL, S_CYRILLIC, S_ARABIC, S_HEBREW,
-	S_GREEK, S_THAI, S_DEVANAGARI, NSCRIPTS, S_NONE = NSCRIPTS
-};
+/*
+ * Hiragana and Katakana count as one script, Kana: its count is kept under
+ * USCRIPT_KATAKANA_OR_HIRAGANA, a code the Script property never takes.
+ */
+#define S_KANA USCRIPT_KATAKANA_OR_HIRAGANA
 
-static enum script
-script_of(uint32_t c)
+/* Whether general category t (u_charType) is L* or M*. */
+static int
+letter_or_mark(int8_t t)
 {
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
-	    (c >= 0x1E00 && c <= 0x1EFF))
-		return S_LATIN;
-	if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-	    (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF))
-		return S_HAN;
-	if ((c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
-	    (c >= 0xFF66 && c <= 0xFF9F))
-		return S_KANA;
-	if ((c >= 0xAC00 && c <= 0xD7AF) || (c >= 0x1100 && c <= 0x11FF) ||
-	    (c >= 0x3130 && c <= 0x318F))
-		return S_HANGUL;
-	if (c >= 0x0400 && c <= 0x052F)
-		return S_CYRILLIC;
-	if ((c >= 0x0600 && c <= 0x06FF) || (c >= 0x0750 && c <= 0x077F) ||
-	    (c >= 0x08A0 && c <= 0x08FF) || (c >= 0xFB50 && c <= 0xFDFF) ||
-	    (c >= 0xFE70 && c <= 0xFEFF))
-		return S_ARABIC;
-	if (c >= 0x0590 && c <= 0x05FF)
-		return S_HEBREW;
-	if ((c >= 0x0370 && c <= 0x03FF) || (c >= 0x1F00 && c <= 0x1FFF))
-		return S_GREEK;
-	if (c >= 0x0E00 && c <= 0x0E7F)
-		return S_THAI;
-	if (c >= 0x0900 && c <= 0x097F)
-		return S_DEVANAGARI;
-	return S_NONE;
+	return (t >= U_UPPERCASE_LETTER && t <= U_OTHER_LETTER) ||
+	    t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK ||
+	    t == U_COMBINING_SPACING_MARK;
 }
 
 /* Domain lists of REQ_007: medical, legal, technical. */
@@ -108,7 +97,8 @@ void
 ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t counts[NSCRIPTS] = { 0 };
+	/* letters per script; Common and Inherited ones only in letters */
+	size_t counts[USCRIPT_CODE_LIMIT] = { 0 };
 	size_t letters = 0, i = 0;
 	uint64_t prev = 0;		/* FNV state after the previous word */
 	int have_prev = 0, words_since_stop = 0;
@@ -148,19 +138,30 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 				if (b < 0x80) {
 					st->codepoints++;
 					if (b >= 'a' && b <= 'z') {
-						counts[S_LATIN]++;
+						counts[USCRIPT_LATIN]++;
 						letters++;
 					}
 				} else if ((b & 0xC0) != 0x80) {
 					uint32_t cp;
-					enum script sc;
 
 					ft_utf8_decode(s + i, n - i, &cp);
 					st->codepoints++;
-					sc = script_of(cp);
-					if (sc != S_NONE) {
-						counts[sc]++;
+					if (letter_or_mark(u_charType((UChar32)cp))) {
+						UErrorCode e = U_ZERO_ERROR;
+						UScriptCode sc = uscript_getScript(
+						    (UChar32)cp, &e);
+
 						letters++;
+						if (sc == USCRIPT_HIRAGANA ||
+						    sc == USCRIPT_KATAKANA)
+							sc = S_KANA;
+						/* A script newer than this
+						   header can only be unlisted:
+						   it counts in letters alone. */
+						if (U_SUCCESS(e) &&
+						    sc > USCRIPT_INHERITED &&
+						    sc < USCRIPT_CODE_LIMIT)
+							counts[sc]++;
 					}
 				}
 			}
@@ -210,33 +211,39 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 	}
 
 	/*
-	 * The language guess: the script holding more than half of the
-	 * letters, when it names one language.  Japanese mixes kana with
-	 * Han, Korean may mix hanja with hangul.
+	 * The language guess (REQ_006): the script holding more than half of
+	 * the letters, when it names one language.  The total counts every
+	 * letter or mark, those of Common and Inherited script too (U+30FC,
+	 * combining accents); every other script competes, Latin and unlisted
+	 * ones included, which then give "und".  Japanese mixes Kana with Han
+	 * (any Kana: Han and Kana together), Korean may mix hanja with Hangul
+	 * (any Hangul: Han and Hangul together); Japanese is tried first.
 	 */
+	static const struct {
+		UScriptCode script;
+		const char *lang;
+	} named[] = {
+		{ USCRIPT_HAN, "zh" }, { USCRIPT_CYRILLIC, "ru" },
+		{ USCRIPT_ARABIC, "ar" }, { USCRIPT_HEBREW, "he" },
+		{ USCRIPT_GREEK, "el" }, { USCRIPT_THAI, "th" },
+		{ USCRIPT_DEVANAGARI, "hi" },
+	};
 	const char *lang = "und";
-	size_t han = counts[S_HAN], kana = counts[S_KANA];
+	size_t han = counts[USCRIPT_HAN], kana = counts[S_KANA];
+	size_t hangul = counts[USCRIPT_HANGUL];
 
-	if (letters > 0) {
-		if (kana > 0 && 2 * (kana + han) > letters)
-			lang = "ja";
-		else if (counts[S_HANGUL] > 0 &&
-		    2 * (counts[S_HANGUL] + han) > letters)
-			lang = "ko";
-		else if (2 * han > letters)
-			lang = "zh";
-		else if (2 * counts[S_CYRILLIC] > letters)
-			lang = "ru";
-		else if (2 * counts[S_ARABIC] > letters)
-			lang = "ar";
-		else if (2 * counts[S_HEBREW] > letters)
-			lang = "he";
-		else if (2 * counts[S_GREEK] > letters)
-			lang = "el";
-		else if (2 * counts[S_THAI] > letters)
-			lang = "th";
-		else if (2 * counts[S_DEVANAGARI] > letters)
-			lang = "hi";
+	if (kana > 0 && 2 * (kana + han) > letters)
+		lang = "ja";
+	else if (hangul > 0 && 2 * (hangul + han) > letters)
+		lang = "ko";
+	else {
+		/* At most one script holds more than half; if it is none of
+		   these (Latin, Georgian, ...), the guess stays "und". */
+		for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+			if (2 * counts[named[k].script] > letters) {
+				lang = named[k].lang;
+				break;
+			}
 	}
 	memcpy(st->language, lang, strlen(lang) + 1);
 }

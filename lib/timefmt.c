@@ -10,9 +10,11 @@
  * times are read exactly from their decimal text, never through a double, so
  * "1700000000.123" is 1700000000123000000 ns and not a neighbour of it.
  *
- * The representable range is that of int64 nanoseconds, about
- * 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z;
- * anything outside is invalid rather than clamped or wrapped.
+ * The representable range is that of int64 nanoseconds whose
+ * millisecond-floored form reads back (FEAT_TIME_MIN, feat.h):
+ * 1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854775807Z; anything
+ * outside is invalid rather than clamped or wrapped, so whatever feat
+ * writes it can read.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -26,11 +28,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "feat.h"
+#include "feat-private.h"
 
-#define NS_PER_S  INT64_C(1000000000)
-#define NS_PER_MS INT64_C(1000000)
-#define MS_PER_DAY INT64_C(86400000)
+#define NS_PER_S FEAT_NS_PER_S
+#define NS_PER_MS FEAT_NS_PER_MS
+#define MS_PER_DAY (FEAT_NS_PER_DAY / FEAT_NS_PER_MS)
 
 static const uint32_t pow10_u32[10] = {
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
@@ -105,6 +107,23 @@ civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 }
 
 /*
+ * The two above for the other files of libfeat (feat-private.h).  They stay
+ * static here so that the parsers keep them inlined: an exported function
+ * is not inlined under -fPIC, where it might be interposed.
+ */
+int64_t
+ft_days_from_civil(int64_t y, int m, int d)
+{
+	return days_from_civil(y, m, d);
+}
+
+void
+ft_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	civil_from_days(z, y, m, d);
+}
+
+/*
  * secs * 10^9 + frac (0 <= frac < 10^9) without an intermediate overflow:
  * near the lower bound secs * 10^9 alone is below INT64_MIN although the
  * sum is not (INT64_MIN itself is -9223372037 s + 145224192 ns).
@@ -119,7 +138,7 @@ combine_ns(int64_t secs, int64_t frac, int64_t *ns)
 		frac -= NS_PER_S;
 	}
 	if (__builtin_mul_overflow(secs, NS_PER_S, &t) ||
-	    __builtin_add_overflow(t, frac, &t))
+	    __builtin_add_overflow(t, frac, &t) || t < FEAT_TIME_MIN)
 		return -1;
 	*ns = t;
 	return 0;
@@ -306,10 +325,10 @@ feat_time_parse_epoch(const char *str, size_t len, enum feat_time_unit unit,
 		return 0;
 	}
 	u += (uint64_t)rem;	/* floor: -1.5 ns is -2 ns */
-	lim = (uint64_t)INT64_MAX + 1;
+	lim = (uint64_t)-(FEAT_TIME_MIN);
 	if (u > lim)
 		return -1;
-	*ns = u == lim ? INT64_MIN : -(int64_t)u;
+	*ns = -(int64_t)u;
 	return 0;
 }
 
@@ -367,22 +386,4 @@ feat_time_format(int64_t ns, char *buf)
 	*p++ = 'Z';
 	*p = '\0';
 	return (size_t)(p - buf);
-}
-
-/*
- * $FEAT_NOW exists so that tests and replays get reproducible output; a
- * value that does not parse is an error rather than a silent fall back to
- * the clock, which would make such a run quietly non-reproducible.
- */
-int
-feat_now(int64_t *ns)
-{
-	const char *env = getenv("FEAT_NOW");
-	struct timespec ts;
-
-	if (env != NULL && *env != '\0')
-		return feat_time_parse(env, strlen(env), ns);
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return -1;
-	return combine_ns((int64_t)ts.tv_sec, (int64_t)ts.tv_nsec, ns);
 }

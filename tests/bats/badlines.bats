@@ -184,3 +184,92 @@ invalid timestamp: '1e999' in 'ts'" ]
 	extract -g event --max-line 1G "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 0 ]
 }
+
+@test "bad-014: an entity id longer than 512 bytes is a bad value with its file and line" {
+	local long
+	long=$(head -c 600 /dev/zero | tr '\0' r)
+	printf '{"ts":1,"request_id":"ok"}\n{"ts":2,"request_id":"%s"}\n' "$long" > "$TMP/in"
+	extract -g request "$TMP/in"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "feat-extract: $TMP/in:2: field 'request_id' is too long: 600 bytes, an entity id holds at most 512" ]
+	[ "$($JQ -r .entity_id <<< "$output")" = ok ]
+	printf '{"ts":1,"type":"system_health","component":"%s"}\n' "$long" > "$TMP/in"
+	extract -g context --on-error=skip "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "feat-extract: 1 bad line skipped" ]
+	# 512 bytes is an id; -g event writes no entity ids at all.
+	printf '{"ts":1,"request_id":"%s"}\n' "${long:0:512}" > "$TMP/in"
+	extract -g request "$TMP/in"
+	[ "$status" -eq 0 ]
+	printf '{"ts":1,"request_id":"%s"}\n' "$long" > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+}
+
+@test "bad-015: -g event output reads back: depth 64 with --keep-unknown, the edges of time" {
+	# 63 levels under a top-level member: under "extra" that is 65.
+	local deep
+	deep=$(printf '{"a":%.0s' $(seq 63))1$(printf '}%.0s' $(seq 63))
+	printf '{"ts":1,"x":%s}\n' "$deep" > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	extract -g event --keep-unknown "$TMP/in"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "feat-extract: $TMP/in:1: nesting deeper than 64: 'x' would nest deeper under \"extra\"" ]
+	# One level less fits, and reads back the same.
+	printf '{"ts":1,"x":%s}\n' "${deep:5:${#deep}-6}" > "$TMP/in"
+	extract -g event --keep-unknown "$TMP/in"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/once"
+	extract -g event --keep-unknown "$TMP/once"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$TMP/once")" ]
+	# The last millisecond of 1677 that int64 holds floors outside it.
+	printf '%s\n' '{"ts":"1677-09-21T00:12:43.145224192Z"}' '{"ts":"1677-09-21T00:12:43.146Z"}' \
+	    '{"ts":-9223372036.854775808}' > "$TMP/in"
+	extract -g event --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .ts <<< "$output")" = "1677-09-21T00:12:43.146Z" ]
+	[ "$($JQ -r ._error.reason "$TMP/q" | cut -d: -f1 | sort -u)" = "invalid timestamp" ]
+	printf '%s\n' "$output" > "$TMP/once"
+	extract -g event "$TMP/once"
+	[ "$status" -eq 0 ]
+}
+
+@test "bad-016: negative counts and durations are out of range, never a bad line for priority" {
+	printf '%s\n' '{"ts":1,"latency_ms":-1}' '{"ts":1,"ttft_ms":"-2"}' \
+	    '{"ts":1,"output_tokens":-3}' '{"ts":1,"usage":{"cache_read_tokens":-1}}' \
+	    '{"ts":1,"dwell_time_seconds":-4}' '{"ts":1,"retries":-1}' \
+	    '{"ts":2,"startTime":2,"endTime":1}' '{"ts":1,"priority":"high"}' \
+	    '{"ts":1,"latency_ms":-0}' > "$TMP/in"
+	extract -g event --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r ._error.reason "$TMP/q")" = "number out of range in 'latency_ms': below zero
+number out of range in 'ttft_ms': below zero
+number out of range in 'output_tokens': below zero
+number out of range in 'usage.cache_read_tokens': below zero
+number out of range in 'dwell_time_seconds': below zero
+number out of range in 'retries': below zero
+number out of range in 'endTime': before 'startTime'" ]
+	[ "$(printf '%s\n' "$output" | $JQ -c '[.priority, .latency_ms]')" = '["high",null]
+[null,-0]' ]
+}
+
+@test "bad-017: a repeated key: the last wins, in the first one's place, as in jq" {
+	printf '%s\n' '{"ts":1,"model":"a","request_id":"r","model":"b"}' \
+	    '{"ts":1,"usage":{"input_tokens":1},"usage":{"output_tokens":2}}' > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | $JQ -c '[.model, .input_tokens, .output_tokens]')" = '["b",null,null]
+[null,null,2]' ]
+	# --keep-unknown never writes a key twice into "extra".
+	printf '%s\n' '{"ts":1,"x":1,"y":2,"x":3,"extra":{"x":4,"z":5}}' > "$TMP/in"
+	extract -g event --keep-unknown "$TMP/in"
+	[ "$($JQ -c .extra <<< "$output")" = '{"x":4,"y":2,"z":5}' ]
+	# Objects of many members take the same rule.
+	{ printf '{"ts":1'; for i in $(seq 40); do printf ',"k%d":%d' "$i" "$i"; done
+	  printf ',"k7":"last","model":"m"}\n'; } > "$TMP/in"
+	extract -g event --keep-unknown "$TMP/in"
+	[ "$($JQ -c '[.extra.k7, (.extra | length), .model]' <<< "$output")" = '["last",40,"m"]' ]
+}

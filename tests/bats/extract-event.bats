@@ -120,7 +120,8 @@ load helpers
 	[[ "$output" != *'"prompt"'* ]]
 	extract -g event --drop nosuch "$DATA/sample-canonical.ndjson"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "feat-extract: cannot drop 'nosuch': not a droppable canonical field" ]
+	[ "$stderr" = "feat-extract: cannot drop 'nosuch': not a droppable canonical field
+Try 'feat-extract --help' for more information." ]
 }
 
 @test "event-012: null is absent; unknown fields are not written" {
@@ -156,5 +157,6 @@ load helpers
 	[ "$($JQ -c '[.ts,.user_id]' <<< "$output")" = '["2024-01-01T00:00:00.000Z","u-1"]' ]
 	extract -g event --field bogus=x "$TMP/in"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "feat-extract: unknown canonical field 'bogus'" ]
+	[ "$stderr" = "feat-extract: unknown canonical field 'bogus'
+Try 'feat-extract --help' for more information." ]
 }

@@ -147,7 +147,7 @@ close_to() {
 	close_to "$($JQ .model_context_length <<< "$s")" "$(awk -v c="$ctx" 'BEGIN { printf "%.17g", log(c) / log(2000000) }')"
 	close_to "$($JQ .model_cost_per_1k_input <<< "$s")" 0.0025
 	close_to "$($JQ .model_cost_per_1k_output <<< "$s")" 0.01
-	cap=$($JQ '.models[] | select(.provider == "openai" and .model == "gpt-4o") | .capability_score' "$(dirname "$FEAT_MODELS")/model-overlay.json")
+	cap=$($JQ '.models[] | select(.provider == "openai" and .model == "gpt-4o") | .capability_score' "$(dirname "$FEAT_MODELS")/model-facts.json")
 	close_to "$($JQ .model_capability_score <<< "$s")" "$cap"
 	[ "$($JQ -c '[.supports_functions,.supports_vision,.model_provider]' <<< "$s")" = '[1,1,"openai"]' ]
 	# a model nobody lists: nulls, never a guess
@@ -264,4 +264,65 @@ close_to() {
 	    '{"ts":3,"type":"feedback","model":"meta-llama/llama-3.1-70b-instruct","rating":4}' > "$TMP/in"
 	extract -g static "$TMP/in"
 	[ "$($JQ -c '[.ts, .features.model_cost_per_1k_input]' <<< "$output" | tr '\n' '|')" = '["1970-01-01T00:00:01.000Z",null]|["1970-01-01T00:00:02.000Z",0.00034]|' ]
+}
+
+@test "feat-016: Georgian with a little Russian is und: every script counts towards the majority" {
+	echo '{"ts":1,"request_id":"ka","prompt":"გამარჯობა მსოფლიო, როგორ ხარ? привет"}' > "$TMP/in"
+	extract -g request "$TMP/in"
+	[ "$status" -eq 0 ]
+	# letters (L or M): 24 Georgian, 6 Cyrillic; 6 is not more than half of 30
+	[ "$(feature prompt_language ka)" = '"und"' ]
+}
+
+@test "feat-017: Bengali with one Hindi word is und, not hi" {
+	echo '{"ts":1,"request_id":"bn","prompt":"আমি বাংলায় গান গাই नमस्ते"}' > "$TMP/in"
+	extract -g request "$TMP/in"
+	[ "$status" -eq 0 ]
+	# letters (L or M, vowel signs and virama included): 16 Bengali, 6 Devanagari
+	[ "$(feature prompt_language bn)" = '"und"' ]
+}
+
+@test "feat-018: a priority outside 1-10 or not a number is unknown (0.5), never a bad line" {
+	printf '{"ts":1,"request_id":"p%s","priority":%s}\n' 1 '"high"' 2 0 3 11 4 true \
+	    5 '{}' 6 7 7 '"7"' 8 10 9 -2 > "$TMP/in"
+	extract -g request "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$($JQ -c .features.request_priority <<< "$output" | tr '\n' ' ')" = "0.5 0.5 0.5 0.5 0.5 0.7 0.7 1 0.5 " ]
+}
+
+@test "feat-019: the first event of any type that names a model writes its static record" {
+	printf '%s\n' '{"ts":1,"type":"system_health","model":"gpt-4o","component":"c"}' \
+	    '{"ts":2,"request_id":"a","model":"gpt-4o"}' > "$TMP/in"
+	extract "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r '"\(.group):\(.entity_id):\(.ts)"' <<< "$output" | tr '\n' ' ')" = "static:gpt-4o:1970-01-01T00:00:01.000Z context:c:1970-01-01T00:00:01.000Z request:a:1970-01-01T00:00:02.000Z " ]
+}
+
+@test "feat-020: --field paths of thousands of dots are answered at once" {
+	local p
+	echo '{"ts":1}' > "$TMP/in"
+	# 2,100 parts: once a hang in a fixed hash table; 30,000: too deep.
+	p=a$(printf '.b%.0s' $(seq 2100))
+	run timeout 10 "$FEAT_EXTRACT" -g event --field "user_id=$p" "$TMP/in"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"source path longer than 511 bytes"* ]]
+	p=$(printf 'b.%.0s' $(seq 30000))b
+	run timeout 10 "$FEAT_EXTRACT" -g event --field "user_id=$p" "$TMP/in"
+	[ "$status" -eq 2 ]
+	# As deep as a line may nest is a path; deeper is refused.
+	p=a$(printf '.b%.0s' $(seq 63))
+	run timeout 10 "$FEAT_EXTRACT" -g event --field "user_id=$p" "$TMP/in"
+	[ "$status" -eq 0 ]
+	p=a$(printf '.b%.0s' $(seq 64))
+	run timeout 10 "$FEAT_EXTRACT" -g event --field "user_id=$p" "$TMP/in"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"source path deeper than 64"* ]]
+	# Many --field options grow the table instead of filling it.
+	local args=()
+	for i in $(seq 3000); do args+=(--field "user_id=u$i.v"); done
+	echo '{"ts":1,"u2999":{"v":"found"}}' > "$TMP/in"
+	run timeout 10 "$FEAT_EXTRACT" -g event "${args[@]}" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .user_id <<< "$output")" = found ]
 }

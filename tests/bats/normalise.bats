@@ -158,3 +158,58 @@ FIELDS='[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status
 	[ "$status" -eq 0 ]
 	[ "$($JQ .latency_ms <<< "$output")" = 18000000000000 ]
 }
+
+@test "norm-014: spans of a batch without an id each get their own: r-<hash>-<index>" {
+	local span='{"startTimeUnixNano":"1731780946680000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}]}'
+	printf '{"resourceSpans":[{"scopeSpans":[{"spans":[%s,%s]},{"spans":[%s]}]}]}\n' \
+	    "$span" "$span" "$span" > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .request_id <<< "$output" | sed 's/^r-[0-9a-f]\{16\}-/r-H-/' | tr '\n' ' ')" = "r-H-0 r-H-1 r-H-2 " ]
+	[ "$($JQ -r .request_id <<< "$output" | cut -c1-18 | sort -u | wc -l)" -eq 1 ]
+	# and the request records keep all three
+	extract -g request "$TMP/in"
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+	# A span alone on its line keeps the plain r-<hash>.
+	printf '%s\n' "$span" > "$TMP/one"
+	extract -g event "$TMP/one"
+	[[ "$($JQ -r .request_id <<< "$output")" =~ ^r-[0-9a-f]{16}$ ]]
+}
+
+@test "norm-015: entries of a batch that are not objects are counted and said" {
+	local span='{"spanId":"s1","startTimeUnixNano":"1","attributes":[{"key":"gen_ai.system","value":{"stringValue":"openai"}}]}'
+	printf '{"resourceSpans":[1,{"scopeSpans":["x",{"spans":[null,%s,true]}]}]}\n' "$span" > "$TMP/in"
+	extract -g event "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .request_id <<< "$output")" = span-s1 ]
+	[ "$stderr" = "feat-extract: 4 entries of resourceSpans, scopeSpans or spans not an object, skipped" ]
+	# The index counts every element of the spans arrays, objects or not.
+	printf '{"resourceSpans":[{"scopeSpans":[{"spans":[null,%s]}]}]}\n' "${span/\"spanId\":\"s1\",/}" > "$TMP/in"
+	extract -g event "$TMP/in"
+	[[ "$($JQ -r .request_id <<< "$output")" == r-*-1 ]]
+}
+
+@test "norm-016: a bad span makes its batch line bad: none of its spans is written" {
+	local good='{"spanId":"g","startTimeUnixNano":"1","attributes":[{"key":"gen_ai.system","value":{"stringValue":"x"}}]}'
+	local bad='{"spanId":"b","startTimeUnixNano":"soon","attributes":[{"key":"gen_ai.system","value":{"stringValue":"x"}}]}'
+	printf '{"resourceSpans":[{"scopeSpans":[{"spans":[%s,%s]}]}]}\n' "$good" "$bad" > "$TMP/in"
+	extract -g event --on-error=skip "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "feat-extract: 1 bad line skipped" ]
+}
+
+@test "norm-017: a 16 MiB export batch of 200,000 spans is written span by span in under 100 MB" {
+	awk 'BEGIN {
+		printf "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
+		for (i = 0; i < 200000; i++)
+			printf "%s{\"startTimeUnixNano\":\"1\",\"attributes\":[{\"key\":\"gen_ai.x\",\"value\":{\"intValue\":1}}]}", i ? "," : ""
+		printf "]}]}]}\n" }' > "$TMP/batch"
+	[ "$(wc -c < "$TMP/batch")" -gt 16000000 ]
+	/usr/bin/time -f '%M' -o "$TMP/rss" "$FEAT_EXTRACT" -g event "$TMP/batch" > "$TMP/out"
+	local rss=$(tail -n 1 "$TMP/rss")
+	echo "peak RSS ${rss} kB"
+	[ "$rss" -lt 102400 ]
+	[ "$(wc -l < "$TMP/out")" -eq 200000 ]
+	[ "$(tail -n 1 "$TMP/out" | $JQ -r .request_id)" = "$(head -n 1 "$TMP/out" | $JQ -r .request_id | sed 's/-0$/-199999/')" ]
+}

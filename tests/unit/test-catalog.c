@@ -12,21 +12,10 @@
 #include <unistd.h>
 
 #include "feat.h"
+#include "tap.h"
 
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void
-check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL: line %d: %s\n", line, what);
-}
+/* One value of the open TAP point. */
+#define CHECK(cond) tap_check((cond), "line %d: %s", __LINE__, #cond)
 
 static int
 same(const char *a, const char *b)
@@ -65,15 +54,18 @@ main(void)
 	if (path == NULL || *path == '\0')
 		path = "data/catalog.json";
 	c = feat_catalog_load(path, err, sizeof err);
-	if (c == NULL) {
-		printf("FAIL: cannot load '%s': %s\n", path, err);
-		return 1;
-	}
+	if (c == NULL)
+		tap_bail("cannot load '%s': %s", path, err);
+	tap_begin("catalog-001", "the shipped catalog: version 1, 65 features, "
+	    "12 groups");
 	CHECK(feat_catalog_version(c) == 1);
 	CHECK(feat_catalog_count(c) == 65);
 	CHECK(feat_catalog_group_count(c) == 12);
+	tap_end();
 
 	/* Names and ids are aliases; lookups by either give one feature. */
+	tap_begin("catalog-002", "names and ids are aliases of one feature; "
+	    "lookups are exact");
 	f = feat_catalog_find(c, "PERF_002");
 	CHECK(f != NULL && f == feat_catalog_find(c, "latency_p95_5min"));
 	CHECK(f != NULL && same(feat_catalog_feature_unit(f), "ms"));
@@ -84,8 +76,11 @@ main(void)
 	CHECK(feat_catalog_nth(c, 65) == NULL);
 	CHECK(same(feat_catalog_feature_name(feat_catalog_nth(c, 0)),
 	    "prompt_length"));
+	tap_end();
 
 	/* By group: perf_5min holds exactly the nine window aggregates. */
+	tap_begin("catalog-003", "features by group, in order, counted past "
+	    "the array's room");
 	CHECK(feat_catalog_by_group(c, "perf_5min", NULL, 0) == 9);
 	CHECK(feat_catalog_by_group(c, "perf_5min", fs, 80) == 9);
 	CHECK(same(feat_catalog_feature_id(fs[0]), "PERF_001"));
@@ -93,15 +88,21 @@ main(void)
 	CHECK(feat_catalog_by_group(c, "perf_5min", fs, 2) == 9);
 	CHECK(feat_catalog_by_group(c, "no_such_group", fs, 80) == 0);
 	CHECK(feat_catalog_by_group(c, "request", fs, 80) == 18);
+	tap_end();
 
 	/* By entity type, over every group of that type. */
+	tap_begin("catalog-004", "features by entity type, over all its "
+	    "groups");
 	CHECK(feat_catalog_by_entity(c, "model", fs, 80) == 10 + 12 + 1 + 4);
 	CHECK(feat_catalog_by_entity(c, "request", fs, 80) == 18 + 1);
 	CHECK(feat_catalog_by_entity(c, "system", fs, 80) == 10);
 	CHECK(feat_catalog_by_entity(c, "session", fs, 80) == 4);
 	CHECK(feat_catalog_by_entity(c, "user", fs, 80) == 5);
+	tap_end();
 
 	/* Types and defaults. */
+	tap_begin("catalog-005", "feature types, ranges, defaults, sources and "
+	    "matches");
 	f = feat_catalog_find(c, "DRV_001");
 	CHECK(f != NULL && feat_catalog_feature_vector_len(f) == 8);
 	CHECK(f != NULL && same(feat_catalog_feature_default_text(f),
@@ -121,8 +122,10 @@ main(void)
 	CHECK(feat_catalog_matches(feat_catalog_find(c, "DRV_009"), "FATIGUE"));
 	CHECK(!feat_catalog_matches(feat_catalog_find(c, "DRV_009"),
 	    "perf_5min"));
+	tap_end();
 
 	/* Groups: windows in feat-window's syntax, lateness, keys. */
+	tap_begin("catalog-006", "group windows, lateness, presets and keys");
 	g = feat_catalog_group_find(c, "perf_1hr");
 	CHECK(g != NULL && same(feat_catalog_group_window(g), "sliding:1h/5m"));
 	CHECK(g != NULL && feat_catalog_group_lateness(g) ==
@@ -142,8 +145,11 @@ main(void)
 	g = feat_catalog_group_find(c, "context_1min");
 	CHECK(g != NULL && same(feat_catalog_group_key_default(g), "global"));
 	CHECK(feat_catalog_group_find(c, "perf_10min") == NULL);
+	tap_end();
 
 	/* A rejected overlay changes nothing. */
+	tap_begin("catalog-007", "a rejected overlay says why and changes "
+	    "nothing");
 	CHECK(feat_catalog_overlay(c, temp_file(
 	    "{\"features\":[{\"name\":\"prompt_length\",\"max\":-1}]}"), err,
 	    sizeof err) < 0);
@@ -152,8 +158,11 @@ main(void)
 	f = feat_catalog_find(c, "prompt_length");
 	CHECK(f != NULL && feat_catalog_feature_range(f, &min, &max) == 3 &&
 	    max == 1);
+	tap_end();
 
 	/* An accepted one adds a version, lowest first, and a feature. */
+	tap_begin("catalog-008", "an accepted overlay adds versions, lowest "
+	    "first, and changes a feature");
 	CHECK(feat_catalog_overlay(c, temp_file(
 	    "{\"groups\":{\"perf_5min\":{\"versions\":[{\"version\":3,"
 	    "\"traffic\":5},{\"version\":1}]}},\"features\":[{\"name\":"
@@ -168,15 +177,18 @@ main(void)
 	f = feat_catalog_find(c, "REQ_001");
 	CHECK(f != NULL && same(feat_catalog_feature_unit(f), "log-tokens"));
 	CHECK(feat_catalog_count(c) == 65);
+	tap_end();
 
 	/* An unreadable file is an error with the file's name. */
+	tap_begin("catalog-009", "an unreadable file is an error that names "
+	    "it");
 	CHECK(feat_catalog_load("/nonexistent/catalog.json", err, sizeof err)
 	    == NULL);
 	CHECK(same(err, "cannot open '/nonexistent/catalog.json': No such file "
 	    "or directory"));
+	tap_end();
 
 	remove(temp_file(""));
 	feat_catalog_free(c);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return tap_done();
 }

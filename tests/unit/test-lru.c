@@ -8,12 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
+#include "tap.h"
 
-#define CHECK(cond) do { \
-	if (cond) passed++; \
-	else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
-} while (0)
+/* One value of the open TAP point. */
+#define CHECK(cond) tap_check((cond), "line %d: %s", __LINE__, #cond)
 
 static uint64_t
 next(uint64_t *s)
@@ -48,6 +46,7 @@ main(void)
 	long *v;
 	int created;
 
+	tap_begin("lru-001", "get creates a zeroed value, then finds it");
 	v = ft_lru_get(m, "a", 1, 1, &created);
 	CHECK(v && created && *v == 0);
 	*v = 1;
@@ -58,16 +57,22 @@ main(void)
 	CHECK(ft_lru_count(m) == 3);
 	v = ft_lru_get(m, "a", 1, 1, &created);	/* a is now the most recent */
 	CHECK(v && !created && *v == 1);
+	tap_end();
+
+	tap_begin("lru-002", "a new key evicts the least recently used one");
 	v = ft_lru_get(m, "d", 1, 1, &created);	/* evicts b */
 	CHECK(created && ft_lru_count(m) == 3);
 	CHECK(ft_lru_get(m, "b", 1, 0, NULL) == NULL);
 	CHECK(ft_lru_get(m, "c", 1, 0, NULL) != NULL);
+	tap_end();
 	{
 		struct order o = { .n = 0 };
 
 		ft_lru_foreach(m, collect, &o);
-		CHECK(o.n == 3 && strcmp(o.keys[0], "a") == 0 &&
-		    strcmp(o.keys[1], "d") == 0 && strcmp(o.keys[2], "c") == 0);
+		tap_ok(o.n == 3 && strcmp(o.keys[0], "a") == 0 &&
+		    strcmp(o.keys[1], "d") == 0 && strcmp(o.keys[2], "c") == 0,
+		    "lru-003", "foreach visits the keys least recently used "
+		    "first");
 	}
 	ft_lru_free(m);
 
@@ -82,9 +87,12 @@ main(void)
 		long *last_use = calloc((size_t)keys, sizeof *last_use);
 		long *value = calloc((size_t)keys, sizeof *value);
 		int *present = calloc((size_t)keys, sizeof *present);
-		int ok = 1, count = 0;
+		int count = 0;
 		uint64_t seed = 42;
 
+		tap_begin(round ? "lru-005" : "lru-004", "random operations "
+		    "agree with a model: %d keys, room for %d%s", keys, max,
+		    round ? ", the map grows" : ", frequent eviction");
 		m = ft_lru_new((size_t)max, sizeof(long));
 		for (long t = 1; t <= ops; t++) {
 			int k = (int)(next(&seed) % (uint64_t)keys), lru = -1;
@@ -93,7 +101,9 @@ main(void)
 
 			v = ft_lru_get(m, key, n, 1, &created);
 			if (present[k]) {
-				ok &= !created && *v == value[k];
+				tap_check(!created && *v == value[k],
+				    "op %ld: %s should be found with %ld", t,
+				    key, value[k]);
 			} else {
 				if (count == max) {
 					for (int i = 0; i < keys; i++)
@@ -103,7 +113,9 @@ main(void)
 					present[lru] = 0;
 					count--;
 				}
-				ok &= created && *v == 0;
+				tap_check(created && *v == 0,
+				    "op %ld: %s should be created zeroed", t,
+				    key);
 				present[k] = 1;
 				count++;
 			}
@@ -114,16 +126,17 @@ main(void)
 			char key[16];
 			size_t n = (size_t)snprintf(key, sizeof key, "key-%d", i);
 
-			ok &= (ft_lru_get(m, key, n, 0, NULL) != NULL) == present[i];
+			tap_check((ft_lru_get(m, key, n, 0, NULL) != NULL) ==
+			    present[i], "at the end: %s should be %s", key,
+			    present[i] ? "present" : "absent");
 		}
-		CHECK(ok);
 		CHECK(ft_lru_count(m) == (size_t)count && count == max);
+		tap_end();
 		ft_lru_free(m);
 		free(last_use);
 		free(value);
 		free(present);
 	}
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return tap_done();
 }

@@ -11,12 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
+#include "tap.h"
 
-#define CHECK(cond) do { \
-	if (cond) passed++; \
-	else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
-} while (0)
+/* One value of the open TAP point. */
+#define CHECK(cond) tap_check((cond), "line %d: %s", __LINE__, #cond)
 
 static int
 near(double a, double b)
@@ -54,18 +52,24 @@ main(void)
 	if (path == NULL || *path == '\0')
 		path = "data/models.json";
 	m = feat_models_load(path, err, sizeof err);
-	if (m == NULL) {
-		printf("FAIL cannot load the catalog: %s\n", err);
-		return 1;
-	}
+	if (m == NULL)
+		tap_bail("cannot load the catalog: %s", err);
+	tap_begin("models-001", "the catalog loads with its path and units");
 	CHECK(strcmp(feat_models_path(m), path) == 0);
 	CHECK(feat_models_nunits(m) >= 59);
+	tap_end();
 
 	/* rule 1 by model_match, rule 2 by an equals clause */
+	tap_begin("models-002", "a dated model name finds its provider, model "
+	    "and context window");
 	find(m, NULL, "gpt-4o-2024-08-06", &mm);
 	CHECK(mm.provider && strcmp(mm.provider, "openai") == 0);
 	CHECK(mm.model && strcmp(feat_model_id(mm.model), "gpt-4o") == 0);
 	CHECK(feat_model_context_window(mm.model) == 128000);
+	tap_end();
+
+	tap_begin("models-003", "a repeated lookup gives the same match; a "
+	    "named provider is a key of its own, an unknown one finds nothing");
 	find(m, NULL, "gpt-4o-2024-08-06", &again);
 	CHECK(again.model == mm.model && again.provider == mm.provider);
 	/* a named provider is another key than none */
@@ -73,8 +77,11 @@ main(void)
 	CHECK(again.model == mm.model && strcmp(again.provider, "azure") == 0);
 	find(m, "nosuch", "gpt-4o", &again);
 	CHECK(again.provider == NULL && again.model == NULL);
+	tap_end();
 
 	/* fill the cache past its bound: it is cleared, lookups still right */
+	tap_begin("models-004", "lookups stay right after the cache fills up "
+	    "and is cleared");
 	for (int i = 0; i < 20000; i++) {
 		char name[32];
 
@@ -86,34 +93,42 @@ main(void)
 	CHECK(again.model == NULL);
 	find(m, NULL, "GPT-4O-2024-08-06", &again);
 	CHECK(again.model == mm.model);
+	tap_end();
 
 	/* rules 4 and 6: 600 x 2.5/M + 400 cached x 1.25/M, 45 x 10/M */
 	usage = calloc(feat_models_nunits(m), sizeof *usage);
 	set_unit(m, usage, "input_tokens", 1000);
 	set_unit(m, usage, "cache_read_tokens", 400);
 	set_unit(m, usage, "output_tokens", 45);
+	tap_begin("models-005", "prices match a hand computation with cached "
+	    "input");
 	CHECK(feat_model_price(m, mm.model, 0, usage, &cost, msg,
 	    sizeof msg) == 0);
 	CHECK(near(cost.input_usd, 0.002));
 	CHECK(near(cost.output_usd, 0.00045));
 	CHECK(near(cost.total_usd, 0.00245));
+	tap_end();
 
 	/* inconsistent usage: no price, a message */
 	set_unit(m, usage, "cache_read_tokens", 1001);
+	tap_begin("models-006", "inconsistent usage gets no price and a "
+	    "message");
 	CHECK(feat_model_price(m, mm.model, 0, usage, &cost, msg,
 	    sizeof msg) == -1);
 	CHECK(strcmp(msg, "inconsistent usage for model 'gpt-4o': "
 	    "'input_tokens' is 1000, less than the 1001 of the more specific "
 	    "units it includes") == 0);
+	tap_end();
 	free(usage);
 	feat_models_free(m);
 
 	/* load errors name the file */
+	tap_begin("models-007", "a load error names the file");
 	CHECK(feat_models_load("/nonexistent/models.json", err, sizeof err) ==
 	    NULL);
 	CHECK(strcmp(err, "cannot open model catalog "
 	    "'/nonexistent/models.json': No such file or directory") == 0);
+	tap_end();
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return tap_done();
 }

@@ -17,8 +17,8 @@
  * "human" numbers such as cents, counts and short decimals).
  *
  * Usage: test-numfmt [COUNT [SEED]]  (default 10000000 random values).
- * Prints one line per failure (at most 20), then "N passed, N failed";
- * exits 1 on any failure.
+ * Prints TAP (tests/unit/tap.h): one point per group of values, the first
+ * failures of each as diagnostics; exits 1 on any failure.
  */
 #include <float.h>
 #include <inttypes.h>
@@ -29,10 +29,7 @@
 #include <string.h>
 
 #include "feat.h"
-
-#define MAX_REPORTS 20
-
-static unsigned long passed, failed;
+#include "tap.h"
 
 static uint64_t
 bits_of(double v)
@@ -73,22 +70,21 @@ magnitude(double v)
 	return from_bits(bits_of(v) & ~(UINT64_C(1) << 63));
 }
 
-/* Both return whether the value passed, for check_value's returns. */
+/*
+ * Both count one value of the open TAP point and return whether it passed,
+ * for check_value's returns.
+ */
 static int
 fail(double v, const char *got, const char *why)
 {
-	if (failed < MAX_REPORTS)
-		printf("FAIL %.17g (bits 0x%016" PRIx64 "): got \"%s\": %s\n",
-		    v, bits_of(v), got, why);
-	failed++;
-	return 0;
+	return tap_check(0, "%.17g (bits 0x%016" PRIx64 "): got \"%s\": %s",
+	    v, bits_of(v), got, why);
 }
 
 static int
 pass(void)
 {
-	passed++;
-	return 1;
+	return tap_check(1, "passed");
 }
 
 /* ---- splitmix64: tiny, seedable, good enough to cover the bit space ---- */
@@ -452,6 +448,8 @@ check_around(double v, int span)
 static void
 examples(void)
 {
+	tap_begin("numfmt-001", "documented examples give their exact text and "
+	    "pass the full check");
 	expect(0.98, "0.98");
 	expect(1.0 / 3, "0.3333333333333333");
 	expect(2210.0, "2210");
@@ -491,17 +489,20 @@ examples(void)
 	expect(-1e-300, "-1e-300");
 	expect(5e-7, "5e-7");
 	expect(1234567.0, "1234567");
+	tap_end();
 }
 
 static void
 non_finite(void)
 {
+	tap_begin("numfmt-002", "NaNs and infinities give the empty text");
 	check_value(NAN);
 	check_value(-NAN);
 	check_value(INFINITY);
 	check_value(-INFINITY);
 	check_value(from_bits(UINT64_C(0x7ff0000000000001)));
 	check_value(from_bits(UINT64_C(0xfff8000000000001)));
+	tap_end();
 }
 
 static void
@@ -509,6 +510,8 @@ subnormals(void)
 {
 	const uint64_t top = UINT64_C(0x000fffffffffffff);
 
+	tap_begin("numfmt-003", "subnormals, the subnormal/normal boundary and "
+	    "the smallest normal of each binade");
 	for (uint64_t i = 1; i <= 2000; i++) {
 		check_value(from_bits(i));
 		check_value(from_bits(top + 1 - i));
@@ -521,6 +524,7 @@ subnormals(void)
 	/* The smallest normal of each binade, whose lower gap is narrower. */
 	for (uint64_t e = 1; e < 0x7ff; e++)
 		check_around(from_bits(e << 52), 2);
+	tap_end();
 }
 
 static void
@@ -528,6 +532,8 @@ powers_of_ten(void)
 {
 	char text[16], want[32];
 
+	tap_begin("numfmt-004", "powers of ten 1e-323..1e308 give their exact "
+	    "text; they, their neighbours and negations pass");
 	for (int e = -323; e <= 308; e++) {
 		double v;
 
@@ -538,11 +544,14 @@ powers_of_ten(void)
 		check_around(v, 3);
 		check_value(-v);
 	}
+	tap_end();
 }
 
 static void
 integers(void)
 {
+	tap_begin("numfmt-005", "integers: 0..100000, around powers of two, "
+	    "every one near 2^53, random ones");
 	for (int64_t i = 0; i <= 100000; i++)
 		check_value((double)i);
 	for (int k = 0; k <= 70; k++) {
@@ -557,6 +566,7 @@ integers(void)
 		check_value((double)((INT64_C(1) << 53) + i));
 	for (int i = 0; i < 100000; i++)
 		check_value((double)(rng_next() >> (11 + rng_next() % 53)));
+	tap_end();
 }
 
 static void
@@ -567,6 +577,8 @@ switch_points(void)
 		9.999999999999999e-7, 9.999999999999999e-8, 1.0, 0.1
 	};
 
+	tap_begin("numfmt-006", "around the layout switch points 1e21, 1e-6 "
+	    "and 1e-7, and short decimals at them");
 	for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
 		check_around(points[i], 1000);
 		check_around(-points[i], 10);
@@ -580,6 +592,7 @@ switch_points(void)
 		check_value(d / 1e9);
 		check_value(d / 1e10);
 	}
+	tap_end();
 }
 
 /* A number as people write them: cents, counts, short decimals. */
@@ -615,8 +628,10 @@ human(void)
 }
 
 static void
-random_values(unsigned long count)
+random_values(unsigned long count, uint64_t seed)
 {
+	tap_begin("numfmt-007", "random bit patterns and human numbers from "
+	    "splitmix64 seed 0x%" PRIx64, seed);
 	for (unsigned long i = 0; i < count; i++) {
 		double v;
 
@@ -629,6 +644,7 @@ random_values(unsigned long count)
 		}
 		check_value(v);
 	}
+	tap_end();
 }
 
 int
@@ -650,8 +666,7 @@ main(int argc, char **argv)
 	powers_of_ten();
 	integers();
 	switch_points();
-	random_values(count);
+	random_values(count, seed);
 
-	printf("%lu passed, %lu failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tap_done();
 }

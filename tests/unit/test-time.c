@@ -7,7 +7,7 @@
  * heap buffer of exactly its length with no NUL after it, so that a parser
  * reading past len trips AddressSanitizer.
  *
- * Build: gcc -Ilib tests/unit/test-time.c lib/timefmt.c
+ * Build: gcc -Ilib tests/unit/test-time.c tests/unit/tap.c lib/timefmt.c
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,20 +15,15 @@
 #include <string.h>
 
 #include "feat.h"
-
-static int passed, failed;
+#include "tap.h"
 
 #define INVALID 1	/* marks a case that must be rejected */
 
+/* One value of the open TAP point, naming its input. */
 static void
 check(int ok, const char *what, const char *input)
 {
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL: %s: '%s'\n", what, input);
+	tap_check(ok, "%s: '%s'", what, input);
 }
 
 /* A heap copy of s with no terminator, so overreads are caught. */
@@ -124,8 +119,14 @@ static const struct parse_case parse_cases[] = {
 	{ "1970-01-01T05:30:00+05:30", 0, 0 },
 	{ "1900-01-01T00:00:00Z", 0, INT64_C(-2208988800000000000) },
 	{ "1700-03-01T00:00:00Z", 0, INT64_C(-8515238400000000000) },
-	/* the edges of int64 nanoseconds */
-	{ "1677-09-21T00:12:43.145224192Z", 0, INT64_MIN },
+	/*
+	 * The edges: int64 nanoseconds, less the first 0.854775808 ms, whose
+	 * millisecond floor would format to text that cannot be read back
+	 * (FEAT_TIME_MIN, feat.h).
+	 */
+	{ "1677-09-21T00:12:43.146Z", 0, FEAT_TIME_MIN },
+	{ "1677-09-21T00:12:43.145999999Z", INVALID, 0 },
+	{ "1677-09-21T00:12:43.145224192Z", INVALID, 0 },
 	{ "1677-09-21T00:12:43.145224191Z", INVALID, 0 },
 	{ "1677-09-21T00:12:43Z", INVALID, 0 },
 	{ "1677-09-21T05:42:44+05:30", 0, INT64_C(-9223372036000000000) },
@@ -213,12 +214,17 @@ static const struct epoch_case epoch_cases[] = {
 	{ "9223372036854775807", FEAT_TIME_NS, 0, INT64_MAX },
 	{ "9223372036854775807.999", FEAT_TIME_NS, 0, INT64_MAX },
 	{ "9223372036854775808", FEAT_TIME_NS, INVALID, 0 },
-	{ "-9223372036854775808", FEAT_TIME_NS, 0, INT64_MIN },
-	{ "-9223372036854775808.0", FEAT_TIME_NS, 0, INT64_MIN },
+	{ "-9223372036854000000", FEAT_TIME_NS, 0, FEAT_TIME_MIN },
+	{ "-9223372036854000000.0", FEAT_TIME_NS, 0, FEAT_TIME_MIN },
+	{ "-9223372036854000000.1", FEAT_TIME_NS, INVALID, 0 },
+	{ "-9223372036854000001", FEAT_TIME_NS, INVALID, 0 },
+	{ "-9223372036854775808", FEAT_TIME_NS, INVALID, 0 },
+	{ "-9223372036854775808.0", FEAT_TIME_NS, INVALID, 0 },
 	{ "-9223372036854775808.1", FEAT_TIME_NS, INVALID, 0 },
 	{ "-9223372036854775809", FEAT_TIME_NS, INVALID, 0 },
 	{ "9223372036.854775807", FEAT_TIME_S, 0, INT64_MAX },
-	{ "-9223372036.854775808", FEAT_TIME_S, 0, INT64_MIN },
+	{ "-9223372036.854", FEAT_TIME_S, 0, FEAT_TIME_MIN },
+	{ "-9223372036.854775808", FEAT_TIME_S, INVALID, 0 },
 	{ "-9223372036.8547758081", FEAT_TIME_S, INVALID, 0 },
 	{ "9223372037", FEAT_TIME_S, INVALID, 0 },
 	{ "99999999999999999999", FEAT_TIME_NS, INVALID, 0 },
@@ -282,6 +288,8 @@ test_parse(void)
 	int64_t ns;
 	int rc;
 
+	tap_begin("time-001", "RFC 3339 table: valid text parses to the exact "
+	    "ns, invalid text is rejected");
 	for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
 		const struct parse_case *c = &parse_cases[i];
 
@@ -291,12 +299,11 @@ test_parse(void)
 			check(rc == -1, "parse should reject", c->in);
 		else {
 			check(rc == 0, "parse should accept", c->in);
-			if (rc == 0 && ns != c->ns)
-				printf("  got %" PRId64 ", want %" PRId64 "\n",
-				    ns, c->ns);
-			check(rc != 0 || ns == c->ns, "parse value", c->in);
+			tap_check(rc != 0 || ns == c->ns, "parse value: '%s': "
+			    "got %" PRId64 ", want %" PRId64, c->in, ns, c->ns);
 		}
 	}
+	tap_end();
 }
 
 /* Only len bytes are read: what follows them is not the caller's string. */
@@ -306,6 +313,8 @@ test_parse_len(void)
 	const char *s = "2024-11-16T18:15:46.680Zjunk";
 	int64_t ns = 0;
 
+	tap_begin("time-002", "feat_time_parse reads only len bytes; NULL, 0 "
+	    "is rejected");
 	check(feat_time_parse(s, 24, &ns) == 0 &&
 	    ns == INT64_C(1731780946680000000), "parse len 24", s);
 	check(feat_time_parse(s, 21, &ns) == 0 &&
@@ -316,10 +325,15 @@ test_parse_len(void)
 	check(feat_time_parse(s, 18, &ns) == -1, "parse len 18", s);
 	check(feat_time_parse(s, 25, &ns) == -1, "parse len 25", s);
 	check(feat_time_parse(NULL, 0, &ns) == -1, "parse NULL, 0", "");
+	tap_end();
+
+	tap_begin("time-003", "feat_time_parse_epoch reads only len bytes; "
+	    "NULL, 0 is rejected");
 	check(feat_time_parse_epoch("12345", 3, FEAT_TIME_NS, &ns) == 0 &&
 	    ns == 123, "epoch len 3", "12345");
 	check(feat_time_parse_epoch(NULL, 0, FEAT_TIME_NS, &ns) == -1,
 	    "epoch NULL, 0", "");
+	tap_end();
 }
 
 static void
@@ -329,6 +343,8 @@ test_epoch(void)
 	int64_t ns;
 	int rc;
 
+	tap_begin("time-004", "epoch table: exact decimal numbers in s, ms, us "
+	    "and ns, floored to the ns, within int64; others rejected");
 	for (i = 0; i < sizeof(epoch_cases) / sizeof(epoch_cases[0]); i++) {
 		const struct epoch_case *c = &epoch_cases[i];
 
@@ -338,14 +354,13 @@ test_epoch(void)
 			check(rc == -1, "epoch should reject", c->in);
 		else {
 			check(rc == 0, "epoch should accept", c->in);
-			if (rc == 0 && ns != c->ns)
-				printf("  got %" PRId64 ", want %" PRId64 "\n",
-				    ns, c->ns);
-			check(rc != 0 || ns == c->ns, "epoch value", c->in);
+			tap_check(rc != 0 || ns == c->ns, "epoch value: '%s': "
+			    "got %" PRId64 ", want %" PRId64, c->in, ns, c->ns);
 		}
 	}
-	check(parse_epoch("1", (enum feat_time_unit)2, &ns) == -1,
-	    "epoch rejects unit 2", "1");
+	tap_end();
+	tap_ok(parse_epoch("1", (enum feat_time_unit)2, &ns) == -1,
+	    "time-005", "epoch parsing rejects an unknown unit");
 }
 
 static void
@@ -354,16 +369,19 @@ test_format(void)
 	char buf[FEAT_TIME_BUFSZ];
 	size_t i, n;
 
+	tap_begin("time-006", "format table: 24 characters of UTC, floored to "
+	    "the ms, over all of int64");
 	for (i = 0; i < sizeof(format_cases) / sizeof(format_cases[0]); i++) {
 		const struct format_case *c = &format_cases[i];
 
 		memset(buf, 'x', sizeof(buf));
 		n = feat_time_format(c->ns, buf);
-		if (strcmp(buf, c->out) != 0)
-			printf("  got '%s'\n", buf);
-		check(n == 24 && strlen(buf) == 24 &&
-		    strcmp(buf, c->out) == 0, "format", c->out);
+		tap_check(n == 24 && strlen(buf) == 24 &&
+		    strcmp(buf, c->out) == 0, "format of %" PRId64 ": got "
+		    "'%.*s' (%zu), want '%s'", c->ns, (int)sizeof(buf), buf, n,
+		    c->out);
 	}
+	tap_end();
 }
 
 /* The end-to-end stories of the spec: text in, canonical text out. */
@@ -398,6 +416,7 @@ test_parse_then_format(void)
 	int64_t ns;
 	int rc;
 
+	tap_begin("time-007", "parse then format gives the canonical text");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].unit < 0)
 			rc = parse(cases[i].in, &ns);
@@ -407,11 +426,11 @@ test_parse_then_format(void)
 		buf[0] = '\0';
 		if (rc == 0)
 			feat_time_format(ns, buf);
-		if (rc == 0 && strcmp(buf, cases[i].out) != 0)
-			printf("  got '%s', want '%s'\n", buf, cases[i].out);
-		check(rc == 0 && strcmp(buf, cases[i].out) == 0,
-		    "parse then format", cases[i].in);
+		tap_check(rc == 0 && strcmp(buf, cases[i].out) == 0,
+		    "parse then format: '%s': rc %d, got '%s', want '%s'",
+		    cases[i].in, rc, buf, cases[i].out);
 	}
+	tap_end();
 }
 
 /* xorshift64*: a fixed seed keeps failures reproducible. */
@@ -429,18 +448,21 @@ rnd(uint64_t *state)
 
 /*
  * format then parse gives ns floored to the millisecond, over all of int64
- * except the first 0.854775808 ms: their floor lies below INT64_MIN, so the
- * text they format to (…43.145Z) is itself out of range and is rejected.
+ * except the first 0.854775808 ms: their floor lies below INT64_MIN, so
+ * they are outside FEAT_TIME_MIN and the text they format to (…43.145Z)
+ * is rejected.
  */
 static void
 test_round_trip(void)
 {
-	const int64_t lo = INT64_MIN + 854775808;	/* first whole ms */
+	const int64_t lo = FEAT_TIME_MIN;	/* the first whole ms */
 	uint64_t state = UINT64_C(0x9e3779b97f4a7c15);
-	char buf[FEAT_TIME_BUFSZ], what[64];
-	int64_t ns, want, got;
-	int i, bad = 0;
+	char buf[FEAT_TIME_BUFSZ];
+	int64_t ns, want, got = 0;
+	int i, rc;
 
+	tap_begin("time-008", "format then parse floors to the ms over int64 "
+	    "(1e6 random values)");
 	for (i = 0; i < 1000000; i++) {
 		ns = (int64_t)rnd(&state);
 		if (i % 4 == 1)		/* near the epoch too */
@@ -451,49 +473,75 @@ test_round_trip(void)
 		if (ns % 1000000 < 0)
 			want -= 1000000;
 		feat_time_format(ns, buf);
-		if (feat_time_parse(buf, strlen(buf), &got) != 0 ||
-		    got != want) {
-			if (bad++ < 10) {
-				snprintf(what, sizeof(what), "round trip of %"
-				    PRId64, ns);
-				check(0, what, buf);
-			}
-		}
+		rc = feat_time_parse(buf, strlen(buf), &got);
+		tap_check(rc == 0 && got == want, "round trip of %" PRId64
+		    ": '%s': rc %d, got %" PRId64 ", want %" PRId64, ns, buf,
+		    rc, got, want);
 	}
-	check(bad == 0, "round trip sweep (1e6 values)", "");
+	tap_end();
 	feat_time_format(lo, buf);
-	check(feat_time_parse(buf, strlen(buf), &got) == 0 && got == lo,
-	    "round trip of the first whole ms", buf);
+	tap_ok(feat_time_parse(buf, strlen(buf), &got) == 0 && got == lo,
+	    "time-009", "the first whole ms of int64 round-trips (%s)", buf);
 	feat_time_format(INT64_MIN, buf);
-	check(feat_time_parse(buf, strlen(buf), &got) == -1,
-	    "INT64_MIN formats to a floor below the range", buf);
+	tap_ok(feat_time_parse(buf, strlen(buf), &got) == -1, "time-010",
+	    "INT64_MIN formats to a floor below the range (%s)", buf);
 }
 
 static void
 test_now(void)
 {
-	int64_t ns = 0, t0;
+	char err[256];
+	feat_clock *c;
+	int64_t ns, t0;
 
+	tap_begin("time-011", "FEAT_NOW fixes the clock to an RFC 3339 time, "
+	    "read once");
 	check(setenv("FEAT_NOW", "2024-11-16T18:15:46.680Z", 1) == 0,
 	    "setenv", "FEAT_NOW");
-	check(feat_now(&ns) == 0 && ns == INT64_C(1731780946680000000),
+	c = feat_clock_new(err, sizeof err);
+	check(c != NULL && feat_clock_fixed(c) &&
+	    feat_clock_now(c) == INT64_C(1731780946680000000),
 	    "FEAT_NOW fixed", "2024-11-16T18:15:46.680Z");
+	/* Changed later, it changes nothing: the clock read it once. */
+	setenv("FEAT_NOW", "2030-01-01T00:00:00Z", 1);
+	check(c != NULL && feat_clock_now(c) == INT64_C(1731780946680000000),
+	    "FEAT_NOW read once", "2030-01-01T00:00:00Z");
+	feat_clock_free(c);
 	setenv("FEAT_NOW", "2024-11-16T23:45:46+05:30", 1);
-	check(feat_now(&ns) == 0 && ns == INT64_C(1731780946000000000),
+	c = feat_clock_new(err, sizeof err);
+	check(c != NULL && feat_clock_now(c) == INT64_C(1731780946000000000),
 	    "FEAT_NOW with an offset", "2024-11-16T23:45:46+05:30");
+	feat_clock_free(c);
+	tap_end();
+
+	tap_begin("time-012", "FEAT_NOW that is not RFC 3339 is an error");
 	setenv("FEAT_NOW", "yesterday", 1);
-	check(feat_now(&ns) == -1, "FEAT_NOW unparseable", "yesterday");
+	check(feat_clock_new(err, sizeof err) == NULL &&
+	    strcmp(err, "invalid FEAT_NOW 'yesterday': use RFC 3339, such as "
+	    "2024-11-17T00:00:00Z") == 0, "FEAT_NOW unparseable", err);
 	setenv("FEAT_NOW", "1731780946", 1);
-	check(feat_now(&ns) == -1, "FEAT_NOW is not epoch", "1731780946");
+	check(feat_clock_new(err, sizeof err) == NULL, "FEAT_NOW is not epoch",
+	    "1731780946");
+	tap_end();
 
 	/* Empty or unset: the system clock, after 2024 and before 2262. */
+	tap_begin("time-013", "empty or unset FEAT_NOW uses the system clock");
 	setenv("FEAT_NOW", "", 1);
-	check(feat_now(&t0) == 0 && t0 > INT64_C(1700000000000000000),
-	    "FEAT_NOW empty uses the clock", "");
-	unsetenv("FEAT_NOW");
-	check(feat_now(&ns) == 0 && ns >= t0 &&
-	    ns - t0 < INT64_C(60000000000), "FEAT_NOW unset uses the clock",
+	c = feat_clock_new(err, sizeof err);
+	t0 = c ? feat_clock_now(c) : 0;
+	check(c != NULL && !feat_clock_fixed(c) &&
+	    t0 > INT64_C(1700000000000000000), "FEAT_NOW empty uses the clock",
 	    "");
+	feat_clock_free(c);
+	unsetenv("FEAT_NOW");
+	c = feat_clock_new(err, sizeof err);
+	ns = c ? feat_clock_now(c) : 0;
+	check(c != NULL && ns >= t0 && ns - t0 < INT64_C(60000000000),
+	    "FEAT_NOW unset uses the clock", "");
+	feat_clock_free(c);
+	t0 = feat_clock_mono();
+	check(feat_clock_mono() >= t0, "the monotonic clock", "");
+	tap_end();
 }
 
 int
@@ -506,6 +554,5 @@ main(void)
 	test_parse_then_format();
 	test_round_trip();
 	test_now();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return tap_done();
 }

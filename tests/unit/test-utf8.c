@@ -7,12 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
+#include "tap.h"
 
-#define CHECK(cond) do { \
-	if (cond) passed++; \
-	else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
-} while (0)
+/* One value of the open TAP point. */
+#define CHECK(cond) tap_check((cond), "line %d: %s", __LINE__, #cond)
 
 static size_t
 seqlen(const char *s)
@@ -35,7 +33,7 @@ quoted(const char *in, size_t n, const char *want)
 	ft_json_quote_raw(&b, in, n);
 	ok = b.len == strlen(want) && memcmp(b.p, want, b.len) == 0;
 	if (!ok)
-		printf("quoted: got %.*s want %s\n", (int)b.len, b.p, want);
+		tap_diag("quoted: got %.*s want %s", (int)b.len, b.p, want);
 	ft_buf_free(&b);
 	return ok;
 }
@@ -71,6 +69,8 @@ main(void)
 	size_t off = 99;
 
 	/* sequences: valid at each length, and the classic invalid ones */
+	tap_begin("utf8-001", "sequences of each length are valid; overlong, "
+	    "surrogate, out-of-range, lone and cut ones are not");
 	CHECK(seqlen("a") == 1);
 	CHECK(seqlen("\xc3\xa9") == 2);			/* é */
 	CHECK(seqlen("\xe2\x82\xac") == 3);		/* € */
@@ -89,8 +89,11 @@ main(void)
 	CHECK(seqlen("\x80") == 0);			/* lone continuation */
 	CHECK(ft_utf8_seqlen((const unsigned char *)"\xe2\x82", 2) == 0);
 	CHECK(seqlen("\xc3(") == 0);
+	tap_end();
 
 	/* whole-line scans, including the word-at-a-time fast path */
+	tap_begin("utf8-002", "whole-line scans find bad UTF-8, lone "
+	    "surrogates and NUL escapes at their offsets");
 	CHECK(scan("{\"a\":\"plain ascii text, long enough for words\"}", &off) == FT_SCAN_OK);
 	CHECK(scan("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac\"}", &off) == FT_SCAN_OK);
 	CHECK(scan("{\"a\":\"0123456789abcdef\xc0\xaf\"}", &off) == FT_SCAN_BAD_UTF8 && off == 22);
@@ -103,8 +106,11 @@ main(void)
 	CHECK(scan("{\"a\":\"\\\\u0000\"}", &off) == FT_SCAN_OK);	/* escaped backslash */
 	CHECK(scan("{\"a\":\"\\u00e9\\n\"}", &off) == FT_SCAN_OK);
 	CHECK(scan("", &off) == FT_SCAN_OK);
+	tap_end();
 
 	/* quoting raw bytes for the quarantine file */
+	tap_begin("utf8-003", "raw bytes quoted as JSON: escapes, valid UTF-8 "
+	    "kept, other bytes as \\u00XX");
 	CHECK(quoted("ab", 2, "\"ab\""));
 	CHECK(quoted("\"\\\n\t\r", 5, "\"\\\"\\\\\\n\\t\\r\""));
 	CHECK(quoted("\xc0\xaf", 2, "\"\\u00c0\\u00af\""));
@@ -112,6 +118,7 @@ main(void)
 	CHECK(quoted("\x01", 1, "\"\\u0001\""));
 	CHECK(quoted("a\0b", 3, "\"a\\u0000b\""));
 	CHECK(quoted("\xe2\x82", 2, "\"\\u00e2\\u0082\""));	/* cut sequence */
+	tap_end();
 
 	/* the line parser */
 	{
@@ -119,6 +126,8 @@ main(void)
 		const struct ft_jval *root, *v;
 		char deep[300];
 
+		tap_begin("utf8-004", "the line parser builds the object and "
+		    "finds its keys");
 		CHECK(parse(j, "{\"a\":1,\"b\":\"x\\\"y\",\"c\":[true,null,{}]}") == FT_JOK);
 		root = ft_json_node(j, 1);
 		CHECK(root && root->type == FT_JOBJECT && root->count == 3);
@@ -129,6 +138,10 @@ main(void)
 		v = ft_json_get(j, root, "c", 1);
 		CHECK(v && v->type == FT_JARRAY && v->count == 3);
 		CHECK(ft_json_get(j, root, "d", 1) == NULL);
+		tap_end();
+
+		tap_begin("utf8-005", "the line parser rejects non-objects and "
+		    "invalid JSON, and parses again after");
 		CHECK(parse(j, "[1]") == FT_JNOTOBJECT);
 		CHECK(parse(j, "\"s\"") == FT_JNOTOBJECT);
 		CHECK(parse(j, "12") == FT_JNOTOBJECT);
@@ -137,10 +150,15 @@ main(void)
 		CHECK(parse(j, "{}{}") == FT_JINVALID);
 		CHECK(parse(j, "{} x") == FT_JINVALID);
 		CHECK(parse(j, "{\"after\":\"errors\"}") == FT_JOK);
+		tap_end();
+
 		/* depth 64 is fine, 65 is not (the object counts as 1) */
+		tap_begin("utf8-006", "nesting depth 64 parses, 65 is an error "
+		    "the parser recovers from");
 		CHECK(parse(j, deep_line(deep, 63)) == FT_JOK);
 		CHECK(parse(j, deep_line(deep, 64)) == FT_JDEPTH);
 		CHECK(parse(j, "{\"x\":\"reuse after depth error\"}") == FT_JOK);
+		tap_end();
 		ft_json_free(j);
 	}
 
@@ -151,6 +169,8 @@ main(void)
 		int ok;
 		double d;
 
+		tap_begin("utf8-007", "numeric text: values, strict JSON form, "
+		    "range errors, non-numbers");
 		CHECK(ft_num_parse("812.5", 5, &d, &st, &tl, &ok) == FT_NUM_OK && d == 812.5 && ok);
 		CHECK(ft_num_parse(" 45 ", 4, &d, &st, &tl, &ok) == FT_NUM_OK && d == 45 && ok && tl == 2);
 		CHECK(ft_num_parse("+4", 2, &d, &st, &tl, &ok) == FT_NUM_OK && d == 4 && !ok);
@@ -166,12 +186,15 @@ main(void)
 		CHECK(ft_num_parse("", 0, &d, &st, &tl, &ok) == FT_NUM_INVALID);
 		CHECK(ft_num_parse("1.", 2, &d, &st, &tl, &ok) == FT_NUM_OK && !ok);
 		CHECK(ft_num_parse("1e", 2, &d, &st, &tl, &ok) == FT_NUM_INVALID);
+		tap_end();
 	}
 
 	/* sizes */
 	{
 		size_t z;
 
+		tap_begin("utf8-008", "sizes with K, M and G suffixes; junk, "
+		    "negatives and overflow rejected");
 		CHECK(feat_parse_size("16M", &z) == 0 && z == 16u << 20);
 		CHECK(feat_parse_size("1K", &z) == 0 && z == 1024);
 		CHECK(feat_parse_size("7", &z) == 0 && z == 7);
@@ -180,12 +203,15 @@ main(void)
 		CHECK(feat_parse_size("", &z) < 0);
 		CHECK(feat_parse_size("-1", &z) < 0);
 		CHECK(feat_parse_size("99999999999999999999999", &z) < 0);
+		tap_end();
 	}
 
 	/* durations */
 	{
 		int64_t ns;
 
+		tap_begin("utf8-009", "durations in ms, s, m, h and d; a "
+		    "missing unit, a sign and overflow rejected");
 		CHECK(feat_parse_duration("5m", &ns) == 0 && ns == INT64_C(300000000000));
 		CHECK(feat_parse_duration("60s", &ns) == 0 && ns == INT64_C(60000000000));
 		CHECK(feat_parse_duration("250ms", &ns) == 0 && ns == INT64_C(250000000));
@@ -197,8 +223,8 @@ main(void)
 		CHECK(feat_parse_duration("m", &ns) < 0);
 		CHECK(feat_parse_duration("-5m", &ns) < 0);
 		CHECK(feat_parse_duration("999999d", &ns) < 0);	/* past int64 */
+		tap_end();
 	}
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return tap_done();
 }

@@ -1,9 +1,10 @@
 /*
- * overlay.c - data/model-overlay.json: the facts about common models that
+ * model-facts.c - data/model-facts.json: the facts about common models that
  * genai-prices does not hold (capability score, function calling, vision,
  * JSON mode, size class, training cutoff), each with its public source in
- * the file.  A model the overlay does not list gets null for all of them,
- * never a guess.
+ * the file.  A model the file does not list gets null for all of them,
+ * never a guess.  (These were once called the "model overlay"; "overlay"
+ * now means only a catalog overlay, --catalog-overlay.)
  */
 #include "feat-private.h"
 
@@ -20,25 +21,26 @@ struct fact {
 	int64_t cutoff_ns;
 };
 
-struct feat_overlay {
+struct feat_model_facts {
 	struct fact *f;
 	size_t n;
 };
 
 const char *
-feat_overlay_default_path(const char *models_path)
+feat_model_facts_default_path(const char *models_path, char *buf,
+    size_t len)
 {
-	static char buf[4096];
-	const char *env = getenv("FEAT_MODEL_OVERLAY"), *slash;
+	const char *env = getenv("FEAT_MODEL_FACTS"), *slash;
 
 	if (env && *env)
 		return env;
 	/* Beside the model catalog: both ship in $(pkgdatadir). */
 	slash = models_path ? strrchr(models_path, '/') : NULL;
 	if (slash == NULL)
-		return "model-overlay.json";
-	snprintf(buf, sizeof buf, "%.*s/model-overlay.json",
-	    (int)(slash - models_path), models_path);
+		snprintf(buf, len, "model-facts.json");
+	else
+		snprintf(buf, len, "%.*s/model-facts.json",
+		    (int)(slash - models_path), models_path);
 	return buf;
 }
 
@@ -48,22 +50,22 @@ tri(json_t *v)
 	return json_is_boolean(v) ? json_is_true(v) : -1;
 }
 
-feat_overlay *
-feat_overlay_load(const char *path, char *err, size_t errlen)
+feat_model_facts *
+feat_model_facts_load(const char *path, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root = json_load_file(path, 0, &je), *models, *m;
-	struct feat_overlay *ov;
+	struct feat_model_facts *ov;
 	size_t i;
 
 	if (root == NULL) {
-		snprintf(err, errlen, "cannot read model overlay '%s': %s",
+		snprintf(err, errlen, "cannot read model facts file '%s': %s",
 		    path, je.text);
 		return NULL;
 	}
 	models = json_object_get(root, "models");
 	if (!json_is_array(models)) {
-		snprintf(err, errlen, "'%s' is not a model overlay: no "
+		snprintf(err, errlen, "'%s' is not a model facts file: no "
 		    "'models' array", path);
 		json_decref(root);
 		return NULL;
@@ -106,7 +108,7 @@ feat_overlay_load(const char *path, char *err, size_t errlen)
 }
 
 void
-feat_overlay_free(feat_overlay *ov)
+feat_model_facts_free(feat_model_facts *ov)
 {
 	if (ov == NULL)
 		return;
@@ -119,8 +121,8 @@ feat_overlay_free(feat_overlay *ov)
 }
 
 void
-ft_overlay_apply(const feat_overlay *ov, const char *provider, size_t plen,
-    const char *model, size_t mlen, struct ft_model_facts *mf)
+ft_model_facts_apply(const feat_model_facts *ov, const char *provider, size_t plen,
+    const char *model, size_t mlen, struct ft_model_info *mf)
 {
 	const struct fact *best = NULL;
 
