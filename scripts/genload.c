@@ -710,9 +710,86 @@ put_session_user(struct buf *b, uint32_t session, uint32_t user,
 	putc_(b, '"');
 }
 
+static unsigned put_prompt_en(struct buf *, unsigned);
+
+/*
+ * Prompts in other languages and scripts: 7% of prompts, so that the
+ * language feature (REQ_006) sees Han, Kana, Hangul, Cyrillic, Arabic,
+ * Hebrew, Greek, Thai and Devanagari as well as Latin.
+ */
+static const char *const l_zh[] = {
+	"\u8bf7", "\u5e2e\u6211", "\u603b\u7ed3", "\u8fd9\u7bc7",
+	"\u6587\u7ae0", "\u7684", "\u8981\u70b9", "\u6570\u636e\u5e93",
+};
+static const char *const l_ja[] = {
+	"\u3053\u306e", "\u6587\u7ae0", "\u3092", "\u8981\u7d04",
+	"\u3057\u3066", "\u304f\u3060\u3055\u3044", "\u65e5\u672c\u8a9e",
+	"\u30b3\u30fc\u30c9",
+};
+static const char *const l_ko[] = {
+	"\uc774", "\ubb38\uc11c\ub97c", "\uc694\uc57d\ud574",
+	"\uc8fc\uc138\uc694", "\ucf54\ub4dc", "\uc124\uba85",
+};
+static const char *const l_ru[] = {
+	"\u043f\u043e\u0436\u0430\u043b\u0443\u0439\u0441\u0442\u0430",
+	"\u043e\u0431\u044a\u044f\u0441\u043d\u0438",
+	"\u043a\u0430\u043a", "\u0440\u0430\u0431\u043e\u0442\u0430\u0435\u0442",
+	"\u044d\u0442\u043e\u0442", "\u043a\u043e\u0434",
+};
+static const char *const l_ar[] = {
+	"\u0645\u0646", "\u0641\u0636\u0644\u0643", "\u0644\u062e\u0635",
+	"\u0647\u0630\u0627", "\u0627\u0644\u0645\u0642\u0627\u0644",
+};
+static const char *const l_he[] = {
+	"\u05d1\u05d1\u05e7\u05e9\u05d4", "\u05e1\u05db\u05dd",
+	"\u05d0\u05ea", "\u05d4\u05de\u05d0\u05de\u05e8", "\u05d4\u05d6\u05d4",
+};
+static const char *const l_el[] = {
+	"\u03c0\u03b1\u03c1\u03b1\u03ba\u03b1\u03bb\u03ce",
+	"\u03b5\u03be\u03ae\u03b3\u03b7\u03c3\u03b5", "\u03c0\u03ce\u03c2",
+	"\u03bb\u03b5\u03b9\u03c4\u03bf\u03c5\u03c1\u03b3\u03b5\u03af",
+};
+static const char *const l_th[] = {
+	"\u0e0a\u0e48\u0e27\u0e22", "\u0e2a\u0e23\u0e38\u0e1b",
+	"\u0e1a\u0e17\u0e04\u0e27\u0e32\u0e21", "\u0e19\u0e35\u0e49",
+};
+static const char *const l_hi[] = {
+	"\u0915\u0943\u092a\u092f\u093e", "\u0907\u0938",
+	"\u0932\u0947\u0916", "\u0915\u093e",
+	"\u0938\u093e\u0930\u093e\u0902\u0936", "\u0926\u0947\u0902",
+};
+static const char *const l_fr[] = {
+	"bonjour", "pouvez", "vous", "r\u00e9sumer", "ce", "texte", "s'il",
+	"vous", "pla\u00eet",
+};
+static const struct wordlist languages[] = {
+	WL(l_zh, 0.20), WL(l_ja, 0.12), WL(l_ko, 0.08), WL(l_ru, 0.12),
+	WL(l_ar, 0.08), WL(l_he, 0.05), WL(l_el, 0.05), WL(l_th, 0.05),
+	WL(l_hi, 0.10), WL(l_fr, 0.15),
+};
+
 /* Writes a prompt as JSON string contents (escaped); returns its words. */
 static unsigned
 put_prompt(struct buf *b, unsigned task)
+{
+	if (chance(0.07)) {
+		const struct wordlist *l = &languages[PICK(languages, .weight)];
+		unsigned n = 3 + below(20), i;
+
+		for (i = 0; i < n; i++) {
+			if (i)
+				putc_(b, ' ');
+			puts_(b, l->w[below(l->n)]);
+		}
+		putc_(b, '.');
+		return n;
+	}
+	return put_prompt_en(b, task);
+}
+
+/* A prompt in English words, with the odd UTF-8 word; returns its words. */
+static unsigned
+put_prompt_en(struct buf *b, unsigned task)
 {
 	const struct wordlist *dom = &domains[PICK(domains, .weight)];
 	double x = unif();
