@@ -339,7 +339,7 @@ static int
 span_ms(struct feat_normaliser *nz, struct feat_event *ev, int from, int to,
     double *ms, struct feat_error *err)
 {
-	struct field a, b;
+	struct field a = { 0 }, b = { 0 };
 
 	if (ev->slots[from].v == NULL || ev->slots[to].v == NULL)
 		return 1;
@@ -396,7 +396,7 @@ derive_status(struct feat_event *ev)
 	    ft_ieq(v->s, v->len, "false"))))
 		bad = 1;
 	if (ev->slots[A_STATUS_CODE].v != NULL) {
-		struct field tmp;
+		struct field tmp = { 0 };
 		struct feat_error e2;
 
 		if (conv_num(&tmp, &ev->slots[A_STATUS_CODE], &e2) == 0 &&
@@ -439,7 +439,7 @@ static void
 derive_request_id(struct feat_normaliser *nz, struct feat_event *ev)
 {
 	static const char hex[] = "0123456789abcdef";
-	struct field *r = &ev->f[F_request_id], tmp;
+	struct field *r = &ev->f[F_request_id], tmp = { 0 };
 	const struct field *t = &ev->f[F_type];
 	struct feat_error e2;
 	uint64_t h;

@@ -207,9 +207,13 @@ FIELDS='[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status
 		printf "]}]}]}\n" }' > "$TMP/batch"
 	[ "$(wc -c < "$TMP/batch")" -gt 16000000 ]
 	/usr/bin/time -f '%M' -o "$TMP/rss" "$FEAT_EXTRACT" -g event "$TMP/batch" > "$TMP/out"
-	local rss=$(tail -n 1 "$TMP/rss")
-	echo "peak RSS ${rss} kB"
-	[ "$rss" -lt 102400 ]
+	local rss=$(tail -n 1 "$TMP/rss") limit=102400
+	# Under AddressSanitizer (scripts/test sets ASAN_OPTIONS for that
+	# pass) a realloc'd array lives twice, and freed memory waits in
+	# quarantine: the bound there is 3x.
+	[ -z "${ASAN_OPTIONS:-}" ] || limit=307200
+	echo "peak RSS ${rss} kB (limit $limit kB)"
+	[ "$rss" -lt "$limit" ]
 	[ "$(wc -l < "$TMP/out")" -eq 200000 ]
 	[ "$(tail -n 1 "$TMP/out" | $JQ -r .request_id)" = "$(head -n 1 "$TMP/out" | $JQ -r .request_id | sed 's/-0$/-199999/')" ]
 }
