@@ -9,7 +9,11 @@
  * they belong with is safely written, so a run that fails with exit 4 and
  * is retried over the same input quarantines each line once.  The stage is
  * memory up to STAGE_MEM bytes, then an unlinked temporary file beside
- * FILE, so a stream of bad lines never grows the process.
+ * FILE (or in $TMPDIR), so a stream of bad lines never grows the process.
+ * FILE that is no regular file (a pipe, /dev/stderr) cannot take back what
+ * it was given: its lines are written at once.  A commit holds an flock
+ * on FILE, so that two runs appending to one file never cut each other's
+ * lines when one of them has to take its part back.
  */
 #include "feat-private.h"
 
@@ -17,6 +21,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +36,7 @@ struct ft_badlines {
 	struct ft_buf stage;	/* staged lines in memory */
 	int pending;		/* something staged */
 	int committed;		/* every staged line reached FILE */
+	int direct;		/* FILE is no regular file: no staging */
 	unsigned long count;
 	struct ft_buf line;
 };
@@ -58,6 +64,7 @@ ft_badlines_new(const char *spec, char *err, size_t errlen)
 			ft_badlines_free(b);
 			return NULL;
 		}
+		b->direct = !S_ISREG(b->qst.st_mode);
 	} else {
 		snprintf(err, errlen, "invalid --on-error '%s': use fail, skip "
 		    "or quarantine:FILE", spec);
@@ -115,8 +122,8 @@ ft_badlines_committed(const struct ft_badlines *b)
 int
 ft_badlines_same_file(const struct ft_badlines *b, const struct stat *st)
 {
-	return b->qfd >= 0 && b->qst.st_dev == st->st_dev &&
-	    b->qst.st_ino == st->st_ino;
+	return b->qfd >= 0 && S_ISREG(b->qst.st_mode) &&
+	    b->qst.st_dev == st->st_dev && b->qst.st_ino == st->st_ino;
 }
 
 /* An unlinked file beside FILE for what does not fit in memory. */
@@ -128,6 +135,16 @@ open_spill(struct ft_badlines *b, char *err, size_t errlen)
 	ft_buf_add(&name, b->qpath, strlen(b->qpath));
 	ft_buf_add(&name, ".stage.XXXXXX", 14);
 	b->spill = mkstemp(name.p);
+	if (b->spill < 0) {
+		/* FILE's directory may not take another file: $TMPDIR may. */
+		const char *t = getenv("TMPDIR");
+
+		name.len = 0;
+		ft_buf_printf(&name, "%s/feat-quarantine.XXXXXX",
+		    t && *t ? t : "/tmp");
+		ft_buf_addc(&name, '\0');
+		b->spill = mkstemp(name.p);
+	}
 	if (b->spill < 0) {
 		snprintf(err, errlen, "cannot stage quarantine lines beside "
 		    "'%s': %s", b->qpath, strerror(errno));
@@ -166,6 +183,15 @@ ft_badlines_add(struct ft_badlines *b, const char *file, unsigned long lineno,
 	    FEAT_RAW_MAX);
 	ft_buf_add(&b->line, "}\n", 2);
 
+	if (b->direct) {
+		if (ft_write_all(b->qfd, b->line.p, b->line.len) < 0) {
+			snprintf(err, errlen, "cannot write '%s': %s", b->qpath,
+			    strerror(errno));
+			b->committed = 0;
+			return -1;
+		}
+		return 0;
+	}
 	b->pending = 1;
 	if (b->spill < 0 && b->stage.len + b->line.len <= STAGE_MEM) {
 		ft_buf_add(&b->stage, b->line.p, b->line.len);
@@ -191,6 +217,8 @@ ft_badlines_commit(struct ft_badlines *b, char *err, size_t errlen)
 	if (b == NULL || !b->pending)
 		return 0;
 	b->committed = 0;
+	while (flock(b->qfd, LOCK_EX) != 0 && errno == EINTR)
+		continue;
 	before = lseek(b->qfd, 0, SEEK_END);
 	if (ft_write_all(b->qfd, b->stage.p, b->stage.len) < 0)
 		goto fail;
@@ -218,6 +246,7 @@ ft_badlines_commit(struct ft_badlines *b, char *err, size_t errlen)
 	}
 	b->pending = 0;
 	b->committed = 1;
+	flock(b->qfd, LOCK_UN);
 	return 0;
 fail:
 	/*
@@ -228,6 +257,7 @@ fail:
 	if (before >= 0 && ftruncate(b->qfd, before) != 0) {
 		/* The part stays; the next commit may repeat it. */
 	}
+	flock(b->qfd, LOCK_UN);
 	snprintf(err, errlen, "cannot write '%s': %s", b->qpath,
 	    strerror(e));
 	return -1;

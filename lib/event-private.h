@@ -68,6 +68,8 @@ struct extra {
 	const char *key;
 	size_t keylen;
 	const struct ft_jval *v;
+	int filtered;		/* an object that also holds sources: only
+				   its other members are kept */
 };
 
 struct feat_event {
@@ -81,6 +83,7 @@ struct feat_event {
 	size_t nextras, capextras;
 	uint32_t *extra_tab;	/* key -> extras index + 1, open addressing */
 	size_t extra_cap;
+	uint64_t extra_seed;	/* its hash's: the keys come from input */
 	char num[5][FEAT_DOUBLE_BUFSZ];	/* computed numbers, by NUM_* */
 	char rid[48];		/* r-<16 hex digits>[-<span index>] */
 	struct ft_buf span_id;	/* span-<spanId> */
@@ -93,7 +96,7 @@ struct feat_event {
 enum { NUM_LATENCY, NUM_TTFT, NUM_COST, NUM_INPUT_COST, NUM_OUTPUT_COST };
 
 /* One source path in the table: what it feeds, and whether to enter it. */
-#define MAXTARGETS 3
+#define MAXTARGETS 8
 struct entry {
 	const char *path;	/* NULL: empty bucket */
 	size_t len;
@@ -122,7 +125,9 @@ struct feat_normaliser {
 	struct ft_json *json;
 	struct feat_event *ev;	/* the one event, reused */
 	int batch;		/* the line is an export batch */
+	const struct ft_jval *batch_rs;	/* its resourceSpans, to rewind */
 	int pending;		/* a single event waits for next() */
+	int had_event;		/* the line had one, to rewind */
 	struct batch_cursor cur;
 	const char *line;	/* the line being normalised */
 	size_t linelen;
@@ -141,6 +146,18 @@ struct feat_normaliser {
    model catalog cannot be loaded. */
 int ft_event_finish(struct feat_normaliser *nz, struct feat_event *ev,
     struct feat_error *err);
+/*
+ * Of an object at path (a prefix of source paths): whether it holds
+ * members that are no source (has), and writing only those (write).
+ */
+int ft_extra_has_unknown(const struct feat_normaliser *nz,
+    const struct ft_jval *obj, const char *path, size_t plen);
+void ft_extra_write_unknown(const struct feat_normaliser *nz,
+    const struct ft_jval *obj, const char *path, size_t plen,
+    feat_writer *w);
+/* Writes a parsed value back out: numbers keep their text. */
+void ft_write_json_value(const struct ft_json *j, const struct ft_jval *v,
+    feat_writer *w);
 /* Index of a canonical field by name, or -1. */
 int ft_canon_index(const char *name, size_t n);
 /* Case-insensitive equality of s[0, n) with a literal. */

@@ -14,8 +14,9 @@
 #include <string.h>
 
 /* Writes a parsed value back out: numbers keep their text. */
-static void
-write_value(const struct ft_json *j, const struct ft_jval *v, feat_writer *w)
+void
+ft_write_json_value(const struct ft_json *j, const struct ft_jval *v,
+    feat_writer *w)
 {
 	switch (v->type) {
 	case FT_JNULL:
@@ -36,7 +37,7 @@ write_value(const struct ft_json *j, const struct ft_jval *v, feat_writer *w)
 		for (const struct ft_jval *c = ft_json_node(j, v->child); c;
 		    c = ft_json_node(j, c->next)) {
 			feat_writer_key(w, c->key, c->keylen);
-			write_value(j, c, w);
+			ft_write_json_value(j, c, w);
 		}
 		feat_writer_close_object(w);
 		break;
@@ -44,7 +45,7 @@ write_value(const struct ft_json *j, const struct ft_jval *v, feat_writer *w)
 		feat_writer_open_array(w);
 		for (const struct ft_jval *c = ft_json_node(j, v->child); c;
 		    c = ft_json_node(j, c->next))
-			write_value(j, c, w);
+			ft_write_json_value(j, c, w);
 		feat_writer_close_array(w);
 		break;
 	}
@@ -62,7 +63,7 @@ feat_event_write(const feat_normaliser *nz, const feat_event *ev,
 			continue;
 		feat_writer_key(w, ft_canon[i].name, ft_canon[i].len);
 		if (f->raw != NULL) {
-			write_value(nz->json, f->raw, w);
+			ft_write_json_value(nz->json, f->raw, w);
 			continue;
 		}
 		switch (ft_canon[i].kind) {
@@ -91,9 +92,14 @@ feat_event_write(const feat_normaliser *nz, const feat_event *ev,
 		feat_writer_key(w, "extra", 5);
 		feat_writer_open_object(w);
 		for (size_t i = 0; i < ev->nextras; i++) {
-			feat_writer_key(w, ev->extras[i].key,
-			    ev->extras[i].keylen);
-			write_value(nz->json, ev->extras[i].v, w);
+			const struct extra *x = &ev->extras[i];
+
+			feat_writer_key(w, x->key, x->keylen);
+			if (x->filtered)
+				ft_extra_write_unknown(nz, x->v, x->key,
+				    x->keylen, w);
+			else
+				ft_write_json_value(nz->json, x->v, w);
 		}
 		feat_writer_close_object(w);
 	}

@@ -143,8 +143,11 @@ own(struct feat_normaliser *nz, char *s)
 	return s;
 }
 
-/* Adds path as a source of slot; a path may feed up to three slots. */
-static void
+/* Built-in sources rank from here; --field overrides below it. */
+#define BUILTIN_PRIO 0x40000000u
+
+/* Adds path as a source of slot: -1 when the path feeds MAXTARGETS. */
+static int
 add_source(struct feat_normaliser *nz, const char *path, int slot,
     unsigned prio)
 {
@@ -161,13 +164,14 @@ add_source(struct feat_normaliser *nz, const char *path, int slot,
 		if (e->t[i].slot == slot) {
 			if (prio < e->t[i].prio)
 				e->t[i].prio = prio;
-			return;
+			return 0;
 		}
-	if (e->ntargets < MAXTARGETS) {
-		e->t[e->ntargets].slot = slot;
-		e->t[e->ntargets].prio = prio;
-		e->ntargets++;
-	}
+	if (e->ntargets == MAXTARGETS)
+		return -1;
+	e->t[e->ntargets].slot = slot;
+	e->t[e->ntargets].prio = prio;
+	e->ntargets++;
+	return 0;
 }
 
 /* Maps the catalog's usage units onto canonical fields, once it loaded. */
@@ -209,8 +213,8 @@ feat_normaliser_new(const struct feat_normaliser_opts *o)
 	if (o)
 		nz->o = *o;
 	grow(nz);
-	/* --field overrides rank first (prio 1..999), built-ins after. */
-	nz->next_prio = 1000;
+	/* --field overrides rank first (1, 2, ...), built-ins after. */
+	nz->next_prio = BUILTIN_PRIO;
 	for (size_t i = 0; i < NCANON; i++)
 		add_source(nz, ft_canon[i].name, (int)i, nz->next_prio++);
 	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
@@ -230,6 +234,7 @@ feat_normaliser_new(const struct feat_normaliser_opts *o)
 	}
 	nz->json = ft_json_new();
 	nz->ev = feat_xcalloc(1, sizeof *nz->ev);
+	nz->ev->extra_seed = ft_hash_seed();
 	return nz;
 }
 
@@ -287,8 +292,13 @@ feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
 		return -1;
 	}
 	/* Overrides rank before every built-in source, in the order given. */
-	add_source(nz, own(nz, feat_xstrdup(src)), idx,
-	    (unsigned)nz->nowned);
+	if (nz->nowned >= BUILTIN_PRIO - 1 || add_source(nz,
+	    own(nz, feat_xstrdup(src)), idx, (unsigned)nz->nowned) < 0) {
+		snprintf(err, errlen, "invalid --field '%.*s=%.100s': the "
+		    "source already feeds %d fields", (int)(eq - spec), spec,
+		    src, MAXTARGETS);
+		return -1;
+	}
 	return 0;
 }
 
@@ -357,9 +367,9 @@ take(struct feat_event *ev, const struct entry *e, const struct ft_jval *v)
 }
 
 static uint32_t
-extra_hash(const char *k, size_t n)
+extra_hash(const struct feat_event *ev, const char *k, size_t n)
 {
-	uint64_t h = feat_fnv1a64(k, n);
+	uint64_t h = ft_hash(ev->extra_seed, k, n);
 
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -367,7 +377,7 @@ extra_hash(const char *k, size_t n)
 static void
 extra_index(struct feat_event *ev, size_t i)
 {
-	uint32_t h = extra_hash(ev->extras[i].key, ev->extras[i].keylen);
+	uint32_t h = extra_hash(ev, ev->extras[i].key, ev->extras[i].keylen);
 	size_t k;
 
 	for (k = h & (ev->extra_cap - 1); ev->extra_tab[k];
@@ -383,7 +393,7 @@ extra_index(struct feat_event *ev, size_t i)
  */
 static void
 keep_extra(struct feat_event *ev, const char *key, size_t keylen,
-    const struct ft_jval *v)
+    const struct ft_jval *v, int filtered)
 {
 	size_t k;
 
@@ -395,12 +405,13 @@ keep_extra(struct feat_event *ev, const char *key, size_t keylen,
 		for (size_t i = 0; i < ev->nextras; i++)
 			extra_index(ev, i);
 	}
-	for (k = extra_hash(key, keylen) & (ev->extra_cap - 1);
+	for (k = extra_hash(ev, key, keylen) & (ev->extra_cap - 1);
 	    ev->extra_tab[k]; k = (k + 1) & (ev->extra_cap - 1)) {
 		struct extra *x = &ev->extras[ev->extra_tab[k] - 1];
 
 		if (x->keylen == keylen && memcmp(x->key, key, keylen) == 0) {
 			x->v = v;
+			x->filtered = filtered;
 			return;
 		}
 	}
@@ -412,6 +423,7 @@ keep_extra(struct feat_event *ev, const char *key, size_t keylen,
 	ev->extras[ev->nextras].key = key;
 	ev->extras[ev->nextras].keylen = keylen;
 	ev->extras[ev->nextras].v = v;
+	ev->extras[ev->nextras].filtered = filtered;
 	ev->extra_tab[k] = (uint32_t)++ev->nextras;
 }
 
@@ -451,7 +463,7 @@ collect_attributes(struct feat_normaliser *nz, struct feat_event *ev,
 		e = lookup(nz, k->s, k->len);
 		if (e->path == NULL || e->ntargets == 0) {
 			if (nz->o.keep_unknown)
-				keep_extra(ev, k->s, k->len, v);
+				keep_extra(ev, k->s, k->len, v, 0);
 			continue;
 		}
 		if (v->type != FT_JNULL)
@@ -487,7 +499,7 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			/* our own --keep-unknown output, read back */
 			for (const struct ft_jval *x = ft_json_node(j, v->child);
 			    x; x = ft_json_node(j, x->next))
-				keep_extra(ev, x->key, x->keylen, x);
+				keep_extra(ev, x->key, x->keylen, x, 0);
 			continue;
 		}
 		if (plen > 0) {
@@ -499,9 +511,11 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			klen += plen + 1;
 		}
 		e = lookup(nz, key, klen);
-		if (e->path == NULL) {
+		if (e->path == NULL || (e->ntargets == 0 &&
+		    v->type != FT_JOBJECT)) {
+			/* No source here ("usage":"n/a" is none either). */
 			if (top && nz->o.keep_unknown)
-				keep_extra(ev, v->key, v->keylen, v);
+				keep_extra(ev, v->key, v->keylen, v, 0);
 			continue;
 		}
 		if (v->type == FT_JOBJECT && e->prefix) {
@@ -510,6 +524,13 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			if (key != path)
 				memcpy(path, key, klen);
 			collect(nz, ev, v, path, klen, 0);
+			/*
+			 * What the object holds besides sources ("metadata":
+			 * {"team":..}) is kept too, without the sources.
+			 */
+			if (top && nz->o.keep_unknown &&
+			    ft_extra_has_unknown(nz, v, v->key, v->keylen))
+				keep_extra(ev, v->key, v->keylen, v, 1);
 			/* an object there is a container, not the value */
 			if (!(e->ntargets > 0 && e->t[0].slot == F_error))
 				continue;
@@ -518,6 +539,71 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			continue;	/* null is absent: the next source may give it */
 		take(ev, e, v);
 	}
+}
+
+/*
+ * Whether a member of the object at path is no source: 1 for a source, 0
+ * for none, 2 for an object to look into.
+ */
+static int
+member_kind(const struct feat_normaliser *nz, const struct ft_jval *m,
+    const char *path, size_t plen, char *buf)
+{
+	const struct entry *e;
+
+	if (plen + 1 + m->keylen >= FT_PATH_MAX)
+		return 0;
+	memcpy(buf, path, plen);
+	buf[plen] = '.';
+	memcpy(buf + plen + 1, m->key, m->keylen);
+	e = lookup(nz, buf, plen + 1 + m->keylen);
+	if (e->path == NULL)
+		return 0;
+	if (m->type == FT_JOBJECT && e->prefix)
+		return 2;
+	return e->ntargets > 0;
+}
+
+int
+ft_extra_has_unknown(const struct feat_normaliser *nz,
+    const struct ft_jval *obj, const char *path, size_t plen)
+{
+	char buf[FT_PATH_MAX];
+
+	for (const struct ft_jval *m = ft_json_node(nz->json, obj->child); m;
+	    m = ft_json_node(nz->json, m->next)) {
+		int k = member_kind(nz, m, path, plen, buf);
+
+		if (k == 0 || (k == 2 && ft_extra_has_unknown(nz, m, buf,
+		    plen + 1 + m->keylen)))
+			return 1;
+	}
+	return 0;
+}
+
+void
+ft_extra_write_unknown(const struct feat_normaliser *nz,
+    const struct ft_jval *obj, const char *path, size_t plen,
+    feat_writer *w)
+{
+	char buf[FT_PATH_MAX];
+
+	feat_writer_open_object(w);
+	for (const struct ft_jval *m = ft_json_node(nz->json, obj->child); m;
+	    m = ft_json_node(nz->json, m->next)) {
+		int k = member_kind(nz, m, path, plen, buf);
+
+		if (k == 1 || (k == 2 && !ft_extra_has_unknown(nz, m, buf,
+		    plen + 1 + m->keylen)))
+			continue;
+		feat_writer_key(w, m->key, m->keylen);
+		if (k == 2)
+			ft_extra_write_unknown(nz, m, buf, plen + 1 + m->keylen,
+			    w);
+		else
+			ft_write_json_value(nz->json, m, w);
+	}
+	feat_writer_close_object(w);
 }
 
 /* Resets the one event for the next object. */
@@ -610,11 +696,11 @@ array_member(const struct ft_json *j, const struct ft_jval *obj,
 /*
  * The next element of the batch's spans arrays (resourceSpans[].
  * scopeSpans[].spans[]), objects or not, counting its index; NULL at the
- * end.  With count, elements of the three arrays that are not objects
- * are counted as skipped entries.
+ * end.  With count, elements of resourceSpans and scopeSpans that are
+ * not objects are counted into it.
  */
 static const struct ft_jval *
-next_span(struct feat_normaliser *nz, int count)
+next_span(struct feat_normaliser *nz, unsigned long *count)
 {
 	const struct ft_json *j = nz->json;
 	struct batch_cursor *c = &nz->cur;
@@ -636,7 +722,8 @@ next_span(struct feat_normaliser *nz, int count)
 			if (c->s == NULL)
 				break;
 			if (c->s->type != FT_JOBJECT) {
-				nz->skipped_entries += count;
+				if (count)
+					++*count;
 				continue;
 			}
 			if ((c->sp = array_member(j, c->s, "spans")) != NULL)
@@ -652,7 +739,8 @@ next_span(struct feat_normaliser *nz, int count)
 			if (c->r == NULL)
 				return NULL;
 			if (c->r->type != FT_JOBJECT) {
-				nz->skipped_entries += count;
+				if (count)
+					++*count;
 				continue;
 			}
 			if ((c->ss = array_member(j, c->r, "scopeSpans")) !=
@@ -677,9 +765,11 @@ feat_normaliser_start(feat_normaliser *nz, const char *line, size_t len,
 {
 	const struct ft_json *j = nz->json;
 	const struct ft_jval *root, *rs, *span;
+	unsigned long skipped, entries;
 	int rc;
 
-	nz->batch = nz->pending = 0;
+	nz->batch = nz->pending = nz->had_event = 0;
+	nz->batch_rs = NULL;
 	nz->line = line;
 	nz->linelen = len;
 	nz->line_hashed = 0;
@@ -694,7 +784,7 @@ feat_normaliser_start(feat_normaliser *nz, const char *line, size_t len,
 			return -1;
 		if (rc == 0)
 			nz->skipped_spans++;	/* not an LLM call */
-		nz->pending = rc;
+		nz->pending = nz->had_event = rc;
 		return 0;
 	}
 	/*
@@ -702,18 +792,23 @@ feat_normaliser_start(feat_normaliser *nz, const char *line, size_t len,
 	 * so a bad span makes the whole line bad and none of it is written.
 	 */
 	nz->batch = 1;
+	nz->batch_rs = rs;
 	rewind_batch(nz, rs);
-	while ((span = next_span(nz, 1)) != NULL) {
+	/* Counted for the line only once it proves good. */
+	skipped = entries = 0;
+	while ((span = next_span(nz, &entries)) != NULL) {
 		if (span->type != FT_JOBJECT) {
-			nz->skipped_entries++;
+			entries++;
 			continue;
 		}
 		rc = normalise_object(nz, span, 1, nz->cur.index, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			nz->skipped_spans++;
+			skipped++;
 	}
+	nz->skipped_spans += skipped;
+	nz->skipped_entries += entries;
 	rewind_batch(nz, rs);
 	return 0;
 }
@@ -732,7 +827,7 @@ feat_normaliser_next(feat_normaliser *nz, const feat_event **ev,
 		*ev = nz->ev;
 		return 1;
 	}
-	while ((span = next_span(nz, 0)) != NULL) {
+	while ((span = next_span(nz, NULL)) != NULL) {
 		if (span->type != FT_JOBJECT)
 			continue;
 		rc = normalise_object(nz, span, 1, nz->cur.index, err);
@@ -745,6 +840,16 @@ feat_normaliser_next(feat_normaliser *nz, const feat_event **ev,
 	}
 	nz->batch = 0;
 	return 0;
+}
+
+void
+feat_normaliser_rewind(feat_normaliser *nz)
+{
+	if (nz->batch_rs != NULL) {
+		nz->batch = 1;
+		rewind_batch(nz, nz->batch_rs);
+	} else
+		nz->pending = nz->had_event;
 }
 
 /* ---- field access for the other stages of libfeat ------------------------ */

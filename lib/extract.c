@@ -382,7 +382,11 @@ feat_extractor_new(const struct feat_extract_opts *o, const feat_models *m,
 	x->lock = ft_lock_open(x->o.state, &x->o.lock, err->reason,
 	    sizeof err->reason);
 	if (x->lock < 0) {
-		err->code = FEAT_ERR_IO;
+		/* A busy state is an I/O error; one that cannot be a state
+		 * (no such directory) is unusable, like an unreadable one. */
+		err->code = x->lock == FT_LOCK_UNUSABLE ? FEAT_ERR_USAGE :
+		    x->lock == FT_LOCK_STOPPED ? FEAT_ERR_STOPPED : FEAT_ERR_IO;
+		x->lock = -1;
 		feat_extractor_free(x);
 		return NULL;
 	}
@@ -729,32 +733,49 @@ maybe_static(struct feat_extractor *x, const feat_event *ev,
 }
 
 int
+feat_extractor_check(feat_extractor *x, const feat_event *ev,
+    struct feat_error *err)
+{
+	size_t tlen = 0, rlen = 0, clen = 0;
+	const char *type = ft_event_str(ev, FT_type, &tlen);
+	struct ft_model_info mf;
+	int health = ieq(type, tlen, "system_health");
+
+	ft_event_str(ev, FT_request_id, &rlen);
+	component(ev, &clen);
+	if ((x->o.groups & FEAT_GROUP_STATIC) &&
+	    ft_model_info(x->models, x->facts, ev, &mf) == 0 &&
+	    check_id(mf.idlen, "model", err) < 0)
+		return -1;
+	if (health && (x->o.groups & FEAT_GROUP_CONTEXT) &&
+	    check_id(clen, "component", err) < 0)
+		return -1;
+	if (!health && (x->o.groups & FEAT_GROUP_REQUEST) &&
+	    (ieq(type, tlen, "request") || ieq(type, tlen, "response") ||
+	    ieq(type, tlen, "performance_metrics")) &&
+	    check_id(rlen, "request_id", err) < 0)
+		return -1;
+	return 0;
+}
+
+int
 feat_extractor_event(feat_extractor *x, const feat_event *ev,
     feat_writer *w, struct feat_error *err)
 {
-	size_t tlen = 0, rlen = 0, clen = 0;
+	size_t tlen = 0, rlen = 0;
 	const char *type = ft_event_str(ev, FT_type, &tlen), *rid;
 	struct ft_model_info mf;
 	int have_model, health, request, created = 0;
 
+	/* Every id is checked before anything of the event is written. */
+	if (feat_extractor_check(x, ev, err) < 0)
+		return -1;
 	health = ieq(type, tlen, "system_health");
 	request = !health && (ieq(type, tlen, "request") ||
 	    ieq(type, tlen, "response") ||
 	    ieq(type, tlen, "performance_metrics"));
 	have_model = ft_model_info(x->models, x->facts, ev, &mf) == 0;
 	rid = ft_event_str(ev, FT_request_id, &rlen);
-	component(ev, &clen);
-
-	/* Every id is checked before anything of the event is written. */
-	if (have_model && (x->o.groups & FEAT_GROUP_STATIC) &&
-	    check_id(mf.idlen, "model", err) < 0)
-		return -1;
-	if (health && (x->o.groups & FEAT_GROUP_CONTEXT) &&
-	    check_id(clen, "component", err) < 0)
-		return -1;
-	if (request && (x->o.groups & FEAT_GROUP_REQUEST) &&
-	    check_id(rlen, "request_id", err) < 0)
-		return -1;
 
 	if (have_model && (x->o.groups & FEAT_GROUP_STATIC) &&
 	    maybe_static(x, ev, &mf, w, err) < 0)

@@ -72,6 +72,12 @@ int64_t ft_days_from_civil(int64_t y, int m, int d);
 /* The inverse: the date of day z since 1970-01-01. */
 void ft_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
 
+/* ---- hashing keys that come from input (hash.c) ------------------------- */
+/* A secret seed for one table (getrandom). */
+uint64_t ft_hash_seed(void);
+/* FNV-1a 64 from the seed, finalised: for tables keyed by input. */
+uint64_t ft_hash(uint64_t seed, const void *p, size_t n);
+
 /* ---- files that survive a crash (file.c) --------------------------------- */
 /* write(2) all of buf, retrying EINTR; -1 with errno. */
 int ft_write_all(int fd, const void *buf, size_t len);
@@ -88,9 +94,11 @@ int ft_remove_stale_tmp(const char *path);
 /*
  * Takes the exclusive lock on PATH.lock (created when missing), waiting as
  * w says (NULL: not at all).  Returns the lock's file descriptor (close it
- * to unlock), or -1 with err when the time ran out, the wait was stopped,
- * or the lock file cannot be opened.
+ * to unlock), or with err: FT_LOCK_TIMEOUT when another holder kept it
+ * past the timeout, FT_LOCK_STOPPED when the wait was stopped,
+ * FT_LOCK_UNUSABLE when the lock file cannot be opened or locked at all.
  */
+enum { FT_LOCK_TIMEOUT = -1, FT_LOCK_STOPPED = -2, FT_LOCK_UNUSABLE = -3 };
 int ft_lock_open(const char *path, const struct feat_lock_wait *w,
     char *err, size_t errlen);
 
@@ -163,9 +171,14 @@ struct ft_jval {
 };
 
 enum ft_jerr {
-	FT_JOK = 0, FT_JINVALID, FT_JDEPTH, FT_JNOTOBJECT
+	FT_JOK = 0, FT_JINVALID, FT_JDEPTH, FT_JNOTOBJECT, FT_JTOOMANY
 };
 #define FT_JMAXDEPTH 64
+/*
+ * The most values one line may hold: 40 bytes each, so a document stays
+ * under 640 MB whatever --max-line allows (16M of "[1,1,1...]" needs 8M).
+ */
+#define FT_JMAXNODES ((uint32_t)1 << 24)
 
 struct ft_json;
 struct ft_json *ft_json_new(void);

@@ -254,7 +254,8 @@ enum feat_bad {
 	/* Not a bad line: the run cannot go on (feat_tool_run's exit). */
 	FEAT_ERR_OUTPUT = 100,	/* the output cannot be written: exit 4 */
 	FEAT_ERR_IO,		/* another file or store failed: exit 4 */
-	FEAT_ERR_USAGE		/* a catalog or option proved unusable: 2 */
+	FEAT_ERR_USAGE,		/* a catalog or option proved unusable: 2 */
+	FEAT_ERR_STOPPED	/* SIGINT or SIGTERM ended a wait: 0, 130 */
 };
 struct feat_error {
 	enum feat_bad code;
@@ -415,6 +416,9 @@ int feat_normaliser_start(feat_normaliser *nz, const char *line, size_t len,
  */
 int feat_normaliser_next(feat_normaliser *nz, const feat_event **ev,
     struct feat_error *err);
+/* Hands the line's events out again from the first (the same events: a
+   batch's spans are normalised again). */
+void feat_normaliser_rewind(feat_normaliser *nz);
 /* The event's time. */
 int64_t feat_event_ts(const feat_event *ev);
 /*
@@ -708,8 +712,15 @@ feat_extractor *feat_extractor_new(const struct feat_extract_opts *o,
     const feat_models *models, const feat_model_facts *facts,
     struct feat_error *err);
 /*
+ * Whether the records of ev can be written: 0, or -1 with a bad value in
+ * *err (an entity id longer than 512 bytes).  Writes nothing, changes no
+ * state.
+ */
+int feat_extractor_check(feat_extractor *x, const feat_event *ev,
+    struct feat_error *err);
+/*
  * Writes the records ev gives (0 or more): 0, or -1 with *err: a bad value
- * (an entity id longer than 512 bytes; nothing of the event written) or
+ * (as feat_extractor_check; nothing of the event written) or
  * FEAT_ERR_OUTPUT when the writer failed.
  */
 int feat_extractor_event(feat_extractor *x, const feat_event *ev,
@@ -830,9 +841,15 @@ struct feat_tool_stage {
  */
 int feat_tool_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx);
 
-/* A stage over normalised events: the driver runs the normaliser. */
+/*
+ * A stage over normalised events: the driver runs the normaliser.  When
+ * check is given, every event of a line is checked before any of them is
+ * handed to event, so that a line is bad (or good) whole: an export batch
+ * with one span the stage cannot take writes none of them.
+ */
 struct feat_event_stage {
 	int (*event)(void *ctx, const feat_event *ev, struct feat_error *err);
+	int (*check)(void *ctx, const feat_event *ev, struct feat_error *err);
 	int (*finish)(void *ctx, int stopped, struct feat_error *err);
 	int (*save)(void *ctx, struct feat_error *err);
 	void (*summary)(void *ctx);
@@ -847,6 +864,9 @@ int feat_tool_run_events(feat_tool *t, feat_normaliser *nz,
 char *feat_split_words(const char *s, size_t n, char ***argv, int *argc);
 /* Ends a tool that reads no input (a command): flush, close, the status. */
 int feat_tool_end(feat_tool *t, int status);
+/* Ends a tool whose set-up failed as *e says: the message, the status (0
+   or 130 when a signal stopped a wait). */
+int feat_tool_fail(feat_tool *t, const struct feat_error *e);
 void feat_tool_free(feat_tool *t);
 
 #ifdef __cplusplus

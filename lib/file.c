@@ -183,7 +183,7 @@ ft_lock_open(const char *path, const struct feat_lock_wait *w, char *err,
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open lock file '%s': %s", lock,
 		    strerror(errno));
-		return -1;
+		return FT_LOCK_UNUSABLE;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -193,13 +193,13 @@ ft_lock_open(const char *path, const struct feat_lock_wait *w, char *err,
 			snprintf(err, errlen, "cannot lock '%s': %s", lock,
 			    strerror(errno));
 			close(fd);
-			return -1;
+			return FT_LOCK_UNUSABLE;
 		}
 		if (stop && *stop) {
 			snprintf(err, errlen, "interrupted while waiting for "
 			    "the lock '%s'", lock);
 			close(fd);
-			return -1;
+			return FT_LOCK_STOPPED;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * FEAT_NS_PER_S +
@@ -208,7 +208,7 @@ ft_lock_open(const char *path, const struct feat_lock_wait *w, char *err,
 			snprintf(err, errlen, "'%s' is in use by another run: "
 			    "'%s' still locked after %s", path, lock, dur);
 			close(fd);
-			return -1;
+			return FT_LOCK_TIMEOUT;
 		}
 		if (!said && w && w->waiting) {
 			w->waiting(w->ctx, lock);

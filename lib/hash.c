@@ -10,7 +10,10 @@
 #include <config.h>
 #endif
 
-#include "feat.h"
+#include "feat-private.h"
+
+#include <sys/random.h>
+#include <time.h>
 
 #define FNV64_OFFSET UINT64_C(0xcbf29ce484222325)
 #define FNV64_PRIME  UINT64_C(0x100000001b3)
@@ -25,5 +28,44 @@ feat_fnv1a64(const void *p, size_t n)
 		h ^= *s++;
 		h *= FNV64_PRIME;
 	}
+	return h;
+}
+
+/*
+ * Hash tables keyed by input (repeated keys, request ids, unknown members)
+ * hash with a secret seed per table, so that keys crafted to collide in
+ * plain FNV-1a do not collide here; the finaliser (splitmix64's) spreads
+ * every input bit over the low bits a table uses.
+ */
+uint64_t
+ft_hash_seed(void)
+{
+	uint64_t s = 0;
+	struct timespec ts;
+
+	if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+		/* No entropy yet (early boot): the clock and the address. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
+		    (uint64_t)(uintptr_t)&ts;
+	}
+	return s;
+}
+
+uint64_t
+ft_hash(uint64_t seed, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = FNV64_OFFSET ^ seed;
+
+	while (n-- > 0) {
+		h ^= *s++;
+		h *= FNV64_PRIME;
+	}
+	h ^= h >> 30;
+	h *= UINT64_C(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64_C(0x94d049bb133111eb);
+	h ^= h >> 31;
 	return h;
 }

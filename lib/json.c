@@ -51,6 +51,7 @@ struct ft_json {
 	struct dup_slot *dups;
 	uint32_t ndups, capdups, gen;
 	uint32_t ninst;		/* containers made in this parse */
+	uint64_t seed;		/* of key_hash: keys come from input */
 	int maxdepth;		/* deepest container of the line */
 	struct ft_jval *nodes;	/* nodes[0] unused: index 0 means "none" */
 	uint32_t nnodes, capnodes;
@@ -92,9 +93,10 @@ keep(struct ft_json *j, const unsigned char *s, size_t n)
 }
 
 static uint32_t
-key_hash(uint32_t parent, const char *k, size_t n)
+key_hash(const struct ft_json *j, uint32_t parent, const char *k, size_t n)
 {
-	uint64_t h = feat_fnv1a64(k, n) ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ULL);
+	uint64_t h = ft_hash(j->seed ^ ((uint64_t)parent *
+	    0x9E3779B97F4A7C15ULL), k, n);
 
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -150,7 +152,7 @@ find_dup(struct ft_json *j, uint32_t parent)
 	}
 	{
 		uint32_t inst = INST(j, parent);
-		uint32_t h = key_hash(inst, j->key, j->keylen), i;
+		uint32_t h = key_hash(j, inst, j->key, j->keylen), i;
 
 		for (i = h & (j->capdups - 1); j->dups[i].gen == j->gen;
 		    i = (i + 1) & (j->capdups - 1)) {
@@ -194,6 +196,10 @@ add(struct ft_json *j, enum ft_jtype type)
 		}
 	}
 	if (j->nnodes == j->capnodes) {
+		if (j->capnodes >= FT_JMAXNODES) {
+			j->err = FT_JTOOMANY;
+			return 0;
+		}
 		j->capnodes *= 2;
 		j->nodes = feat_xrealloc(j->nodes,
 		    j->capnodes * sizeof *j->nodes);
@@ -222,10 +228,10 @@ add(struct ft_json *j, enum ft_jtype type)
 			if (parent->count == DUP_LINEAR + 1)
 				for (uint32_t c = parent->child; c != i;
 				    c = j->nodes[c].next)
-					dup_insert(j, inst, c, key_hash(inst,
+					dup_insert(j, inst, c, key_hash(j, inst,
 					    j->nodes[c].key,
 					    j->nodes[c].keylen));
-			dup_insert(j, inst, i, key_hash(inst, v->key,
+			dup_insert(j, inst, i, key_hash(j, inst, v->key,
 			    v->keylen));
 		}
 	}
@@ -351,6 +357,7 @@ ft_json_new(void)
 
 	j->capnodes = 64;
 	j->nodes = feat_xmalloc(j->capnodes * sizeof *j->nodes);
+	j->seed = ft_hash_seed();
 	new_handle(j);
 	return j;
 }
@@ -438,6 +445,17 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 	j->key = NULL;
 	j->keylen = 0;
 
+	/*
+	 * yajl takes a form feed or vertical tab before the value for blank
+	 * space; JSON does not (and feat does not after it): one rule.
+	 */
+	for (size_t i = 0; i < len && line[i] != '{'; i++)
+		if (line[i] == '\f' || line[i] == '\v') {
+			j->err = FT_JINVALID;
+			snprintf(msg, msglen, "invalid JSON: a control character "
+			    "at offset %zu", i);
+			return j->err;
+		}
 	st = yajl_parse(j->h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok && j->done) {
 		/*
@@ -460,6 +478,9 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 
 	if (j->err == FT_JDEPTH)
 		snprintf(msg, msglen, "nesting deeper than %d", FT_JMAXDEPTH);
+	else if (j->err == FT_JTOOMANY)
+		snprintf(msg, msglen, "invalid JSON: more than %lu values on "
+		    "one line", (unsigned long)FT_JMAXNODES - 1);
 	else if (j->err == FT_JNOTOBJECT)
 		snprintf(msg, msglen, "not an object");
 	else if (j->err == FT_JINVALID)

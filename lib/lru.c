@@ -32,6 +32,7 @@ struct ft_lru {
 	size_t nslots;
 	uint32_t head, tail, free_top;
 	uint32_t *free_list;
+	uint64_t seed;		/* of the hash: keys come from input */
 };
 
 #define FIRST_CAP 1024
@@ -88,6 +89,7 @@ ft_lru_new(size_t max, size_t vsize)
 		max = NIL - 1;
 	m->max = max;
 	m->vsize = vsize;
+	m->seed = ft_hash_seed();
 	m->head = m->tail = NIL;
 	grow(m);
 	return m;
@@ -170,7 +172,7 @@ void *
 ft_lru_get(struct ft_lru *m, const char *key, size_t n, int create,
     int *created)
 {
-	uint64_t h = feat_fnv1a64(key, n);
+	uint64_t h = ft_hash(m->seed, key, n);
 	size_t mask = m->nslots - 1, s = h & mask;
 	uint32_t i;
 

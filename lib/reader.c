@@ -79,8 +79,12 @@ feat_reader_open(const char *path, const struct feat_reader_opts *o)
 	if (path == NULL || strcmp(path, "-") == 0) {
 		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 		path = NULL;
-	} else
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		/* Opening a FIFO waits for its writer: a signal ends that. */
+		while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 &&
+		    errno == EINTR && !(o && o->stop && *o->stop))
+			continue;
+	}
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {

@@ -115,6 +115,7 @@ struct feat_tool {
 	const char *file;		/* current input's name */
 	unsigned long lineno;		/* current line */
 	unsigned long lines, unpriced;
+	uint64_t bytes_before;		/* read from the files done */
 	uint64_t bytes_done, bytes_total;
 	int64_t progress_at;
 	int progress_shown;
@@ -454,6 +455,23 @@ build_getopt(const feat_tool *t, struct option **lopts, char **sopts)
 	*sopts = so;
 }
 
+/* An abbreviation that more than one long option starts with. */
+static int
+ambiguous(const struct option *lopts, const char *arg)
+{
+	size_t n;
+	int hits = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	arg += 2;
+	n = strcspn(arg, "=");
+	for (; lopts->name; lopts++)
+		if (strncmp(lopts->name, arg, n) == 0)
+			hits++;
+	return hits > 1;
+}
+
 static int
 is_common_key(int key)
 {
@@ -480,6 +498,13 @@ check_inputs(feat_tool *t)
 {
 	struct stat st;
 
+	/* The quarantine must not be the output either: their writes would
+	 * overwrite each other. */
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    ft_badlines_same_file(t->bad, &st))
+		feat_die(FEAT_EXIT_USAGE, "the quarantine file '%s' is the "
+		    "output file", ft_badlines_path(t->bad));
+
 	if (t->def->flags & FEAT_TOOL_COMMAND)
 		return;
 	if (t->noperands == 0) {
@@ -494,7 +519,21 @@ check_inputs(feat_tool *t)
 			if (fstat(STDIN_FILENO, &st) == 0 &&
 			    S_ISREG(st.st_mode))
 				check_not_output(t, "<stdin>", &st);
-		} else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			continue;
+		}
+		/*
+		 * Every operand is looked at before anything is read, so that
+		 * a missing one is a usage error before any output (a FIFO is
+		 * not opened here: that would wait for its writer).
+		 */
+		if (stat(p, &st) != 0 || (!S_ISDIR(st.st_mode) &&
+		    access(p, R_OK) != 0))
+			feat_die(FEAT_EXIT_USAGE, "cannot open '%s': %s", p,
+			    strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			feat_die(FEAT_EXIT_USAGE, "cannot open '%s': %s", p,
+			    strerror(EISDIR));
+		if (S_ISREG(st.st_mode))
 			check_not_output(t, p, &st);
 	}
 }
@@ -534,6 +573,9 @@ feat_tool_start(const struct feat_tool_def *def, int argc, char **argv,
 			    a[1] != '-')
 				feat_tool_usage_error(t, "unknown option '-%c'",
 				    optopt);
+			if (ambiguous(lopts, a))
+				feat_tool_usage_error(t, "option '%s' is "
+				    "ambiguous: give more of its name", a);
 			feat_tool_usage_error(t, "unknown option '%s'", a);
 		}
 		if (c == K_HELP)
@@ -560,11 +602,10 @@ feat_tool_start(const struct feat_tool_def *def, int argc, char **argv,
 	t->clock = feat_clock_new(err, sizeof err);
 	if (t->clock == NULL)
 		feat_die(FEAT_EXIT_USAGE, "%s", err);
-	if (def->common & FEAT_OPT_ON_ERROR) {
-		t->bad = ft_badlines_new(t->on_error, err, sizeof err);
-		if (t->bad == NULL)
-			feat_die(FEAT_EXIT_USAGE, "%s", err);
-	}
+	/* A tool without --on-error still has the policy: fail. */
+	t->bad = ft_badlines_new(t->on_error, err, sizeof err);
+	if (t->bad == NULL)
+		feat_die(FEAT_EXIT_USAGE, "%s", err);
 	check_inputs(t);
 
 	memset(&sa, 0, sizeof sa);
@@ -739,12 +780,25 @@ end_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx,
 	t->out = NULL;
 	if (out_ok && status == FEAT_EXIT_OK && st && st->save) {
 		struct feat_error e = { 0 };
+		struct stat sb;
 
+		/*
+		 * The state says what the output holds: output that is a file
+		 * reaches the disk first, so that a power loss cannot leave a
+		 * state newer than its records.
+		 */
+		if (fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
+			feat_warn("cannot write output: %s", strerror(errno));
+			status = FEAT_EXIT_STORE;
+			goto saved;
+		}
 		if (st->save(ctx, &e) < 0) {
 			feat_warn("%s", e.reason);
 			status = FEAT_EXIT_STORE;
 		}
 	}
+saved:
 	if (t->bad && out_ok && status == FEAT_EXIT_OK &&
 	    ft_badlines_commit(t->bad, err, sizeof err) < 0) {
 		feat_warn("%s", err);
@@ -818,6 +872,8 @@ commit_follows_output(feat_tool *t)
 static int
 failure(feat_tool *t, const struct feat_error *e)
 {
+	if (e->code == FEAT_ERR_STOPPED)
+		return FEAT_EXIT_OK;	/* 130 after SIGINT, at the end */
 	if (e->code == FEAT_ERR_OUTPUT) {
 		feat_warn("cannot write output: %s", t->out ?
 		    feat_writer_error(t->out) : e->reason);
@@ -840,6 +896,8 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 	ro.max_line = t->max_line;
 	ro.stop = &stop_signal;
 	r = feat_reader_open(path, &ro);
+	if (r == NULL && stop_signal)
+		return 0;	/* a FIFO's open waited, and a signal came */
 	if (r == NULL) {
 		feat_warn("cannot open '%s': %s", path, strerror(errno));
 		return FEAT_EXIT_USAGE;
@@ -850,7 +908,8 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 		t->lineno = line.lineno;
 		t->lines++;
 		if ((t->lines & 1023) == 0) {
-			t->bytes_done = feat_reader_offset(r);
+			t->bytes_done = t->bytes_before +
+			    feat_reader_offset(r);
 			progress(t, 0);
 		}
 		if (line.reason) {
@@ -877,7 +936,8 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 		    feat_reader_error(r));
 		status = FEAT_EXIT_STORE;
 	}
-	t->bytes_done += feat_reader_offset(r);
+	t->bytes_before += feat_reader_offset(r);
+	t->bytes_done = t->bytes_before;
 	feat_reader_close(r);
 	t->file = NULL;
 	return status;
@@ -906,6 +966,12 @@ int
 feat_tool_end(feat_tool *t, int status)
 {
 	return end_run(t, NULL, NULL, status);
+}
+
+int
+feat_tool_fail(feat_tool *t, const struct feat_error *e)
+{
+	return end_run(t, NULL, NULL, failure(t, e));
 }
 
 void
@@ -941,6 +1007,15 @@ event_line(void *ctx, const struct feat_line *line, struct feat_error *err)
 
 	if (feat_normaliser_start(er->nz, line->text, line->len, err) < 0)
 		return -1;
+	if (er->es->check) {
+		/* Every event of the line first: bad whole, or good whole. */
+		while ((rc = feat_normaliser_next(er->nz, &ev, err)) == 1)
+			if (er->es->check(er->ctx, ev, err) < 0)
+				return -1;
+		if (rc < 0)
+			return -1;
+		feat_normaliser_rewind(er->nz);
+	}
 	while ((rc = feat_normaliser_next(er->nz, &ev, err)) == 1) {
 		const char *warning = feat_event_warning(ev);
 

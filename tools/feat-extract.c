@@ -107,6 +107,14 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 }
 
 static int
+check(void *ctx, const feat_event *ev, struct feat_error *err)
+{
+	struct run *r = ctx;
+
+	return feat_extractor_check(r->x, ev, err);
+}
+
+static int
 save(void *ctx, struct feat_error *err)
 {
 	struct run *r = ctx;
@@ -115,32 +123,28 @@ save(void *ctx, struct feat_error *err)
 	return feat_extractor_save(r->x, err->reason, sizeof err->reason);
 }
 
-/* The feature groups: their zone, the model catalog and facts, the state. */
-static void
-setup(struct run *r, feat_tool *t, feat_models *models)
+/* The feature groups: the model catalog and facts, the state. */
+static int
+setup(struct run *r, feat_tool *t, feat_models *models, struct feat_error *e)
 {
-	struct feat_error e = { 0 };
-	char err[1024], buf[4096];
+	char buf[4096];
 
+	e->code = FEAT_ERR_USAGE;
 	if (feat_extract_groups(r->groups ? r->groups : "request,static,context",
-	    &r->xo.groups, err, sizeof err) < 0)
-		feat_tool_usage_error(t, "%s", err);
-	if (r->tz_name && (r->tz = feat_tz_open(r->tz_name, err,
-	    sizeof err)) == NULL)
-		feat_tool_usage_error(t, "%s", err);
-	if (feat_models_ensure(models, err, sizeof err) < 0)
-		feat_die(FEAT_EXIT_USAGE, "%s", err);
+	    &r->xo.groups, e->reason, sizeof e->reason) < 0)
+		feat_tool_usage_error(t, "%s", e->reason);
+	if (feat_models_ensure(models, e->reason, sizeof e->reason) < 0)
+		return -1;
 	r->facts = feat_model_facts_load(r->facts_path ? r->facts_path :
 	    feat_model_facts_default_path(feat_models_path(models), buf,
-	    sizeof buf), err, sizeof err);
+	    sizeof buf), e->reason, sizeof e->reason);
 	if (r->facts == NULL)
-		feat_die(FEAT_EXIT_USAGE, "%s", err);
+		return -1;
 	r->xo.tz = r->tz;
 	r->xo.clock = feat_tool_clock(t);
 	r->xo.lock = feat_tool_lock_wait(t);
-	if ((r->x = feat_extractor_new(&r->xo, models, r->facts, &e)) == NULL)
-		feat_die(e.code == FEAT_ERR_USAGE ? FEAT_EXIT_USAGE :
-		    FEAT_EXIT_STORE, "%s", e.reason);
+	r->x = feat_extractor_new(&r->xo, models, r->facts, e);
+	return r->x ? 0 : -1;
 }
 
 int
@@ -153,9 +157,10 @@ main(int argc, char **argv)
 		"[FILE...]", forms, "FILE may be gzip-compressed; none or '-' "
 		"reads stdin.  See feat-extract(1).\n", 0, option
 	};
-	struct feat_event_stage stage = { on_event, NULL, NULL, NULL };
+	struct feat_event_stage stage = { on_event, NULL, NULL, NULL, NULL };
 	struct feat_normaliser_opts no = { 0 };
 	struct run r = { 0 };
+	struct feat_error e = { 0 };
 	feat_tool *t = feat_tool_start(&def, argc, argv, &r);
 	char err[1024];
 	int status;
@@ -174,14 +179,17 @@ main(int argc, char **argv)
 	r.events = r.groups && strcmp(r.groups, "event") == 0;
 	if (r.events && r.xo.state)
 		feat_tool_usage_error(t, "--state does not apply to -g event");
+	if (r.tz_name && (r.tz = feat_tz_open(r.tz_name, err,
+	    sizeof err)) == NULL)
+		feat_tool_usage_error(t, "%s", err);
 	if (r.list_fields) {
-		feat_normaliser_list_fields(r.nz, r.w);
+		feat_normaliser_list_fields(r.nz, r.w);	/* end says a failure */
 		status = feat_tool_end(t, FEAT_EXIT_OK);
-	} else {
-		if (!r.events)
-			setup(&r, t, no.models);
-		if (r.xo.state)
-			stage.save = save;
+	} else if (!r.events && setup(&r, t, no.models, &e) < 0)
+		status = feat_tool_fail(t, &e);
+	else {
+		stage.check = r.events ? NULL : check;
+		stage.save = r.xo.state ? save : NULL;
 		status = feat_tool_run_events(t, r.nz, &stage, &r);
 	}
 	feat_extractor_free(r.x);

@@ -95,16 +95,20 @@ cmd_check_catalog(struct query *q, char **args, int nargs)
 	ov = feat_tool_catalog_overlays(q->t, &nov);
 	n = feat_catalog_check(args[0], ov, nov, report_problem, NULL, err,
 	    sizeof err);
-	if (n < 0)
-		feat_die(FEAT_EXIT_USAGE, "%s", err);
 	if (n > 0)
 		return FEAT_EXIT_NEGATIVE;
 	/* It passed every rule, so it loads: count what it holds. */
-	if ((cat = feat_catalog_load(args[0], err, sizeof err)) == NULL)
-		feat_die(FEAT_EXIT_USAGE, "%s", err);
-	for (size_t i = 0; i < nov; i++)
-		if (feat_catalog_overlay(cat, ov[i], err, sizeof err) < 0)
-			feat_die(FEAT_EXIT_USAGE, "%s", err);
+	cat = n < 0 ? NULL : feat_catalog_load(args[0], err, sizeof err);
+	for (size_t i = 0; cat && i < nov; i++)
+		if (feat_catalog_overlay(cat, ov[i], err, sizeof err) < 0) {
+			feat_catalog_free(cat);
+			cat = NULL;
+		}
+	if (cat == NULL) {
+		/* Said, and the next input line still gets its answer. */
+		feat_tool_warn_here(q->t, "%s", err);
+		return FEAT_EXIT_USAGE;
+	}
 	n = snprintf(line, sizeof line, "%s: ok: %zu feature%s in %zu "
 	    "group%s\n", args[0], feat_catalog_count(cat),
 	    feat_catalog_count(cat) == 1 ? "" : "s",
@@ -172,12 +176,12 @@ on_line(void *ctx, const struct feat_line *line, struct feat_error *err)
 	char **argv = NULL, *text;
 	int argc = 0, rc;
 
+	(void)err;
 	text = feat_split_words(line->text, line->len, &argv, &argc);
 	if (text == NULL) {
-		err->code = FEAT_BAD_FIELD;
-		snprintf(err->reason, sizeof err->reason, "invalid command: "
-		    "an unterminated quote");
-		return -1;
+		feat_tool_warn_here(q->t, "unterminated quote");
+		q->worst = FEAT_EXIT_USAGE;
+		return 0;
 	}
 	rc = argc > 0 ? run_command(q, argv, argc, 1) : 0;
 	if (rc > q->worst)

@@ -273,3 +273,12 @@ number out of range in 'endTime': before 'startTime'" ]
 	extract -g event --keep-unknown "$TMP/in"
 	[ "$($JQ -c '[.extra.k7, (.extra | length), .model]' <<< "$output")" = '["last",40,"m"]' ]
 }
+
+@test "bad-018: a raw NUL byte in a string is a NUL character; a form feed before the object is not blank" {
+	printf '{"ts":1,"a":"x\0y"}\n\f{"ts":1}\n{"ts":1}\f\n' > "$TMP/in"
+	extract -g event --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r ._error.reason "$TMP/q" | cut -d: -f1)" = "NUL character in a string
+invalid JSON
+invalid JSON" ]
+}

@@ -248,3 +248,100 @@ Try 'feat-extract --help' for more information." ]
 	[ "$stderr" = "feat-query: <stdin>:2: unknown command 'frobnicate'
 feat-query: <stdin>:4: unknown feature 'no such'" ]
 }
+
+@test "driver-017: feat-query survives a bad command line and a too-long one" {
+	printf '%s\n' "describe 'x" 'describe prompt_length' > "$TMP/cmds"
+	query < "$TMP/cmds"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "feat-query: <stdin>:1: unterminated quote" ]
+	[ "$($JQ -r .name <<< "$output")" = prompt_length ]
+	# A line over --max-line is a bad line under the default policy.
+	{ printf 'catalog '; head -c 17000000 /dev/zero | tr '\0' x; echo; } > "$TMP/long"
+	query < "$TMP/long"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "feat-query: <stdin>:1: line longer than 16777216 bytes" ]
+	# A catalog that cannot be read ends one answer, not the session.
+	printf '%s\n' 'catalog prompt_len' 'check-catalog /nonexistent/c.json' 'describe REQ_002' > "$TMP/cmds"
+	query < "$TMP/cmds"
+	[ "$status" -eq 2 ]
+	[ "$(printf '%s\n' "$output" | $JQ -r .id | tr '\n' ' ')" = "REQ_001 REQ_002 " ]
+	[ "$stderr" = "feat-query: <stdin>:2: cannot open '/nonexistent/c.json': No such file or directory" ]
+}
+
+@test "driver-018: every operand is checked before anything is read or written" {
+	extract -g event "$DATA/sample-canonical.ndjson" "$TMP/missing.ndjson"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "feat-extract: cannot open '$TMP/missing.ndjson': No such file or directory" ]
+	extract -g request --state "$TMP/state" "$DATA/sample-canonical.ndjson" "$TMP"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[ ! -e "$TMP/state" ]
+}
+
+@test "driver-019: SIGTERM while a FIFO operand waits for its writer: state saved, exit 0" {
+	mkfifo "$TMP/fifo"
+	"$FEAT_EXTRACT" -g request --state "$TMP/state" "$DATA/sample-canonical.ndjson" "$TMP/fifo" \
+	    > "$TMP/out" 2> "$TMP/err" 3>&- &
+	local pid=$! code=0
+	# The first file is done when its records are out (unbuffered not
+	# needed: the tool blocks in open(2) after writing nothing yet).
+	wait_for test -e "$TMP/state.lock"
+	sleep 0.2
+	kill -TERM "$pid"
+	wait "$pid" || code=$?
+	[ "$code" -eq 0 ]
+	[ ! -s "$TMP/err" ]
+	[ -s "$TMP/state" ]
+	[ "$($JQ '.seen | length' "$TMP/state")" -eq "$(wc -l < "$TMP/out")" ]
+}
+
+@test "driver-020: SIGTERM or SIGINT while waiting for a state's lock: exit 0 or 130, nothing written" {
+	mkfifo "$TMP/in"
+	"$FEAT_EXTRACT" -g request --state "$TMP/state" "$TMP/in" > /dev/null 3>&- &
+	local holder=$! pid code
+	exec 7> "$TMP/in"
+	wait_for test -f "$TMP/state.lock"
+	for sig in TERM INT; do
+		"$FEAT_EXTRACT" -g request --state "$TMP/state" "$DATA/sample-canonical.ndjson" \
+		    > "$TMP/out" 2> "$TMP/err" 3>&- &
+		pid=$!
+		wait_for grep -q waiting "$TMP/err"
+		kill -"$sig" "$pid"
+		code=0
+		wait "$pid" || code=$?
+		if [ "$sig" = INT ]; then [ "$code" -eq 130 ]; else [ "$code" -eq 0 ]; fi
+		[ ! -s "$TMP/out" ]
+	done
+	exec 7>&-
+	wait "$holder"
+}
+
+@test "driver-021: the quarantine file may not be the output; a pipe or a device takes its lines at once" {
+	printf '%s\n' 'bad' '{"ts":1}' > "$TMP/in"
+	run --separate-stderr bash -c '"$0" -g event --on-error=quarantine:"$1" "$2" > "$1"' \
+	    "$FEAT_EXTRACT" "$TMP/q" "$TMP/in"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "feat-extract: the quarantine file '$TMP/q' is the output file" ]
+	# 3000 bad lines of 1 KB (past the 1 MiB kept in memory) to a FIFO.
+	for i in $(seq 3000); do head -c 1000 /dev/zero | tr '\0' x; echo; done > "$TMP/bad"
+	mkfifo "$TMP/qpipe"
+	cat "$TMP/qpipe" > "$TMP/got" &
+	local reader=$!
+	extract -g event --on-error=quarantine:"$TMP/qpipe" "$TMP/bad"
+	wait "$reader"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "feat-extract: 3000 bad lines written to '$TMP/qpipe'" ]
+	[ "$(wc -l < "$TMP/got")" -eq 3000 ]
+}
+
+@test "driver-022: -g event refuses an unknown --tz as the feature groups do" {
+	extract -g event --tz Bogus/Zone "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "feat-extract: unknown time zone 'Bogus/Zone'" ]
+	extract --no-such --ma
+	[ "$status" -eq 2 ]
+	extract --ma "$DATA/sample-canonical.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "feat-extract: option '--ma' is ambiguous: give more of its name" ]
+}

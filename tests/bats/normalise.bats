@@ -217,3 +217,51 @@ FIELDS='[.ts,.request_id,.model,.input_tokens,.output_tokens,.latency_ms,.status
 	[ "$(wc -l < "$TMP/out")" -eq 200000 ]
 	[ "$(tail -n 1 "$TMP/out" | $JQ -r .request_id)" = "$(head -n 1 "$TMP/out" | $JQ -r .request_id | sed 's/-0$/-199999/')" ]
 }
+
+@test "norm-018: a batch whose span feat-extract cannot take is bad whole, state untouched" {
+	local long
+	long=$(head -c 600 /dev/zero | tr '\0' i)
+	local a='{"spanId":"a","startTimeUnixNano":"1","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}]}'
+	local b='{"spanId":"b","startTimeUnixNano":"2","attributes":[{"key":"gen_ai.response.id","value":{"stringValue":"'$long'"}}]}'
+	printf '{"resourceSpans":[{"scopeSpans":[{"spans":[%s,%s]}]}]}\n' "$a" "$b" > "$TMP/in"
+	extract --state "$TMP/state" --on-error=quarantine:"$TMP/q" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$($JQ -r ._error.reason "$TMP/q")" = "field 'request_id' is too long: 600 bytes, an entity id holds at most 512" ]
+	$JQ -e '.seen == [] and .static == []' "$TMP/state" > /dev/null
+	extract "$TMP/in"
+	[ "$status" -eq 3 ]
+	[ "$output" = "" ]
+}
+
+@test "norm-019: --keep-unknown keeps what a source's parent object holds besides sources" {
+	printf '%s\n' '{"ts":1,"usage":{"foo":1,"input_tokens":3}}' \
+	    '{"ts":1,"metadata":{"team":"x","session_id":"s"}}' '{"ts":1,"usage":"n/a"}' \
+	    '{"ts":1,"gen_ai":{"x":1}}' '{"ts":1,"user":{"name":"bob"}}' > "$TMP/in"
+	extract -g event --keep-unknown "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | $JQ -c '[.input_tokens, .session_id, .extra]')" = '[3,null,{"usage":{"foo":1}}]
+[null,"s",{"metadata":{"team":"x"}}]
+[null,null,{"usage":"n/a"}]
+[null,null,{"gen_ai":{"x":1}}]
+[null,null,{"user":{"name":"bob"}}]' ]
+	printf '%s\n' "$output" > "$TMP/once"
+	extract -g event --keep-unknown "$TMP/once"
+	[ "$output" = "$(cat "$TMP/once")" ]
+}
+
+@test "norm-020: --field overrides win however many; a source feeds at most 8 fields" {
+	local args=() i
+	for i in $(seq 1500); do args+=(--field "session_id=z$i"); done
+	echo '{"ts":1,"user":"builtin","who":"override"}' > "$TMP/in"
+	extract -g event "${args[@]}" --field user_id=who "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .user_id <<< "$output")" = override ]
+	args=()
+	for f in session_id user_id model provider prompt task_type language user_tier region; do
+		args+=(--field "$f=x")
+	done
+	extract -g event "${args[@]}" "$TMP/in"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "feat-extract: invalid --field 'region=x': the source already feeds 8 fields" ]
+}

@@ -85,3 +85,15 @@ upserted() {
 		[ -z "$(ls "$TMP" | grep '^state\.tmp\.')" ]
 	done
 }
+
+@test "long-004: a line of 20 million values is a bad line in bounded memory, never a crash" {
+	awk 'BEGIN { printf "{\"ts\":1,\"a\":["; for (i = 0; i < 20000000; i++) printf "%s1", i ? "," : ""; print "]}" }' > "$TMP/many"
+	echo '{"ts":2,"request_id":"after"}' >> "$TMP/many"
+	/usr/bin/time -f '%M' -o "$TMP/rss" "$FEAT_EXTRACT" -g event --max-line=1G \
+	    --on-error=quarantine:"$TMP/q" "$TMP/many" > "$TMP/out" 2> "$TMP/err"
+	local rss=$(tail -n 1 "$TMP/rss")
+	echo "# peak RSS ${rss} kB" >&3
+	[ "$rss" -lt 1048576 ]
+	[ "$($JQ -r ._error.reason "$TMP/q")" = "invalid JSON: more than 16777215 values on one line" ]
+	[ "$($JQ -r .request_id "$TMP/out")" = after ]
+}
