@@ -353,7 +353,7 @@ span_ms(struct feat_normaliser *nz, struct feat_event *ev, int from, int to,
 		    ev->slots[to].path, ev->slots[from].path);
 		return -1;
 	}
-	*ms = ft_ns_diff(b.ts, a.ts) / 1e6;
+	*ms = ft_ns_diff(b.ts, a.ts) / (double)FEAT_NS_PER_MS;
 	return 0;
 }
 

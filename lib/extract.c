@@ -46,6 +46,7 @@ struct feat_extractor {
 	struct ft_lru *cents;		/* model -> struct centroid */
 	struct ft_lru *statics;		/* model -> struct static_seen */
 	int lock;			/* the state's lock, or -1 */
+	feat_writer *w;			/* borrowed, for feat_extractor_stage */
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -791,4 +792,38 @@ feat_extractor_event(feat_extractor *x, const feat_event *ev,
 	if (!created)
 		return 0;
 	return write_request(x, ev, have_model ? &mf : NULL, w, err);
+}
+
+/* ---- the stage for the tool driver ------------------------------------------ */
+
+static int
+stage_event(void *ctx, const feat_event *ev, struct feat_error *err)
+{
+	struct feat_extractor *x = ctx;
+
+	return feat_extractor_event(x, ev, x->w, err);
+}
+
+static int
+stage_check(void *ctx, const feat_event *ev, struct feat_error *err)
+{
+	return feat_extractor_check(ctx, ev, err);
+}
+
+static int
+stage_save(void *ctx, struct feat_error *err)
+{
+	err->code = FEAT_ERR_IO;
+	return feat_extractor_save(ctx, err->reason, sizeof err->reason);
+}
+
+void
+feat_extractor_stage(feat_extractor *x, feat_writer *w,
+    struct feat_event_stage *st)
+{
+	x->w = w;
+	memset(st, 0, sizeof *st);
+	st->event = stage_event;
+	st->check = stage_check;
+	st->save = x->o.state ? stage_save : NULL;
 }

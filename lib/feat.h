@@ -728,6 +728,11 @@ int feat_extractor_event(feat_extractor *x, const feat_event *ev,
 /* Saves --state atomically; -1 with a message when it cannot. */
 int feat_extractor_save(feat_extractor *x, char *err, size_t errlen);
 void feat_extractor_free(feat_extractor *x);
+struct feat_event_stage;
+/* The extractor as a stage of feat_tool_run_events (ctx: x), writing to w
+   (borrowed); saves the state when it has one. */
+void feat_extractor_stage(feat_extractor *x, feat_writer *w,
+    struct feat_event_stage *st);
 /* The model catalog the normaliser uses, or NULL. */
 feat_models *feat_normaliser_models(const feat_normaliser *nz);
 

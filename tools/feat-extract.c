@@ -91,36 +91,17 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	return -1;
 }
 
+/* -g event: each normalised event as it is. */
 static int
 on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 {
 	struct run *r = ctx;
 
-	if (r->events) {
-		feat_event_write(r->nz, ev, r->w);
-		if (feat_writer_end_record(r->w) == 0)
-			return 0;
-		err->code = FEAT_ERR_OUTPUT;
-		return -1;
-	}
-	return feat_extractor_event(r->x, ev, r->w, err);
-}
-
-static int
-check(void *ctx, const feat_event *ev, struct feat_error *err)
-{
-	struct run *r = ctx;
-
-	return feat_extractor_check(r->x, ev, err);
-}
-
-static int
-save(void *ctx, struct feat_error *err)
-{
-	struct run *r = ctx;
-
-	err->code = FEAT_ERR_IO;
-	return feat_extractor_save(r->x, err->reason, sizeof err->reason);
+	feat_event_write(r->nz, ev, r->w);
+	if (feat_writer_end_record(r->w) == 0)
+		return 0;
+	err->code = FEAT_ERR_OUTPUT;
+	return -1;
 }
 
 /* The feature groups: the model catalog and facts, the state. */
@@ -187,10 +168,11 @@ main(int argc, char **argv)
 		status = feat_tool_end(t, FEAT_EXIT_OK);
 	} else if (!r.events && setup(&r, t, no.models, &e) < 0)
 		status = feat_tool_fail(t, &e);
-	else {
-		stage.check = r.events ? NULL : check;
-		stage.save = r.xo.state ? save : NULL;
+	else if (r.events)
 		status = feat_tool_run_events(t, r.nz, &stage, &r);
+	else {
+		feat_extractor_stage(r.x, r.w, &stage);
+		status = feat_tool_run_events(t, r.nz, &stage, r.x);
 	}
 	feat_extractor_free(r.x);
 	feat_model_facts_free(r.facts);
