@@ -9,9 +9,10 @@
  * every other pointer argument is borrowed for the duration of the call,
  * and a pointer a function returns into an object stays valid until the
  * next call on that object.  An object given a pointer it keeps beyond
- * the call (the normaliser's model catalog, the extractor's time zone and
- * clock, a reader's stop flag) borrows it: the caller keeps it alive until
- * the object is freed, and the object never frees it.
+ * the call (the normaliser's model catalog, the extractor's state path,
+ * time zone, clock and writer, a reader's stop flag, the writer's file
+ * descriptor) borrows it: the caller keeps it alive until the object is
+ * freed, and the object never frees or closes it.
  *
  * Errors: the library never prints and never exits (the tool driver and
  * feat_die are the exceptions, and only tools call them).  A call that can
