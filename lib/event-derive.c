@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <math.h>
 
 int
 ft_ieq(const char *s, size_t n, const char *lit)
@@ -319,16 +320,22 @@ convert(struct feat_normaliser *nz, struct feat_event *ev, int i,
 
 /* ---- derivations ------------------------------------------------------------ */
 
+/*
+ * A computed number: its text is made only when something writes it
+ * (feat_event_write, feat_event_field), so a stage that reads doubles
+ * never pays for formatting.
+ */
 static void
 set_double(struct feat_event *ev, int i, double d, int which)
 {
 	struct field *f = &ev->f[i];
 
 	f->d = d;
-	f->len = feat_fmt_double(d, ev->num[which]);
-	f->s = ev->num[which];
-	f->json_ok = 1;
-	f->set = f->len > 0;
+	f->s = NULL;
+	f->len = 0;
+	f->json_ok = 0;
+	f->numbuf = which;
+	f->set = isfinite(d);
 }
 
 /*
@@ -557,10 +564,13 @@ ft_event_finish(struct feat_normaliser *nz, struct feat_event *ev,
 	int outcome_given = 0, status_given, rc;
 	double ms;
 
-	for (int i = 0; i < NCANON; i++)
+	for (int k = 0; k < nz->nfields; k++) {
+		int i = nz->fields[k];
+
 		if (ev->slots[i].v != NULL &&
 		    convert(nz, ev, i, &outcome_given, err) < 0)
 			return -1;
+	}
 	if (!ev->f[F_ts].set) {
 		err->code = FEAT_BAD_NO_TS;
 		snprintf(err->reason, sizeof err->reason, "no timestamp");
@@ -582,11 +592,13 @@ ft_event_finish(struct feat_normaliser *nz, struct feat_event *ev,
 	}
 	status_given = ev->f[F_status].set || ev->slots[A_SUCCESS].v ||
 	    ev->slots[A_STATUS_CODE].v || ev->slots[A_OTLP_CODE].v;
-	derive_status(ev);
-	if (!outcome_given)
+	if (ft_normaliser_wants(nz, F_status))
+		derive_status(ev);
+	if (!outcome_given && ft_normaliser_wants(nz, F_outcome))
 		derive_outcome(ev, status_given);
-	derive_request_id(nz, ev);
-	if (price(nz, ev, err) < 0)
+	if (ft_normaliser_wants(nz, F_request_id))
+		derive_request_id(nz, ev);
+	if (ft_normaliser_wants(nz, F_catalog_model) && price(nz, ev, err) < 0)
 		return -1;
 	err->code = FEAT_BAD_NONE;
 	err->reason[0] = '\0';

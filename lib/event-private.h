@@ -62,6 +62,8 @@ struct field {
 	int64_t ts;
 	int b;
 	const struct ft_jval *raw;	/* priority given as neither */
+	int numbuf;		/* computed: ev->num[numbuf] holds its text,
+				   made when first asked for (s NULL until) */
 };
 
 struct extra {
@@ -74,7 +76,7 @@ struct extra {
 
 struct feat_event {
 	struct field f[NCANON];
-	struct slot slots[NSLOTS];
+	struct slot *slots;	/* NSLOTS, then one per wanted path */
 	int span;		/* an OTLP span */
 	int genai;		/* ... with gen_ai.* attributes */
 	long batch_index;	/* index among a batch's spans, or -1 */
@@ -117,6 +119,16 @@ struct batch_cursor {
 
 struct feat_normaliser {
 	struct feat_normaliser_opts o;
+	unsigned char wanted[NSLOTS];	/* the fields read; derivations' too */
+	int fields[NCANON];	/* the wanted canonical fields, in order */
+	int nfields;
+	int cleared[NCANON];	/* ... and those the derivations write */
+	int ncleared;
+	int *slotlist;		/* the slots sources can fill: cleared per event */
+	int nslotlist;
+	size_t npaths;		/* o.paths, slots NSLOTS.. */
+	char fpath[FT_PATH_MAX];	/* the filter's path ... */
+	size_t fplen[FT_JMAXDEPTH + 1];	/* ... up to each depth */
 	struct entry *table;	/* open addressing, at most half full */
 	size_t cap, used;
 	char **owned;		/* paths copied from --field and built here */
@@ -158,6 +170,8 @@ void ft_extra_write_unknown(const struct feat_normaliser *nz,
 /* Writes a parsed value back out: numbers keep their text. */
 void ft_write_json_value(const struct ft_json *j, const struct ft_jval *v,
     feat_writer *w);
+/* Whether the stage reads slot (a field or a derivation's input). */
+int ft_normaliser_wants(const struct feat_normaliser *nz, int slot);
 /* Index of a canonical field by name, or -1. */
 int ft_canon_index(const char *name, size_t n);
 /* Case-insensitive equality of s[0, n) with a literal. */

@@ -85,7 +85,7 @@ nested_too(int i)
 static size_t
 bucket(const struct feat_normaliser *nz, const char *s, size_t n)
 {
-	return (size_t)(feat_fnv1a64(s, n) & (nz->cap - 1));
+	return (size_t)(ft_quick_hash(s, n) & (nz->cap - 1));
 }
 
 static struct entry *
@@ -205,6 +205,84 @@ ft_normaliser_models(struct feat_normaliser *nz, struct feat_error *err)
 	return 1;
 }
 
+/*
+ * The slots the wanted fields need, their derivations' inputs included
+ * (SPEC 3.1): status reads error, success and the status codes; outcome
+ * reads what a request line carries; the catalog's fields read the model,
+ * the provider and every usage kind.
+ */
+static void
+want_closure(struct feat_normaliser *nz)
+{
+	unsigned char *w = nz->wanted;
+
+	w[F_ts] = w[F_type] = 1;	/* every event has them */
+	if (w[F_outcome])
+		w[F_latency_ms] = w[F_output_tokens] = w[F_status] =
+		    w[F_error] = 1;
+	if (w[F_status])
+		w[F_error] = w[A_SUCCESS] = w[A_STATUS_CODE] =
+		    w[A_OTLP_CODE] = 1;
+	if (w[F_latency_ms])
+		w[A_START] = w[A_END] = 1;
+	if (w[F_ttft_ms])
+		w[A_START] = w[A_FIRST_TOKEN] = 1;
+	if (w[F_request_id])
+		w[A_ID] = w[A_SPAN_ID] = 1;
+	if (w[F_catalog_model] || w[F_provider] || w[F_cost_usd] ||
+	    w[F_input_cost_usd] || w[F_output_cost_usd]) {
+		w[F_model] = w[F_provider] = w[F_catalog_model] = 1;
+		w[F_cost_usd] = w[F_input_cost_usd] = w[F_output_cost_usd] = 1;
+		for (int i = F_input_tokens; i <= F_code_executions; i++)
+			w[i] = 1;
+	}
+	/* A span is told by its spanId: always looked at. */
+	w[A_SPAN_ID] = 1;
+}
+
+int
+ft_normaliser_wants(const struct feat_normaliser *nz, int slot)
+{
+	return nz->wanted[slot];
+}
+
+/*
+ * The filter of the line parser: a member is stored when it is a source
+ * (or holds one), skipped otherwise, unless --keep-unknown keeps it.
+ */
+static enum ft_jkeep
+filter(void *ctx, int depth, const char *key, size_t keylen, uint32_t *tag)
+{
+	struct feat_normaliser *nz = ctx;
+	size_t base = depth > 1 ? nz->fplen[depth - 1] : 0, n;
+	const struct entry *e;
+
+	if (depth == 1 && ((keylen == 13 && memcmp(key, "resourceSpans",
+	    13) == 0) || (keylen == 10 && memcmp(key, "attributes", 10) == 0) ||
+	    (nz->o.keep_unknown && keylen == 5 && memcmp(key, "extra",
+	    5) == 0)))
+		return FT_JSTORE;	/* batches, spans, our own extra */
+	n = base + (depth > 1) + keylen;
+	if (n >= FT_PATH_MAX)
+		return depth == 1 && nz->o.keep_unknown ? FT_JSTORE : FT_JSKIP;
+	if (depth > 1)
+		nz->fpath[base] = '.';
+	memcpy(nz->fpath + base + (depth > 1), key, keylen);
+	e = lookup(nz, nz->fpath, n);
+	if (e->path == NULL)
+		return depth == 1 && nz->o.keep_unknown ? FT_JSTORE : FT_JSKIP;
+	/* collect() finds the entry by the tag instead of a second lookup. */
+	*tag = (uint32_t)(e - nz->table) + 1;
+	if (e->prefix) {
+		/* --keep-unknown keeps what such an object holds besides. */
+		if (nz->o.keep_unknown)
+			return FT_JSTORE;
+		nz->fplen[depth] = n;
+		return FT_JENTER;
+	}
+	return FT_JSTORE;
+}
+
 feat_normaliser *
 feat_normaliser_new(const struct feat_normaliser_opts *o)
 {
@@ -213,19 +291,47 @@ feat_normaliser_new(const struct feat_normaliser_opts *o)
 	if (o)
 		nz->o = *o;
 	grow(nz);
+	if (nz->o.want == NULL)
+		memset(nz->wanted, 1, sizeof nz->wanted);
+	else
+		for (const char *const *w = nz->o.want; *w; w++) {
+			int i = ft_canon_index(*w, strlen(*w));
+
+			if (i >= 0)
+				nz->wanted[i] = 1;
+		}
+	want_closure(nz);
+	for (int i = 0; i < NCANON; i++) {
+		int derived = i == F_type || i == F_status || i == F_outcome ||
+		    i == F_request_id || i == F_latency_ms || i == F_ttft_ms ||
+		    i == F_provider || i == F_catalog_model ||
+		    i == F_cost_usd || i == F_input_cost_usd ||
+		    i == F_output_cost_usd;
+
+		if (nz->wanted[i])
+			nz->fields[nz->nfields++] = i;
+		if (nz->wanted[i] || derived)
+			nz->cleared[nz->ncleared++] = i;
+	}
 	/* --field overrides rank first (1, 2, ...), built-ins after. */
 	nz->next_prio = BUILTIN_PRIO;
 	for (size_t i = 0; i < NCANON; i++)
-		add_source(nz, ft_canon[i].name, (int)i, nz->next_prio++);
+		if (nz->wanted[i])
+			add_source(nz, ft_canon[i].name, (int)i,
+			    nz->next_prio++);
 	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-		add_source(nz, builtin[i].path, builtin[i].slot,
-		    nz->next_prio++);
+		if (nz->wanted[builtin[i].slot])
+			add_source(nz, builtin[i].path, builtin[i].slot,
+			    nz->next_prio++);
+	for (const char *const *p = nz->o.paths; p && *p; p++)
+		add_source(nz, own(nz, feat_xstrdup(*p)),
+		    NSLOTS + (int)nz->npaths++, nz->next_prio++);
 	for (size_t i = 0; i < NCANON; i++) {
 		const char *pre = i >= F_rating ? "metadata." : "usage.";
 		size_t n = strlen(ft_canon[i].name), pn = strlen(pre);
 		char *p;
 
-		if (!nested_too((int)i))
+		if (!nested_too((int)i) || !nz->wanted[i])
 			continue;
 		p = feat_xmalloc(pn + n + 1);
 		memcpy(p, pre, pn);
@@ -233,8 +339,22 @@ feat_normaliser_new(const struct feat_normaliser_opts *o)
 		add_source(nz, own(nz, p), (int)i, nz->next_prio++);
 	}
 	nz->json = ft_json_new();
+	/*
+	 * A stage that reads a few fields has every other member parsed
+	 * past; one that reads them all (feat-extract) would only pay for
+	 * asking twice.
+	 */
+	if (nz->o.want != NULL)
+		ft_json_set_filter(nz->json, filter, nz);
 	nz->ev = feat_xcalloc(1, sizeof *nz->ev);
 	nz->ev->extra_seed = ft_hash_seed();
+	nz->ev->slots = feat_xcalloc(NSLOTS + nz->npaths,
+	    sizeof *nz->ev->slots);
+	nz->slotlist = feat_xcalloc(NSLOTS + nz->npaths,
+	    sizeof *nz->slotlist);
+	for (size_t i = 0; i < NSLOTS + nz->npaths; i++)
+		if (i >= NSLOTS || nz->wanted[i])
+			nz->slotlist[nz->nslotlist++] = (int)i;
 	return nz;
 }
 
@@ -291,6 +411,9 @@ feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
 		    "the source path", spec);
 		return -1;
 	}
+	/* A field the stage does not read needs no source. */
+	if (!nz->wanted[idx])
+		return 0;
 	/* Overrides rank before every built-in source, in the order given. */
 	if (nz->nowned >= BUILTIN_PRIO - 1 || add_source(nz,
 	    own(nz, feat_xstrdup(src)), idx, (unsigned)nz->nowned) < 0) {
@@ -342,7 +465,9 @@ feat_normaliser_free(feat_normaliser *nz)
 	ft_buf_free(&nz->ev->span_id);
 	free(nz->ev->extras);
 	free(nz->ev->extra_tab);
+	free(nz->ev->slots);
 	free(nz->ev);
+	free(nz->slotlist);
 	free(nz->unit_field);
 	free(nz->usage);
 	ft_json_free(nz->json);
@@ -369,7 +494,7 @@ take(struct feat_event *ev, const struct entry *e, const struct ft_jval *v)
 static uint32_t
 extra_hash(const struct feat_event *ev, const char *k, size_t n)
 {
-	uint64_t h = ft_hash(ev->extra_seed, k, n);
+	uint64_t h = ft_seeded_hash(ev->extra_seed, k, n);
 
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -510,7 +635,11 @@ collect(struct feat_normaliser *nz, struct feat_event *ev,
 			key = path;
 			klen += plen + 1;
 		}
-		e = lookup(nz, key, klen);
+		{
+			uint32_t tag = ft_json_tag(j, v);
+
+			e = tag ? &nz->table[tag - 1] : lookup(nz, key, klen);
+		}
 		if (e->path == NULL || (e->ntargets == 0 &&
 		    v->type != FT_JOBJECT)) {
 			/* No source here ("usage":"n/a" is none either). */
@@ -612,8 +741,11 @@ fresh_event(struct feat_normaliser *nz, int span, long batch_index)
 {
 	struct feat_event *ev = nz->ev;
 
-	memset(ev->f, 0, sizeof ev->f);
-	memset(ev->slots, 0, sizeof ev->slots);
+	/* Only what can have been set: the wanted fields and the derived. */
+	for (int k = 0; k < nz->ncleared; k++)
+		memset(&ev->f[nz->cleared[k]], 0, sizeof ev->f[0]);
+	for (int k = 0; k < nz->nslotlist; k++)
+		ev->slots[nz->slotlist[k]].v = NULL;
 	ev->scratch.len = 0;
 	if (ev->nextras > 0)
 		memset(ev->extra_tab, 0, ev->extra_cap *
@@ -926,6 +1058,15 @@ feat_event_field(const feat_event *ev, const char *name, size_t *len)
 	default:
 		if (f->raw != NULL)
 			return NULL;
+		if (f->s == NULL) {
+			/* A computed number: its text, made once. */
+			struct feat_event *w = (struct feat_event *)ev;
+			struct field *wf = &w->f[i];
+
+			wf->len = feat_fmt_double(wf->d, w->num[wf->numbuf]);
+			wf->s = w->num[wf->numbuf];
+			wf->json_ok = 1;
+		}
 		*len = f->len;
 		return f->s;
 	}
@@ -940,6 +1081,46 @@ feat_event_flag(const feat_event *ev, const char *name)
 	    ft_canon[i].kind != K_OUTCOME))
 		return -1;
 	return ev->f[i].b;
+}
+
+/* The value of a wanted path, as its node, or NULL. */
+static const struct ft_jval *
+path_value(const feat_event *ev, int i)
+{
+	return i >= 0 ? ev->slots[NSLOTS + i].v : NULL;
+}
+
+int
+feat_event_path_num(const feat_event *ev, int i, double *d)
+{
+	const struct ft_jval *v = path_value(ev, i);
+	const char *start;
+	size_t tlen;
+	int json_ok;
+
+	if (v == NULL)
+		return 0;
+	if (v->type == FT_JTRUE || v->type == FT_JFALSE) {
+		*d = v->type == FT_JTRUE;
+		return 1;
+	}
+	if ((v->type == FT_JNUMBER || v->type == FT_JSTRING) &&
+	    ft_num_parse(v->s, v->len, d, &start, &tlen, &json_ok) ==
+	    FT_NUM_OK)
+		return 1;
+	return 0;
+}
+
+const char *
+feat_event_path_str(const feat_event *ev, int i, size_t *len)
+{
+	const struct ft_jval *v = path_value(ev, i);
+
+	*len = 0;
+	if (v == NULL || (v->type != FT_JSTRING && v->type != FT_JNUMBER))
+		return NULL;
+	*len = v->len;
+	return v->s;
 }
 
 int64_t

@@ -73,10 +73,43 @@ int64_t ft_days_from_civil(int64_t y, int m, int d);
 void ft_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
 
 /* ---- hashing keys that come from input (hash.c) ------------------------- */
+/*
+ * The fast hash of feat's hash tables, eight bytes a step.  Tables keyed
+ * by input (repeated keys, request ids, model names) seed it with
+ * ft_hash_seed() per table, so keys crafted to collide offline do not
+ * collide there.  Not for identities: feat_fnv1a64 is the format's.
+ */
+static inline uint64_t
+ft_seeded_hash(uint64_t seed, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = (UINT64_C(0x9E3779B97F4A7C15) ^ n ^ seed) *
+	    UINT64_C(0xd6e8feb86659fd93), w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	/* murmur3's finaliser: every bit of the key reaches the low bits. */
+	h ^= w;
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	return h ^ (h >> 33);
+}
+
+static inline uint64_t
+ft_quick_hash(const void *p, size_t n)
+{
+	return ft_seeded_hash(0, p, n);
+}
+
 /* A secret seed for one table (getrandom). */
 uint64_t ft_hash_seed(void);
-/* FNV-1a 64 from the seed, finalised: for tables keyed by input. */
-uint64_t ft_hash(uint64_t seed, const void *p, size_t n);
 
 /* ---- files that survive a crash (file.c) --------------------------------- */
 /* write(2) all of buf, retrying EINTR; -1 with errno. */
@@ -195,6 +228,19 @@ const struct ft_jval *ft_json_node(const struct ft_json *j, uint32_t i);
 /* Member of object node obj named key, or NULL. */
 const struct ft_jval *ft_json_get(const struct ft_json *j,
     const struct ft_jval *obj, const char *key, size_t keylen);
+/*
+ * A filter says, for a member of an object being filtered (the root, at
+ * depth 1, and the objects it enters), whether the document skips its
+ * value, stores it whole, or (an object) stores it and filters its
+ * members in turn.  key is the decoded key, not NUL-terminated.
+ */
+enum ft_jkeep { FT_JSKIP, FT_JSTORE, FT_JENTER };
+typedef enum ft_jkeep (*ft_jfilter)(void *ctx, int depth, const char *key,
+    size_t keylen, uint32_t *tag);
+/* Sets the filter of every later parse (NULL: store everything). */
+void ft_json_set_filter(struct ft_json *j, ft_jfilter fn, void *ctx);
+/* The tag the filter gave node v's member (what it found for it), or 0. */
+uint32_t ft_json_tag(const struct ft_json *j, const struct ft_jval *v);
 /* The deepest nesting of the last parse (the root object is 1). */
 int ft_json_maxdepth(const struct ft_json *j);
 /* Nesting of v's subtree: 0 for a scalar, 1 for a flat container. */

@@ -385,6 +385,15 @@ struct feat_normaliser_opts {
 	 * catalog_model, no provider from the catalog and no computed costs.
 	 */
 	feat_models *models;
+	/*
+	 * The canonical fields a stage reads (NULL-ended; NULL: every
+	 * field).  Their derivations' inputs are read too; every other
+	 * member of a line is parsed past without being decoded or copied.
+	 */
+	const char *const *want;
+	/* Dotted paths a stage reads besides (NULL-ended, may be NULL):
+	   feat_event_path_num and feat_event_path_str, by index. */
+	const char *const *paths;
 };
 feat_normaliser *feat_normaliser_new(const struct feat_normaliser_opts *o);
 /* --field canonical=source; -1 and a message for a bad spec. */
@@ -431,6 +440,11 @@ const char *feat_event_field(const feat_event *ev, const char *name,
     size_t *len);
 /* A boolean field ("outcome", "liked"): 1, 0, or -1 when absent. */
 int feat_event_flag(const feat_event *ev, const char *name);
+/* The value at the i-th wanted path: a number (numeric strings and
+   booleans too): 1 and *d, or 0 when absent or not one. */
+int feat_event_path_num(const feat_event *ev, int i, double *d);
+/* ... as text (a string, or a number's text); NULL when absent. */
+const char *feat_event_path_str(const feat_event *ev, int i, size_t *len);
 /*
  * Why ev's cost could not be computed although its model is in the
  * catalog (inconsistent or out-of-range usage), or NULL.

@@ -32,10 +32,8 @@ feat_fnv1a64(const void *p, size_t n)
 }
 
 /*
- * Hash tables keyed by input (repeated keys, request ids, unknown members)
- * hash with a secret seed per table, so that keys crafted to collide in
- * plain FNV-1a do not collide here; the finaliser (splitmix64's) spreads
- * every input bit over the low bits a table uses.
+ * The secret seed of a hash table keyed by input (ft_seeded_hash), so that
+ * keys crafted to collide offline do not collide in this process.
  */
 uint64_t
 ft_hash_seed(void)
@@ -50,22 +48,4 @@ ft_hash_seed(void)
 		    (uint64_t)(uintptr_t)&ts;
 	}
 	return s;
-}
-
-uint64_t
-ft_hash(uint64_t seed, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = FNV64_OFFSET ^ seed;
-
-	while (n-- > 0) {
-		h ^= *s++;
-		h *= FNV64_PRIME;
-	}
-	h ^= h >> 30;
-	h *= UINT64_C(0xbf58476d1ce4e5b9);
-	h ^= h >> 27;
-	h *= UINT64_C(0x94d049bb133111eb);
-	h ^= h >> 31;
-	return h;
 }

@@ -16,6 +16,12 @@
  * are searched linearly; past DUP_LINEAR members an object's keys also go
  * into a hash table that lives for one line, so a line of a million
  * distinct keys stays linear.
+ *
+ * A reader that needs a few fields of a line sets a filter: every member
+ * of an object being filtered is asked about by its key (the root object,
+ * and the objects the filter enters), and the members it does not want
+ * are parsed past - their depth still counted - without a node, a copy or
+ * a lookup, so a prompt nobody reads costs yajl's scan only.
  */
 #include "feat-private.h"
 
@@ -30,7 +36,7 @@ struct chunk {
 	char data[];
 };
 
-#define DUP_LINEAR 8
+#define DUP_LINEAR 32
 
 /*
  * (object, key) -> member, for objects of more than DUP_LINEAR members.
@@ -57,6 +63,12 @@ struct ft_json {
 	uint32_t nnodes, capnodes;
 	uint32_t stack[FT_JMAXDEPTH + 1];	/* open containers */
 	uint32_t last[FT_JMAXDEPTH + 1];	/* ... and their last member */
+	uint8_t mode[FT_JMAXDEPTH + 1];		/* ... and how (FT_JKEEP_*) */
+	enum ft_jkeep pending;	/* the filter's word on the next value */
+	uint32_t pending_tag;	/* ... and the tag it gave it */
+	uint32_t *tags;		/* per node, when filtered; 0: none */
+	ft_jfilter filter;
+	void *filter_ctx;
 	int depth;
 	int done;		/* the top-level object has closed */
 	size_t end;		/* ... and this many bytes were consumed then */
@@ -95,7 +107,7 @@ keep(struct ft_json *j, const unsigned char *s, size_t n)
 static uint32_t
 key_hash(const struct ft_json *j, uint32_t parent, const char *k, size_t n)
 {
-	uint64_t h = ft_hash(j->seed ^ ((uint64_t)parent *
+	uint64_t h = ft_seeded_hash(j->seed ^ ((uint64_t)parent *
 	    0x9E3779B97F4A7C15ULL), k, n);
 
 	return (uint32_t)(h ^ (h >> 32));
@@ -167,6 +179,19 @@ find_dup(struct ft_json *j, uint32_t parent)
 	return 0;
 }
 
+/*
+ * Whether the next value is parsed past without a node: it lies inside a
+ * skipped container, or the filter did not want its member.
+ */
+static int
+skipping(const struct ft_json *j)
+{
+	if (j->depth == 0)
+		return 0;
+	return j->mode[j->depth - 1] == FT_JSKIP ||
+	    (j->mode[j->depth - 1] == FT_JENTER && j->pending == FT_JSKIP);
+}
+
 /* Appends a node under the open container; 0 when a rule is broken. */
 static uint32_t
 add(struct ft_json *j, enum ft_jtype type)
@@ -192,6 +217,9 @@ add(struct ft_json *j, enum ft_jtype type)
 			v->type = type;
 			v->len = v->child = v->count = 0;
 			v->s = NULL;
+			if (j->tags)
+				j->tags[i] = j->mode[j->depth - 1] == FT_JENTER ?
+				    j->pending_tag : 0;
 			return i;
 		}
 	}
@@ -203,8 +231,14 @@ add(struct ft_json *j, enum ft_jtype type)
 		j->capnodes *= 2;
 		j->nodes = feat_xrealloc(j->nodes,
 		    j->capnodes * sizeof *j->nodes);
+		if (j->tags)
+			j->tags = feat_xrealloc(j->tags,
+			    j->capnodes * sizeof *j->tags);
 	}
 	i = j->nnodes++;
+	if (j->tags)
+		j->tags[i] = j->depth > 0 && j->mode[j->depth - 1] ==
+		    FT_JENTER ? j->pending_tag : 0;
 	v = &j->nodes[i];
 	memset(v, 0, sizeof *v);
 	v->type = type;
@@ -241,20 +275,24 @@ add(struct ft_json *j, enum ft_jtype type)
 static int
 cb_null(void *ctx)
 {
-	return add(ctx, FT_JNULL) != 0;
+	return skipping(ctx) || add(ctx, FT_JNULL) != 0;
 }
 
 static int
 cb_boolean(void *ctx, int b)
 {
-	return add(ctx, b ? FT_JTRUE : FT_JFALSE) != 0;
+	return skipping(ctx) || add(ctx, b ? FT_JTRUE : FT_JFALSE) != 0;
 }
 
 static int
 cb_number(void *ctx, const char *s, size_t n)
 {
 	struct ft_json *j = ctx;
-	uint32_t i = add(j, FT_JNUMBER);
+	uint32_t i;
+
+	if (skipping(j))
+		return 1;
+	i = add(j, FT_JNUMBER);
 
 	if (i == 0)
 		return 0;
@@ -267,7 +305,11 @@ static int
 cb_string(void *ctx, const unsigned char *s, size_t n)
 {
 	struct ft_json *j = ctx;
-	uint32_t i = add(j, FT_JSTRING);
+	uint32_t i;
+
+	if (skipping(j))
+		return 1;
+	i = add(j, FT_JSTRING);
 
 	if (i == 0)
 		return 0;
@@ -280,7 +322,17 @@ static int
 cb_key(void *ctx, const unsigned char *s, size_t n)
 {
 	struct ft_json *j = ctx;
+	uint8_t m = j->mode[j->depth - 1];
 
+	if (m == FT_JSKIP)
+		return 1;
+	if (m == FT_JENTER) {
+		j->pending_tag = 0;
+		j->pending = j->filter(j->filter_ctx, j->depth,
+		    (const char *)s, n, &j->pending_tag);
+		if (j->pending == FT_JSKIP)
+			return 1;
+	}
 	j->key = keep(j, s, n);
 	j->keylen = (uint32_t)n;
 	return 1;
@@ -289,18 +341,36 @@ cb_key(void *ctx, const unsigned char *s, size_t n)
 static int
 open_container(struct ft_json *j, enum ft_jtype type)
 {
+	uint8_t mode;
 	uint32_t i;
 
 	if (j->depth >= FT_JMAXDEPTH) {
 		j->err = FT_JDEPTH;
 		return 0;
 	}
+	if (skipping(j)) {
+		/* Counted for depth, kept nowhere. */
+		j->mode[j->depth] = FT_JSKIP;
+		j->stack[j->depth++] = 0;
+		if (j->depth > j->maxdepth)
+			j->maxdepth = j->depth;
+		return 1;
+	}
+	/* The root, and objects the filter enters, are filtered. */
+	if (j->depth == 0)
+		mode = j->filter ? FT_JENTER : FT_JSTORE;
+	else if (j->mode[j->depth - 1] == FT_JENTER)
+		mode = j->pending == FT_JENTER && type == FT_JOBJECT ?
+		    FT_JENTER : FT_JSTORE;
+	else
+		mode = FT_JSTORE;
 	i = add(j, type);
 	if (i == 0)
 		return 0;
 	INST(j, i) = ++j->ninst;
 	/* A repeated key reuses a node: its old members are gone. */
 	j->last[j->depth] = 0;
+	j->mode[j->depth] = mode;
 	j->stack[j->depth++] = i;
 	if (j->depth > j->maxdepth)
 		j->maxdepth = j->depth;
@@ -363,6 +433,21 @@ ft_json_new(void)
 }
 
 void
+ft_json_set_filter(struct ft_json *j, ft_jfilter fn, void *ctx)
+{
+	j->filter = fn;
+	j->filter_ctx = ctx;
+	free(j->tags);
+	j->tags = fn ? feat_xcalloc(j->capnodes, sizeof *j->tags) : NULL;
+}
+
+uint32_t
+ft_json_tag(const struct ft_json *j, const struct ft_jval *v)
+{
+	return j->tags ? j->tags[v - j->nodes] : 0;
+}
+
+void
 ft_json_free(struct ft_json *j)
 {
 	struct chunk *c, *next;
@@ -375,6 +460,7 @@ ft_json_free(struct ft_json *j)
 	}
 	yajl_free(j->h);
 	free(j->nodes);
+	free(j->tags);
 	free(j->dups);
 	free(j);
 }
@@ -424,6 +510,9 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 		j->capnodes = 1024;
 		j->nodes = feat_xrealloc(j->nodes,
 		    j->capnodes * sizeof *j->nodes);
+		if (j->tags)
+			j->tags = feat_xrealloc(j->tags,
+			    j->capnodes * sizeof *j->tags);
 	}
 	j->nnodes = 1;
 	j->depth = 0;
@@ -456,6 +545,7 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 			    "at offset %zu", i);
 			return j->err;
 		}
+	j->pending = FT_JSTORE;
 	st = yajl_parse(j->h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok && j->done) {
 		/*

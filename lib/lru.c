@@ -172,7 +172,7 @@ void *
 ft_lru_get(struct ft_lru *m, const char *key, size_t n, int create,
     int *created)
 {
-	uint64_t h = ft_hash(m->seed, key, n);
+	uint64_t h = ft_seeded_hash(m->seed, key, n);
 	size_t mask = m->nslots - 1, s = h & mask;
 	uint32_t i;
 

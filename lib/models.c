@@ -142,6 +142,7 @@ struct feat_models {
 	size_t nproviders;
 	struct cache_entry *cache;
 	size_t cache_cap, cache_n;
+	uint64_t seed;		/* of the cache's hash: names come from input */
 	struct ft_buf lower;	/* scratch: a lowercased reference */
 	struct ft_buf key;	/* scratch: a cache key */
 };
@@ -651,6 +652,7 @@ feat_models_open(const char *path, char *err, size_t errlen)
 	}
 	m = feat_xcalloc(1, sizeof *m);
 	m->path = feat_xstrdup(path);
+	m->seed = ft_hash_seed();
 	return m;
 }
 
@@ -987,7 +989,7 @@ feat_models_find(feat_models *m, const char *provider, size_t plen,
 	} else
 		ft_buf_addc(key, '-');
 	ft_buf_add(key, model, mlen);
-	h = feat_fnv1a64(key->p, key->len);
+	h = ft_seeded_hash(m->seed, key->p, key->len);
 	for (i = h & (m->cache_cap - 1); m->cache[i].key;
 	    i = (i + 1) & (m->cache_cap - 1))
 		if (m->cache[i].h == h && m->cache[i].klen == key->len &&

@@ -349,6 +349,60 @@ test_reader(void)
 	feat_record_reader_free(rr);
 }
 
+/* ---- the normaliser's field mask -------------------------------------------- */
+
+static void
+test_mask(void)
+{
+	static const char *const want[] = { "model", "latency_ms", NULL };
+	static const char *const paths[] = { "meta.who", "meta.n", NULL };
+	static const char line[] = "{\"ts\":1,\"model\":\"m\","
+	    "\"prompt\":\"a\\u00e9b\",\"rating\":1e999,\"startTime\":1,"
+	    "\"endTime\":1.5,\"meta\":{\"who\":\"u\",\"n\":\"7\","
+	    "\"junk\":[1,2,3]},\"usage\":{\"x\":{\"y\":1}}}";
+	struct feat_normaliser_opts o = { 0 };
+	struct feat_error e;
+	const feat_event *ev;
+	feat_normaliser *nz;
+	size_t len;
+	double d;
+	int rc;
+
+	o.want = want;
+	o.paths = paths;
+	nz = feat_normaliser_new(&o);
+	rc = feat_normaliser_start(nz, line, strlen(line), &e);
+	tap_begin("record-015", "a stage reads only the fields it wants: the "
+	    "rest is never decoded, derivations still hold");
+	tap_check(rc == 0, "start: %s", e.reason);
+	tap_check(rc == 0 && feat_normaliser_next(nz, &ev, &e) == 1, "event");
+	if (rc == 0) {
+		const char *m = feat_event_field(ev, "model", &len);
+
+		tap_check(m && len == 1 && *m == 'm', "model");
+		m = feat_event_field(ev, "latency_ms", &len);
+		tap_check(m && len == 3 && memcmp(m, "500", 3) == 0,
+		    "latency derived from start and end: '%.*s'", (int)len,
+		    m ? m : "");
+		tap_check(feat_event_field(ev, "prompt", &len) == NULL,
+		    "the prompt is not read");
+		tap_check(feat_event_path_num(ev, 1, &d) == 1 && d == 7,
+		    "a path, a numeric string");
+		m = feat_event_path_str(ev, 0, &len);
+		tap_check(m && len == 1 && *m == 'u', "a path, a string");
+	}
+	tap_end();
+	feat_normaliser_free(nz);
+
+	/* The same line with every field: rating 1e999 is a bad line. */
+	nz = feat_normaliser_new(NULL);
+	rc = feat_normaliser_start(nz, line, strlen(line), &e);
+	tap_ok(rc == -1 && strcmp(e.reason, "number out of range in 'rating'")
+	    == 0, "record-016", "unmasked, the same line is read whole (%s)",
+	    e.reason);
+	feat_normaliser_free(nz);
+}
+
 /* ---- sizes and durations ----------------------------------------------------- */
 
 static void
@@ -483,6 +537,7 @@ main(void)
 	test_duplicates();
 	test_envelope();
 	test_reader();
+	test_mask();
 	test_units();
 	test_files();
 	rmdir(dir);
