@@ -535,6 +535,13 @@ price(struct feat_normaliser *nz, struct feat_event *ev,
 	    ft_ieq(t->s, t->len, "response") ||
 	    ft_ieq(t->s, t->len, "performance_metrics")))
 		return 0;
+	/* No cost is read that the event does not give itself. */
+	if ((ev->f[F_cost_usd].set || !ft_normaliser_wants(nz, F_cost_usd)) &&
+	    (ev->f[F_input_cost_usd].set ||
+	    !ft_normaliser_wants(nz, F_input_cost_usd)) &&
+	    (ev->f[F_output_cost_usd].set ||
+	    !ft_normaliser_wants(nz, F_output_cost_usd)))
+		return 0;
 	for (size_t i = 0; i < nz->nunits; i++) {
 		int fi = nz->unit_field[i];
 

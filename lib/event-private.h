@@ -110,6 +110,15 @@ struct entry {
 	} t[MAXTARGETS];
 };
 
+/* What the filter answered for a top-level key (event.c). */
+#define KEYMEMO 32
+struct keymemo {
+	char key[32];
+	size_t len;		/* 0: nothing kept */
+	enum ft_jkeep keep;
+	uint32_t tag;
+};
+
 /* Where feat_normaliser_next is in an export batch. */
 struct batch_cursor {
 	const struct ft_jval *rs, *ss, *sp;	/* the arrays being walked */
@@ -130,6 +139,9 @@ struct feat_normaliser {
 	char fpath[FT_PATH_MAX];	/* the filter's path ... */
 	size_t fplen[FT_JMAXDEPTH + 1];	/* ... up to each depth */
 	struct entry *table;	/* open addressing, at most half full */
+	uint32_t *fp;		/* each bucket's fingerprint; 0: empty */
+	struct keymemo keymemo[KEYMEMO];	/* by position on the line */
+	int keypos;		/* the next top-level key's position */
 	size_t cap, used;
 	char **owned;		/* paths copied from --field and built here */
 	size_t nowned;

@@ -82,24 +82,44 @@ nested_too(int i)
 
 /* ---- the source table ----------------------------------------------------- */
 
-static size_t
-bucket(const struct feat_normaliser *nz, const char *s, size_t n)
+/*
+ * The table is probed through a parallel array of 32-bit fingerprints (0:
+ * an empty bucket), a few kilobytes that stay in the first-level cache:
+ * most keys of a line are not sources of a wanted field, and a miss then
+ * costs no load of the (large) entries at all.
+ */
+static uint32_t
+fingerprint(uint64_t h)
 {
-	return (size_t)(ft_quick_hash(s, n) & (nz->cap - 1));
+	return (uint32_t)(h >> 32) | 1;
 }
 
 static struct entry *
 lookup(const struct feat_normaliser *nz, const char *s, size_t n)
 {
-	size_t i = bucket(nz, s, n);
+	uint64_t h = ft_quick_hash(s, n);
+	uint32_t f = fingerprint(h);
+	size_t i = (size_t)h & (nz->cap - 1);
 
 	for (;; i = (i + 1) & (nz->cap - 1)) {
-		struct entry *e = &nz->table[i];
+		struct entry *e;
 
-		if (e->path == NULL || (e->len == n &&
-		    memcmp(e->path, s, n) == 0))
+		if (nz->fp[i] == 0)
+			return &nz->table[i];
+		e = &nz->table[i];
+		if (nz->fp[i] == f && e->len == n && memcmp(e->path, s, n) == 0)
 			return e;
 	}
+}
+
+/* Claims the empty bucket e for path[0, n). */
+static void
+claim(struct feat_normaliser *nz, struct entry *e, const char *path,
+    size_t n)
+{
+	e->path = path;
+	e->len = n;
+	nz->fp[e - nz->table] = fingerprint(ft_quick_hash(path, n));
 }
 
 /* Doubles the table; it never gets more than half full. */
@@ -111,9 +131,15 @@ grow(struct feat_normaliser *nz)
 
 	nz->cap = oldcap ? oldcap * 2 : 512;
 	nz->table = feat_xcalloc(nz->cap, sizeof *nz->table);
+	free(nz->fp);
+	nz->fp = feat_xcalloc(nz->cap, sizeof *nz->fp);
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].path)
-			*lookup(nz, old[i].path, old[i].len) = old[i];
+		if (old[i].path) {
+			struct entry *e = lookup(nz, old[i].path, old[i].len);
+
+			*e = old[i];
+			claim(nz, e, old[i].path, old[i].len);
+		}
 	free(old);
 }
 
@@ -127,8 +153,7 @@ entry(struct feat_normaliser *nz, const char *path, size_t n)
 		grow(nz);
 	e = lookup(nz, path, n);
 	if (e->path == NULL) {
-		e->path = path;
-		e->len = n;
+		claim(nz, e, path, n);
 		nz->used++;
 	}
 	return e;
@@ -229,13 +254,14 @@ want_closure(struct feat_normaliser *nz)
 		w[A_START] = w[A_FIRST_TOKEN] = 1;
 	if (w[F_request_id])
 		w[A_ID] = w[A_SPAN_ID] = 1;
-	if (w[F_catalog_model] || w[F_provider] || w[F_cost_usd] ||
-	    w[F_input_cost_usd] || w[F_output_cost_usd]) {
-		w[F_model] = w[F_provider] = w[F_catalog_model] = 1;
-		w[F_cost_usd] = w[F_input_cost_usd] = w[F_output_cost_usd] = 1;
+	/* A cost computed from the catalog needs the model and the usage. */
+	if (w[F_cost_usd] || w[F_input_cost_usd] || w[F_output_cost_usd]) {
+		w[F_catalog_model] = 1;
 		for (int i = F_input_tokens; i <= F_code_executions; i++)
 			w[i] = 1;
 	}
+	if (w[F_catalog_model] || w[F_provider])
+		w[F_model] = w[F_provider] = w[F_catalog_model] = 1;
 	/* A span is told by its spanId: always looked at. */
 	w[A_SPAN_ID] = 1;
 }
@@ -250,10 +276,46 @@ ft_normaliser_wants(const struct feat_normaliser *nz, int slot)
  * The filter of the line parser: a member is stored when it is a source
  * (or holds one), skipped otherwise, unless --keep-unknown keeps it.
  */
+static enum ft_jkeep filter_key(struct feat_normaliser *nz, int depth,
+    const char *key, size_t keylen, uint32_t *tag);
+
 static enum ft_jkeep
 filter(void *ctx, int depth, const char *key, size_t keylen, uint32_t *tag)
 {
 	struct feat_normaliser *nz = ctx;
+	struct keymemo *km = NULL;
+	enum ft_jkeep r;
+
+	/*
+	 * A log writes its members in the same order line after line: the
+	 * answer for the top-level key at this position on the last line is
+	 * the answer again when the key is the same, with no hashing.
+	 */
+	if (depth == 1 && nz->keypos < KEYMEMO) {
+		km = &nz->keymemo[nz->keypos++];
+		if (km->len == keylen && memcmp(km->key, key, keylen) == 0) {
+			*tag = km->tag;
+			if (km->keep == FT_JENTER) {
+				memcpy(nz->fpath, key, keylen);
+				nz->fplen[1] = keylen;
+			}
+			return km->keep;
+		}
+	}
+	r = filter_key(nz, depth, key, keylen, tag);
+	if (km != NULL) {
+		km->len = keylen < sizeof km->key ? keylen : 0;
+		memcpy(km->key, key, km->len);
+		km->keep = r;
+		km->tag = *tag;
+	}
+	return r;
+}
+
+static enum ft_jkeep
+filter_key(struct feat_normaliser *nz, int depth, const char *key,
+    size_t keylen, uint32_t *tag)
+{
 	size_t base = depth > 1 ? nz->fplen[depth - 1] : 0, n;
 	const struct entry *e;
 
@@ -369,6 +431,36 @@ ft_canon_index(const char *name, size_t n)
 }
 
 int
+ft_canon_field_kind(const char *name, int *is_bool)
+{
+	int i = ft_canon_index(name, strlen(name));
+
+	*is_bool = i >= 0 && (ft_canon[i].kind == K_BOOL ||
+	    ft_canon[i].kind == K_OUTCOME);
+	return i;
+}
+
+int
+ft_canon_is_number(int idx)
+{
+	switch (ft_canon[idx].kind) {
+	case K_NUM:
+	case K_COUNT:
+	case K_DURATION:
+	case K_PRIORITY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+const char *
+ft_canon_name(int idx)
+{
+	return ft_canon[idx].name;
+}
+
+int
 feat_normaliser_field(feat_normaliser *nz, const char *spec, char *err,
     size_t errlen)
 {
@@ -461,6 +553,7 @@ feat_normaliser_free(feat_normaliser *nz)
 		free(nz->owned[i]);
 	free(nz->owned);
 	free(nz->table);
+	free(nz->fp);
 	ft_buf_free(&nz->ev->scratch);
 	ft_buf_free(&nz->ev->span_id);
 	free(nz->ev->extras);
@@ -907,6 +1000,7 @@ feat_normaliser_start(feat_normaliser *nz, const char *line, size_t len,
 	nz->line_hashed = 0;
 	err->code = FEAT_BAD_NONE;
 	err->reason[0] = '\0';
+	nz->keypos = 0;
 	if (ft_line_parse(nz->json, line, len, err) < 0)
 		return -1;
 	root = ft_json_node(j, 1);

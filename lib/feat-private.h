@@ -298,6 +298,12 @@ enum ft_field {
 #undef C
 	FT_NFIELDS
 };
+/* The index of a canonical field by name (-1: none), and whether it is a
+   boolean (counted 0/1 by the aggregates). */
+int ft_canon_field_kind(const char *name, int *is_bool);
+/* Whether canonical field idx holds a number. */
+int ft_canon_is_number(int idx);
+const char *ft_canon_name(int idx);
 int ft_event_has(const feat_event *ev, int f);
 /* The string (or number text) of field f; NULL and *len 0 when absent. */
 const char *ft_event_str(const feat_event *ev, int f, size_t *len);

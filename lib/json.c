@@ -156,10 +156,15 @@ find_dup(struct ft_json *j, uint32_t parent)
 	struct ft_jval *p = &j->nodes[parent];
 
 	if (p->count <= DUP_LINEAR) {
-		for (uint32_t c = p->child; c; c = j->nodes[c].next)
-			if (j->nodes[c].keylen == j->keylen &&
-			    memcmp(j->nodes[c].key, j->key, j->keylen) == 0)
+		for (uint32_t c = p->child; c; c = j->nodes[c].next) {
+			const struct ft_jval *v = &j->nodes[c];
+
+			/* Most keys differ in length or first byte. */
+			if (v->keylen == j->keylen && (j->keylen == 0 ||
+			    (v->key[0] == j->key[0] &&
+			    memcmp(v->key, j->key, j->keylen) == 0)))
 				return c;
+		}
 		return 0;
 	}
 	{
