@@ -26,7 +26,7 @@ enum ftype { T_FLOAT, T_INT, T_BOOL, T_CATEGORY, T_VECTOR };
 struct feat_catalog_group {
 	const char *name;
 	json_t *obj;
-	const char *entity_type, *key_default, *producer, *preset;
+	const char *entity_type, *key_default, *producer, *preset, *events;
 	const char **keys;
 	size_t nkeys;
 	char *window;		/* "tumbling:5m" or "" */

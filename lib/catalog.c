@@ -101,6 +101,7 @@ build_group(struct feat_catalog_group *g, const char *name, json_t *obj)
 	g->key_default = str_or_empty(obj, "key_default");
 	g->producer = str_or_empty(obj, "producer");
 	g->preset = str_or_empty(obj, "preset");
+	g->events = str_or_empty(obj, "events");
 	if (*g->preset == '\0' && strcmp(g->producer, "feat-window") == 0)
 		g->preset = name;
 	if (json_is_string(key)) {
@@ -645,6 +646,12 @@ const char *
 feat_catalog_group_preset(const feat_catalog_group *g)
 {
 	return g->preset;
+}
+
+const char *
+feat_catalog_group_events(const feat_catalog_group *g)
+{
+	return g->events;
 }
 
 const char *

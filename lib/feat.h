@@ -585,6 +585,9 @@ const char *feat_catalog_group_producer(const feat_catalog_group *g);
  * else the group's own name; "" for groups feat-window does not write.
  */
 const char *feat_catalog_group_preset(const feat_catalog_group *g);
+/* The events the group reads: any, outcome, request, feedback,
+   system_health, or "" when the catalog does not say. */
+const char *feat_catalog_group_events(const feat_catalog_group *g);
 /* In feat-window's WINDOW syntax ("tumbling:5m", "sliding:1h/5m",
    "session:30m/4h"), or "" for a group without a window. */
 const char *feat_catalog_group_window(const feat_catalog_group *g);
@@ -751,6 +754,71 @@ void feat_extractor_stage(feat_extractor *x, feat_writer *w,
 /* The model catalog the normaliser uses, or NULL. */
 feat_models *feat_normaliser_models(const feat_normaliser *nz);
 
+/* ---- feat-window's windows (window.c, aggregate.c, window-preset.c) ------ */
+enum feat_window_type {
+	FEAT_WINDOW_TUMBLING, FEAT_WINDOW_SLIDING, FEAT_WINDOW_SESSION
+};
+struct feat_window_spec {
+	enum feat_window_type type;
+	int64_t size, slide;	/* ns; a tumbling window's slide is its size */
+	int64_t gap, max;	/* ns, sessions; max 0: none */
+};
+/* "tumbling:5m", "sliding:1h/5m" (the slide divides the size) or
+   "session:30m[/4h]"; -1 with a message. */
+int feat_window_parse(const char *s, struct feat_window_spec *w, char *err,
+    size_t errlen);
+/* The events a window reads (--events, a group's "events"). */
+enum feat_window_events {
+	FEAT_EVENTS_ANY, FEAT_EVENTS_OUTCOME, FEAT_EVENTS_REQUEST,
+	FEAT_EVENTS_FEEDBACK, FEAT_EVENTS_HEALTH
+};
+/* any, outcome, request, feedback, system_health; -1 for another. */
+int feat_window_events_parse(const char *s, enum feat_window_events *e);
+
+struct feat_windower_opts {
+	struct feat_window_spec window;	/* the general form's (-w) */
+	int64_t align;		/* ns: windows start at epoch + align */
+	int64_t watermark_delay;	/* ns (default 5 s: FEAT_NS_PER_S * 5) */
+	long version;		/* written in records; 0 means 1 */
+	int created_watermark;	/* created = the watermark at the fire */
+	const feat_clock *clock;	/* borrowed: created otherwise */
+};
+typedef struct feat_windower feat_windower;
+/*
+ * The general form: windows of o->window keyed by key (a canonical field
+ * or a dotted path), records of entity type entity_type (NULL: the
+ * default of SPEC 6) and group (NULL: "window"), over the events of that
+ * kind, one feature per aggregate "FUNC(FIELD)[ as NAME]".  NULL with a
+ * message for a bad window, key, aggregate or name.
+ */
+feat_windower *feat_windower_new(const struct feat_windower_opts *o,
+    const char *key, const char *entity_type, const char *group,
+    enum feat_window_events events, const char *const *aggs, size_t naggs,
+    char *err, size_t errlen);
+/*
+ * A preset (-p): the catalog groups whose preset is that name, with their
+ * window, key, events, entity type and features (o->window is not read).
+ * cat is borrowed only during the call.
+ */
+feat_windower *feat_windower_preset(const struct feat_windower_opts *o,
+    const feat_catalog *cat, const char *preset, char *err, size_t errlen);
+/* What the normaliser must read for it (NULL-ended; the windower's). */
+const char *const *feat_windower_fields(const feat_windower *w);
+const char *const *feat_windower_paths(const feat_windower *w);
+/* The windower as a stage of feat_tool_run_events (ctx: w), writing to
+   out (borrowed); at the end of input every open window fires. */
+void feat_windower_stage(feat_windower *w, feat_writer *out,
+    struct feat_event_stage *st);
+/* One event (as the stage does): 0, or -1 with *err when writing failed. */
+int feat_windower_add(feat_windower *w, const feat_event *ev,
+    struct feat_error *err);
+/* Events dropped because every window they belong to had fired; events
+   skipped for want of the key; the watermark (INT64_MIN before any). */
+unsigned long feat_windower_late(const feat_windower *w);
+unsigned long feat_windower_without_key(const feat_windower *w);
+int64_t feat_windower_watermark(const feat_windower *w);
+void feat_windower_free(feat_windower *w);
+
 /* ---- the tool driver (tool.c) --------------------------------------------- */
 /*
  * A tool is an option table, a stage and calls into libfeat; the driver
@@ -770,7 +838,8 @@ struct feat_option {
 };
 enum {
 	FEAT_OPTF_REPEAT = 1,	/* "[--field C=S]..." in the synopsis */
-	FEAT_OPTF_OWN_FORM = 2	/* only in a form of its own (def->forms) */
+	FEAT_OPTF_OWN_FORM = 2,	/* only in a form of its own (def->forms) */
+	FEAT_OPTF_REQUIRED = 4	/* in the first form without brackets */
 };
 /* The common options of SPEC 2 a tool takes (struct feat_tool_def.common). */
 enum {

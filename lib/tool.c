@@ -228,7 +228,10 @@ synopsis_word(const struct feat_option *o, char *buf, size_t len)
 {
 	const char *rep = (o->flags & FEAT_OPTF_REPEAT) ? "..." : "";
 
-	if (o->key > 0 && o->key < 128 && o->arg)
+	if ((o->flags & FEAT_OPTF_REQUIRED) && o->key > 0 && o->key < 128 &&
+	    o->arg)
+		snprintf(buf, len, "-%c %s", o->key, o->arg);
+	else if (o->key > 0 && o->key < 128 && o->arg)
 		snprintf(buf, len, "[-%c %s]%s", o->key, o->arg, rep);
 	else if (o->key > 0 && o->key < 128)
 		snprintf(buf, len, "[-%c]%s", o->key, rep);

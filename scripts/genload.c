@@ -20,6 +20,7 @@
  *    tokens correlated with latency, TTFT;
  *  - 2% errors (status error, an error message; about a third contain
  *    "timeout" and take 30 or 60 s), no output tokens and no cost;
+ *  - 5% of requests carry "retries" (1 to 3; canonical names only);
  *  - 2,000 concurrent session slots; a session ends after a request with
  *    probability 1/50, so 1M events hold ~20,000 sessions of 5,000 users;
  *    a session prefers one model;
@@ -51,6 +52,7 @@
 #define EVENTS_PER_SEC	50.0
 #define FEEDBACK_SHARE	0.10
 #define ERROR_SHARE	0.02
+#define RETRY_SHARE	0.05	/* requests that were retried 1-3 times */
 #define N_USERS		5000u
 #define N_SLOTS		2000u	/* concurrent sessions */
 #define SESSION_END	0.02	/* chance a request ends its session */
@@ -970,7 +972,7 @@ main(int argc, char **argv)
 			struct buf pb;
 			unsigned nwords;
 			uint32_t u = sl->user;
-			unsigned tier, prio;
+			unsigned tier, prio, retries;
 			struct recent *rec = &recent[nrequests % RECENT];
 
 			/* The prompt first: its words set input_tokens. */
@@ -1008,6 +1010,7 @@ main(int argc, char **argv)
 			tier = mix32(u ^ user_key) % 10;
 			tier = tier < 6 ? 0 : tier < 9 ? 1 : 2;
 			prio = 1 + below(3) + (tier == 2) + (chance(0.05));
+			retries = chance(RETRY_SHARE) ? 1 + below(3) : 0;
 			lat_us = lat10 * 100;
 
 			if (!litellm) {
@@ -1042,6 +1045,10 @@ main(int argc, char **argv)
 				}
 				PUTLIT(&b, ",\"cost_usd\":");
 				putcost(&b, cost);
+				if (retries > 0) {
+					PUTLIT(&b, ",\"retries\":");
+					putu(&b, retries);
+				}
 				PUTLIT(&b, ",\"priority\":");
 				putu(&b, prio);
 				PUTLIT(&b, ",\"task_type\":\"");

@@ -46,6 +46,7 @@ sandbox() {
 	mkdir -p "$sb/bin" "$sb/var/lib/feat" "$sb/var/log/gw"
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_EXTRACT" > "$sb/bin/feat-extract"
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_QUERY" > "$sb/bin/feat-query"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_WINDOW" > "$sb/bin/feat-window"
 	chmod +x "$sb/bin/"*
 	ln -s "$top_srcdir/tests" "$sb/tests"
 	ln -s "$top_srcdir/data" "$sb/data"
@@ -85,8 +86,9 @@ sandbox() {
 		done
 	done
 	echo "# $total commands" >&3
-	# feat.7 5, feat-extract.1 9, feat-query.1 6, feat-catalog.5 2, feat-records.5 1
-	[ "$total" -ge 23 ]
+	# feat.7 5, feat-extract.1 9, feat-window.1 5, feat-query.1 6,
+	# feat-catalog.5 2, feat-records.5 1
+	[ "$total" -ge 28 ]
 }
 
 # synopsis TOOL: the --help usage lines, "usage: " and the tool's name off,
@@ -95,9 +97,10 @@ norm() { tr -s ' \n' '  ' | sed -e 's/ | /|/g' -e 's/ \.\.\./.../g' -e 's/^ //' 
 
 @test "docs-002: --help and the man page's SYNOPSIS are the same text" {
 	local tool bin
-	for tool in feat-extract feat-query; do
+	for tool in feat-extract feat-window feat-query; do
 		case $tool in
 		feat-extract) bin=$FEAT_EXTRACT ;;
+		feat-window) bin=$FEAT_WINDOW ;;
 		feat-query) bin=$FEAT_QUERY ;;
 		esac
 		local help page
@@ -105,7 +108,7 @@ norm() { tr -s ' \n' '  ' | sed -e 's/ | /|/g' -e 's/ \.\.\./.../g' -e 's/^ //' 
 		page=$(render "$top_srcdir/man/$tool.1" | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | norm)
 		[ "$help" = "$page" ] || { echo "$tool --help: $help"; echo "$tool.1:    $page"; false; }
 		# Not two empty texts: the options are there.
-		[[ "$help" == "$tool ["*"]"* ]]
+		[[ "$help" == "$tool "*"["*"]"* ]]
 	done
 }
 

@@ -18,6 +18,38 @@ extract() {
 	run --separate-stderr "$FEAT_EXTRACT" "$@"
 }
 
+# window ARGS...: feat-window, the same way.
+window() {
+	: "${FEAT_WINDOW:?run the suites through make check}"
+	run --separate-stderr "$FEAT_WINDOW" "$@"
+}
+
+# close_enough FILE_A FILE_B: two tables of tab-separated lines, sorted the
+# same way, with the same first column (a key) and numbers within 1e-9 of
+# each other (or "null" in both).  Says the first difference.
+close_enough() {
+	awk -F'\t' '
+	NR == FNR { a[FNR] = $0; n = FNR; next }
+	{
+		if (FNR > n) { print "extra line " FNR ": " $0; bad = 1; exit }
+		split(a[FNR], x, "\t")
+		if (x[1] != $1 || length(x) != NF) {
+			print "line " FNR ": " a[FNR] " <> " $0; bad = 1; exit
+		}
+		for (i = 2; i <= NF; i++) {
+			if (x[i] == $i) continue
+			if (x[i] == "null" || $i == "null" ||
+			    (x[i] - $i > 1e-9 || $i - x[i] > 1e-9)) {
+				print "line " FNR " column " i ": " x[i] " <> " $i
+				bad = 1; exit
+			}
+		}
+		m = FNR
+	}
+	END { if (!bad && m != n) { print m " lines, want " n; bad = 1 } exit bad }
+	' "$1" "$2"
+}
+
 # query ARGS...: feat-query, the same way.  FEAT_QUERY is checked here, not
 # in setup, so that the suites that do not use it run without it.
 query() {

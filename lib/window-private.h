@@ -1,0 +1,98 @@
+/*
+ * window-private.h - what the files of feat-window's engine share:
+ * aggregate.c (aggregators, columns, percentiles), window.c (keys, panes,
+ * the watermark, firing, records) and window-preset.c (the catalog's
+ * groups as presets).
+ */
+#ifndef FEAT_WINDOW_PRIVATE_H
+#define FEAT_WINDOW_PRIVATE_H
+
+#include "feat-private.h"
+
+/* ---- aggregators (aggregate.c) -------------------------------------------- */
+enum ft_aggfn {
+	AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_STDDEV, AGG_VAR,
+	AGG_PCT, AGG_RATE, AGG_RATIO, AGG_DISTINCT,
+	/* the presets' own (SPEC 4): */
+	AGG_SUM_PER_COUNT,	/* PERF_012: Σfield/count, 0 when none */
+	AGG_QUEUE_SCORE,	/* CTX_003: min(ln(1 + max)/ln(1001), 1) */
+	AGG_FATIGUE		/* DRV_009: decayed volume over every window */
+};
+
+#define FT_AGG_FIELD 256
+#define FT_AGG_NAME (2 * FT_AGG_FIELD + 32)
+
+struct ft_agg {
+	enum ft_aggfn fn;
+	double p;			/* AGG_PCT: 0-100 */
+	char field[2][FT_AGG_FIELD];	/* as written: canonical or path */
+	int nfields;
+	char name[FT_AGG_NAME];		/* the feature's name */
+	int col[2];			/* the columns it reads; -1: none */
+};
+
+/*
+ * Parses "FUNC(FIELD)[ as NAME]" (SPEC 6): FUNC count, sum, mean, min,
+ * max, stddev, var, pN, rate, ratio (two fields), distinct.  The default
+ * name is FIELD_FUNC, dots made underscores.  -1 with a message.
+ */
+int ft_agg_parse(const char *spec, struct ft_agg *a, char *err,
+    size_t errlen);
+void ft_agg_default_name(struct ft_agg *a, const char *fn, size_t fnlen);
+
+/* A set of strings (distinct). */
+struct ft_strset;
+struct ft_strset *ft_strset_new(void);
+int ft_strset_add(struct ft_strset *s, const char *k, size_t n);
+size_t ft_strset_count(const struct ft_strset *s);
+void ft_strset_union(struct ft_strset *into, const struct ft_strset *s);
+void ft_strset_clear(struct ft_strset *s);
+void ft_strset_free(struct ft_strset *s);
+
+/*
+ * What a pane keeps of one column; panes of a window merge into one.
+ * The sum is a double-double (sum + sumlo, Knuth's TwoSum), so that it
+ * is the correctly rounded sum of the values whatever their order: events
+ * shuffled within the watermark delay give the same records.
+ */
+enum {
+	FT_COL_VALUES = 1,	/* keep the values (percentiles) */
+	FT_COL_MOMENTS = 2	/* keep mean and M2 (stddev, var) */
+};
+struct ft_colstate {
+	uint64_t n;		/* values present */
+	double sum, sumlo, mean, m2, min, max;
+	double *vals;		/* the values, when a percentile reads them */
+	size_t nvals, capvals;
+	int sorted;		/* vals sorted (after the merge of a fire) */
+	struct ft_strset *distinct;	/* when distinct reads them */
+};
+void ft_col_add(struct ft_colstate *c, double x, unsigned flags);
+void ft_col_merge(struct ft_colstate *into, const struct ft_colstate *c,
+    unsigned flags);
+double ft_col_sum(const struct ft_colstate *c);
+struct ft_strset *ft_col_distinct(struct ft_colstate *c);
+void ft_col_reset(struct ft_colstate *c);
+void ft_col_free(struct ft_colstate *c);
+/* Adds x to the double-double hi + lo. */
+void ft_dd_add(double *hi, double *lo, double x);
+
+void ft_sort_doubles(double *v, size_t n);
+/* numpy "linear" percentile p (0-100) of n sorted values; NaN when n 0. */
+double ft_percentile_sorted(const double *v, size_t n, double p);
+
+/* ---- window assignment (window.c) ---------------------------------------- */
+/* The pane (slide-long span) holding ts: floor((ts - align) / slide). */
+int64_t ft_window_pane(int64_t ts, int64_t slide, int64_t align);
+/* Where pane index p starts: p * slide + align (saturating). */
+int64_t ft_window_pane_start(int64_t p, int64_t slide, int64_t align);
+
+/* ---- presets (window-preset.c) ------------------------------------------ */
+/*
+ * How a preset computes a catalog feature of its groups: 0 with *a
+ * filled (name, function, fields), or -1 when no computation is known
+ * for the name.
+ */
+int ft_preset_feature(const char *name, struct ft_agg *a);
+
+#endif /* FEAT_WINDOW_PRIVATE_H */

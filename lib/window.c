@@ -1,0 +1,1253 @@
+/*
+ * window.c - feat-window's engine (SPEC 6): event-time windows per key,
+ * the watermark, firing, and the records a fired window writes.
+ *
+ * Time is cut into panes one slide long, aligned to the epoch plus
+ * --align; a tumbling window is one pane, a sliding window of size S the
+ * S/slide panes before its end.  An event goes into one pane of its key,
+ * never copied into each window: a window is computed when it fires, by
+ * merging its panes' column states (aggregate.c).
+ *
+ * The watermark is the greatest event time read less --watermark-delay,
+ * over every key, and never moves back.  A window [start, end) fires when
+ * the watermark reaches its end; windows fire in the order of their ends
+ * (keys in byte order among one end), through a heap of each key's next
+ * end, so a quiet key costs nothing and a jump of the watermark fires
+ * only the windows that hold events.  An event whose every window has
+ * ended (end <= watermark) is late and counted; one whose earlier windows
+ * ended counts in those still open.  At the end of input every window
+ * that holds an event fires.
+ *
+ * State is plain data - per key its panes, per pane its column states -
+ * so that it merges across slides and will serialise for --state.
+ */
+#include "window-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- columns: what an event feeds --------------------------------------- */
+
+enum colkind {
+	COL_NUM,	/* a canonical number (or boolean, 0/1) */
+	COL_PATH,	/* a number at a wanted path */
+	COL_OK,		/* status ok: 1, error: 0 */
+	COL_ERROR,	/* status error: 1, ok: 0 */
+	COL_TIMEOUT,	/* the error marks a timeout: 1, else 0 */
+	COL_STR,	/* a canonical string, for distinct */
+	COL_PATH_STR	/* a string at a wanted path, for distinct */
+};
+
+struct colspec {
+	enum colkind kind;
+	int idx;		/* canonical field or path index */
+	unsigned flags;		/* FT_COL_VALUES, FT_COL_MOMENTS */
+	int distinct;		/* distinct reads its strings */
+	int is_bool;		/* a canonical boolean */
+};
+
+enum keykind { KEY_MODEL, KEY_FIELD, KEY_PATH };
+
+struct output {
+	char group[FT_AGG_NAME];
+	char entity_type[FT_AGG_NAME];
+	struct ft_agg *aggs;
+	size_t naggs;
+};
+
+struct pane {
+	int64_t index;
+	uint64_t count;
+	double fsum, fsumlo;	/* Σ 2^((t - start)/15 min), for DRV_009 */
+	struct ft_colstate cols[];
+};
+
+struct wkey {
+	char *id;
+	size_t idlen;
+	struct pane **panes;	/* by index, oldest first */
+	size_t npanes, cappanes;
+	int64_t fired_upto;	/* the last window end fired; INT64_MIN */
+	int64_t next_end;	/* the next end to fire; INT64_MAX: none */
+	uint64_t ver;		/* of its heap entry */
+	double fatigue;		/* DRV_009's sum, as of fatigue_at */
+	int64_t fatigue_at;
+	int has_fatigue;
+};
+
+struct heapent {
+	int64_t end;
+	struct wkey *k;
+	uint64_t ver;
+};
+
+#define FATIGUE_HALF_LIFE_NS (15 * FEAT_NS_PER_MIN)
+
+struct feat_windower {
+	struct feat_windower_opts o;
+	int64_t size, slide;	/* ns; slide == size: tumbling */
+	enum feat_window_events events;
+	enum keykind keykind;
+	int keyidx;
+	char keyname[FT_AGG_FIELD];
+	char *key_default;
+	struct output outputs[4];
+	size_t noutputs;
+	struct colspec *cols;
+	size_t ncols;
+	int fatigue;		/* an output reads DRV_009 */
+	int carrying;		/* only events with a value in a column */
+	struct ft_colstate *merged;	/* a window's columns, reused */
+	/* what the normaliser must read */
+	const char **want;
+	size_t nwant;
+	const char **paths;
+	size_t npaths;
+	/* state */
+	struct wkey **map;	/* open addressing by id */
+	size_t mapcap, nkeys;
+	uint64_t seed;
+	struct heapent *heap;
+	size_t nheap, capheap;
+	int64_t max_ts, watermark;
+	int have_ts;
+	feat_writer *out;
+	unsigned long without_key, late, fired, records;
+};
+
+/* ---- window specs ------------------------------------------------------- */
+
+int
+feat_window_parse(const char *s, struct feat_window_spec *w, char *err,
+    size_t errlen)
+{
+	char a[64], b[64];
+	const char *colon = strchr(s, ':'), *rest, *slash;
+	size_t tlen;
+
+	memset(w, 0, sizeof *w);
+	if (colon == NULL)
+		goto bad;
+	tlen = (size_t)(colon - s);
+	rest = colon + 1;
+	slash = strchr(rest, '/');
+	snprintf(a, sizeof a, "%.*s", slash ? (int)(slash - rest) :
+	    (int)strlen(rest), rest);
+	snprintf(b, sizeof b, "%s", slash ? slash + 1 : "");
+	if (tlen == 8 && strncmp(s, "tumbling", 8) == 0 && slash == NULL) {
+		w->type = FEAT_WINDOW_TUMBLING;
+		if (feat_parse_duration(a, &w->size) < 0 || w->size <= 0)
+			goto bad;
+		w->slide = w->size;
+		return 0;
+	}
+	if (tlen == 7 && strncmp(s, "sliding", 7) == 0 && slash != NULL) {
+		w->type = FEAT_WINDOW_SLIDING;
+		if (feat_parse_duration(a, &w->size) < 0 || w->size <= 0 ||
+		    feat_parse_duration(b, &w->slide) < 0 || w->slide <= 0)
+			goto bad;
+		if (w->size % w->slide != 0) {
+			snprintf(err, errlen, "invalid window '%s': the slide "
+			    "must divide the size", s);
+			return -1;
+		}
+		return 0;
+	}
+	if (tlen == 7 && strncmp(s, "session", 7) == 0) {
+		w->type = FEAT_WINDOW_SESSION;
+		if (feat_parse_duration(a, &w->gap) < 0 || w->gap <= 0 ||
+		    (slash && (feat_parse_duration(b, &w->max) < 0 ||
+		    w->max <= 0)))
+			goto bad;
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "invalid window '%s': use tumbling:SIZE, "
+	    "sliding:SIZE/SLIDE or session:GAP[/MAX]", s);
+	return -1;
+}
+
+int
+feat_window_events_parse(const char *s, enum feat_window_events *e)
+{
+	static const struct {
+		const char *name;
+		enum feat_window_events e;
+	} kinds[] = {
+		{ "any", FEAT_EVENTS_ANY }, { "outcome", FEAT_EVENTS_OUTCOME },
+		{ "request", FEAT_EVENTS_REQUEST },
+		{ "feedback", FEAT_EVENTS_FEEDBACK },
+		{ "system_health", FEAT_EVENTS_HEALTH },
+	};
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(s, kinds[i].name) == 0) {
+			*e = kinds[i].e;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- assignment --------------------------------------------------------- */
+
+int64_t
+ft_window_pane(int64_t ts, int64_t slide, int64_t align)
+{
+	/* ts - align cannot overflow far: both are within int64 ns. */
+	int64_t d;
+
+	if (__builtin_sub_overflow(ts, align, &d))
+		d = ts < 0 ? INT64_MIN : INT64_MAX;
+	return ft_floor_div(d, slide);
+}
+
+int64_t
+ft_window_pane_start(int64_t p, int64_t slide, int64_t align)
+{
+	int64_t t;
+
+	if (__builtin_mul_overflow(p, slide, &t) ||
+	    __builtin_add_overflow(t, align, &t))
+		return p < 0 ? INT64_MIN : INT64_MAX;
+	return t;
+}
+
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* ---- set-up: columns, outputs, the key ---------------------------------- */
+
+/*
+ * The column for field (as written in an aggregate), made once: numbers,
+ * or the strings distinct counts, or (presence, for count) whether the
+ * field holds a value at all.
+ */
+static int
+column(struct feat_windower *w, const char *field, int distinct,
+    int presence, unsigned flags, char *err, size_t errlen)
+{
+	struct colspec c = { 0 };
+	int idx;
+
+	if (strcmp(field, "@ok") == 0)
+		c.kind = COL_OK;
+	else if (strcmp(field, "@error") == 0)
+		c.kind = COL_ERROR;
+	else if (strcmp(field, "@timeout") == 0)
+		c.kind = COL_TIMEOUT;
+	else if ((idx = ft_canon_field_kind(field, &c.is_bool)) >= 0) {
+		int isnum = ft_canon_is_number(idx) || c.is_bool;
+
+		c.idx = idx;
+		if (distinct || (presence && !isnum))
+			c.kind = COL_STR;
+		else if (isnum)
+			c.kind = COL_NUM;
+		else {
+			snprintf(err, errlen, "cannot aggregate '%s': not a "
+			    "number (distinct counts strings)", field);
+			return -1;
+		}
+	} else {
+		size_t i;
+
+		for (i = 0; i < w->npaths; i++)
+			if (strcmp(w->paths[i], field) == 0)
+				break;
+		if (i == w->npaths) {
+			w->paths = feat_xrealloc(w->paths, (w->npaths + 2) *
+			    sizeof *w->paths);
+			w->paths[w->npaths++] = feat_xstrdup(field);
+			w->paths[w->npaths] = NULL;
+		}
+		c.idx = (int)i;
+		c.kind = distinct || presence ? COL_PATH_STR : COL_PATH;
+	}
+	for (size_t i = 0; i < w->ncols; i++)
+		if (w->cols[i].kind == c.kind && w->cols[i].idx == c.idx) {
+			w->cols[i].flags |= flags;
+			w->cols[i].distinct |= distinct;
+			return (int)i;
+		}
+	c.flags = flags;
+	c.distinct = distinct;
+	w->cols = feat_xrealloc(w->cols, (w->ncols + 1) * sizeof *w->cols);
+	w->cols[w->ncols] = c;
+	return (int)w->ncols++;
+}
+
+static void
+want(struct feat_windower *w, const char *field)
+{
+	for (size_t i = 0; i < w->nwant; i++)
+		if (strcmp(w->want[i], field) == 0)
+			return;
+	w->want = feat_xrealloc(w->want, (w->nwant + 2) * sizeof *w->want);
+	w->want[w->nwant++] = feat_xstrdup(field);
+	w->want[w->nwant] = NULL;
+}
+
+static int
+add_output(struct feat_windower *w, const char *group,
+    const char *entity_type, struct ft_agg *aggs, size_t naggs, char *err,
+    size_t errlen)
+{
+	struct output *o;
+
+	if (w->noutputs == sizeof w->outputs / sizeof w->outputs[0]) {
+		snprintf(err, errlen, "too many groups in one preset");
+		return -1;
+	}
+	if (feat_record_check_name(group) < 0 ||
+	    feat_record_check_name(entity_type) < 0) {
+		snprintf(err, errlen, "invalid %s '%s': use [a-z0-9_]+",
+		    feat_record_check_name(group) < 0 ? "group" :
+		    "entity type", feat_record_check_name(group) < 0 ?
+		    group : entity_type);
+		return -1;
+	}
+	for (size_t i = 0; i < naggs; i++) {
+		struct ft_agg *a = &aggs[i];
+		int distinct = a->fn == AGG_DISTINCT;
+		unsigned flags = (a->fn == AGG_PCT ? FT_COL_VALUES : 0) |
+		    (a->fn == AGG_VAR || a->fn == AGG_STDDEV ?
+		    FT_COL_MOMENTS : 0);
+
+		a->col[0] = a->col[1] = -1;
+		for (int k = 0; k < a->nfields; k++) {
+			a->col[k] = column(w, a->field[k], distinct,
+			    a->fn == AGG_COUNT || a->fn == AGG_RATE, flags, err,
+			    errlen);
+			if (a->col[k] < 0)
+				return -1;
+		}
+		if (a->fn == AGG_FATIGUE)
+			w->fatigue = 1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(aggs[j].name, a->name) == 0) {
+				snprintf(err, errlen, "two aggregates named "
+				    "'%s': name one with 'as NAME'", a->name);
+				return -1;
+			}
+	}
+	o = &w->outputs[w->noutputs++];
+	snprintf(o->group, sizeof o->group, "%s", group);
+	snprintf(o->entity_type, sizeof o->entity_type, "%s", entity_type);
+	o->aggs = feat_xmalloc((naggs ? naggs : 1) * sizeof *o->aggs);
+	memcpy(o->aggs, aggs, naggs * sizeof *aggs);
+	o->naggs = naggs;
+	return 0;
+}
+
+static int
+set_key(struct feat_windower *w, const char *key, const char *dflt,
+    char *err, size_t errlen)
+{
+	int is_bool, idx;
+
+	if (key == NULL || *key == '\0') {
+		snprintf(err, errlen, "a key field is needed (-k)");
+		return -1;
+	}
+	snprintf(w->keyname, sizeof w->keyname, "%s", key);
+	w->key_default = dflt && *dflt ? feat_xstrdup(dflt) : NULL;
+	if (strcmp(key, "model") == 0) {
+		/* Model keys are the catalog's model when it knows it. */
+		w->keykind = KEY_MODEL;
+		want(w, "model");
+		want(w, "catalog_model");
+	} else if ((idx = ft_canon_field_kind(key, &is_bool)) >= 0) {
+		w->keykind = KEY_FIELD;
+		w->keyidx = idx;
+		want(w, key);
+	} else {
+		size_t i;
+
+		for (i = 0; i < w->npaths; i++)
+			if (strcmp(w->paths[i], key) == 0)
+				break;
+		if (i == w->npaths) {
+			w->paths = feat_xrealloc(w->paths, (w->npaths + 2) *
+			    sizeof *w->paths);
+			w->paths[w->npaths++] = feat_xstrdup(key);
+			w->paths[w->npaths] = NULL;
+		}
+		w->keykind = KEY_PATH;
+		w->keyidx = (int)i;
+	}
+	return 0;
+}
+
+/* The fields the normaliser reads for the columns and the filter. */
+static void
+wants(struct feat_windower *w)
+{
+	want(w, "ts");
+	want(w, "type");
+	if (w->events == FEAT_EVENTS_OUTCOME)
+		want(w, "outcome");
+	for (size_t i = 0; i < w->ncols; i++) {
+		const struct colspec *c = &w->cols[i];
+
+		switch (c->kind) {
+		case COL_NUM:
+		case COL_STR:
+			want(w, ft_canon_name(c->idx));
+			/* A cost read from the catalog needs its model. */
+			if (strcmp(ft_canon_name(c->idx), "cost_usd") == 0 ||
+			    strncmp(ft_canon_name(c->idx), "input_cost", 10)
+			    == 0 || strncmp(ft_canon_name(c->idx),
+			    "output_cost", 11) == 0)
+				want(w, "catalog_model");
+			break;
+		case COL_OK:
+		case COL_ERROR:
+			want(w, "status");
+			break;
+		case COL_TIMEOUT:
+			want(w, "error");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static struct feat_windower *
+windower_new(const struct feat_windower_opts *o, char *err, size_t errlen)
+{
+	struct feat_windower *w = feat_xcalloc(1, sizeof *w);
+
+	w->o = *o;
+	if (w->o.version <= 0)
+		w->o.version = 1;
+	if (w->o.watermark_delay < 0)
+		w->o.watermark_delay = 0;
+	w->size = o->window.size;
+	w->slide = o->window.slide;
+	w->watermark = INT64_MIN;
+	w->seed = ft_hash_seed();
+	if (o->window.type == FEAT_WINDOW_SESSION) {
+		snprintf(err, errlen, "session windows are not in this "
+		    "version of feat-window (tumbling and sliding are)");
+		free(w);
+		return NULL;
+	}
+	if (w->o.align < 0)
+		w->o.align = 0;
+	w->o.align %= w->slide;
+	return w;
+}
+
+static int
+finish_setup(struct feat_windower *w)
+{
+	wants(w);
+	w->merged = feat_xcalloc(w->ncols ? w->ncols : 1, sizeof *w->merged);
+	return 0;
+}
+
+feat_windower *
+feat_windower_new(const struct feat_windower_opts *o, const char *key,
+    const char *entity_type, const char *group,
+    enum feat_window_events events, const char *const *aggs, size_t naggs,
+    char *err, size_t errlen)
+{
+	struct feat_windower *w = windower_new(o, err, errlen);
+	struct ft_agg *parsed;
+	char et[FT_AGG_NAME];
+
+	if (w == NULL)
+		return NULL;
+	w->events = events;
+	if (set_key(w, key, NULL, err, errlen) < 0)
+		goto fail;
+	if (naggs == 0) {
+		snprintf(err, errlen, "no aggregate: give one or more -a");
+		goto fail;
+	}
+	/* -e: model, user, session, system for the usual keys (SPEC 6). */
+	if (entity_type == NULL) {
+		entity_type = strcmp(key, "model") == 0 ? "model" :
+		    strcmp(key, "user_id") == 0 ? "user" :
+		    strcmp(key, "session_id") == 0 ? "session" :
+		    strcmp(key, "component") == 0 ? "system" : NULL;
+		if (entity_type == NULL) {
+			size_t i;
+
+			for (i = 0; key[i] && i + 1 < sizeof et; i++)
+				et[i] = key[i] == '.' ? '_' : key[i];
+			et[i] = '\0';
+			entity_type = et;
+		}
+	}
+	parsed = feat_xcalloc(naggs, sizeof *parsed);
+	for (size_t i = 0; i < naggs; i++)
+		if (ft_agg_parse(aggs[i], &parsed[i], err, errlen) < 0) {
+			free(parsed);
+			goto fail;
+		}
+	if (add_output(w, group ? group : "window", entity_type, parsed, naggs,
+	    err, errlen) < 0) {
+		free(parsed);
+		goto fail;
+	}
+	free(parsed);
+	finish_setup(w);
+	return w;
+fail:
+	feat_windower_free(w);
+	return NULL;
+}
+
+feat_windower *
+feat_windower_preset(const struct feat_windower_opts *o,
+    const feat_catalog *cat, const char *preset, char *err, size_t errlen)
+{
+	const feat_catalog_group *first = NULL;
+	struct feat_windower_opts po = *o;
+	struct feat_windower *w = NULL;
+
+	for (size_t gi = 0; gi < feat_catalog_group_count(cat); gi++) {
+		const feat_catalog_group *g = feat_catalog_group_nth(cat, gi);
+		const char *name = feat_catalog_group_name(g);
+		size_t n = feat_catalog_by_group(cat, name, NULL, 0);
+		const feat_catalog_feature **fs;
+		struct ft_agg *aggs;
+		int rc = 0;
+
+		if (strcmp(feat_catalog_group_preset(g), preset) != 0)
+			continue;
+		if (first == NULL) {
+			/* The preset's window, key and events are its own. */
+			const char *ev = feat_catalog_group_events(g);
+
+			first = g;
+			if (feat_window_parse(feat_catalog_group_window(g),
+			    &po.window, err, errlen) < 0)
+				return NULL;
+			if ((w = windower_new(&po, err, errlen)) == NULL)
+				return NULL;
+			if (feat_window_events_parse(*ev ? ev : "any",
+			    &w->events) < 0) {
+				snprintf(err, errlen, "group '%s': unknown "
+				    "events '%s'", name, ev);
+				goto fail;
+			}
+			/* A group's "any": every event carrying a field its
+			   features read (feat-catalog(5)). */
+			w->carrying = w->events == FEAT_EVENTS_ANY;
+			if (set_key(w, feat_catalog_group_key(g, 0),
+			    feat_catalog_group_key_default(g), err,
+			    errlen) < 0)
+				goto fail;
+		} else if (strcmp(feat_catalog_group_window(g),
+		    feat_catalog_group_window(first)) != 0) {
+			snprintf(err, errlen, "groups '%s' and '%s' of preset "
+			    "'%s' have different windows", name,
+			    feat_catalog_group_name(first), preset);
+			goto fail;
+		}
+		fs = feat_xcalloc(n + 1, sizeof *fs);
+		aggs = feat_xcalloc(n + 1, sizeof *aggs);
+		feat_catalog_by_group(cat, name, fs, n);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			if (ft_preset_feature(feat_catalog_feature_name(fs[i]),
+			    &aggs[i]) < 0) {
+				snprintf(err, errlen, "feature '%s' of group "
+				    "'%s' is not computed by this version of "
+				    "feat-window", feat_catalog_feature_name(fs[i]),
+				    name);
+				rc = -1;
+			}
+		if (rc == 0)
+			rc = add_output(w, name, feat_catalog_group_entity_type(g),
+			    aggs, n, err, errlen);
+		free(fs);
+		free(aggs);
+		if (rc < 0)
+			goto fail;
+	}
+	if (w == NULL) {
+		snprintf(err, errlen, "unknown preset '%s': a catalog group "
+		    "feat-window writes (perf_5min, perf_1hr, context_1min, "
+		    "context_5min)", preset);
+		return NULL;
+	}
+	finish_setup(w);
+	return w;
+fail:
+	feat_windower_free(w);
+	return NULL;
+}
+
+const char *const *
+feat_windower_fields(const feat_windower *w)
+{
+	return w->want;
+}
+
+const char *const *
+feat_windower_paths(const feat_windower *w)
+{
+	return w->paths;
+}
+
+/* ---- keys and the heap -------------------------------------------------- */
+
+static struct wkey *
+key_get(struct feat_windower *w, const char *id, size_t n)
+{
+	uint64_t h = ft_seeded_hash(w->seed, id, n);
+	struct wkey *k;
+	size_t i;
+
+	if (w->mapcap == 0 || 2 * (w->nkeys + 1) > w->mapcap) {
+		struct wkey **old = w->map;
+		size_t oldcap = w->mapcap;
+
+		w->mapcap = oldcap ? oldcap * 2 : 64;
+		w->map = feat_xcalloc(w->mapcap, sizeof *w->map);
+		for (i = 0; i < oldcap; i++) {
+			size_t j;
+
+			if (old[i] == NULL)
+				continue;
+			for (j = ft_seeded_hash(w->seed, old[i]->id,
+			    old[i]->idlen) & (w->mapcap - 1); w->map[j];
+			    j = (j + 1) & (w->mapcap - 1))
+				continue;
+			w->map[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = h & (w->mapcap - 1); (k = w->map[i]) != NULL;
+	    i = (i + 1) & (w->mapcap - 1))
+		if (k->idlen == n && memcmp(k->id, id, n) == 0)
+			return k;
+	k = feat_xcalloc(1, sizeof *k);
+	k->id = feat_xstrndup(id, n);
+	k->idlen = n;
+	k->fired_upto = INT64_MIN;
+	k->next_end = INT64_MAX;
+	w->map[i] = k;
+	w->nkeys++;
+	return k;
+}
+
+/* Heap order: the earlier end first; among one end, keys in byte order. */
+static int
+before(const struct heapent *a, const struct heapent *b)
+{
+	int c;
+
+	if (a->end != b->end)
+		return a->end < b->end;
+	c = memcmp(a->k->id, b->k->id, a->k->idlen < b->k->idlen ?
+	    a->k->idlen : b->k->idlen);
+	return c < 0 || (c == 0 && a->k->idlen < b->k->idlen);
+}
+
+static void
+heap_push(struct feat_windower *w, struct wkey *k, int64_t end)
+{
+	size_t i;
+
+	k->next_end = end;
+	k->ver++;
+	if (w->nheap == w->capheap) {
+		w->capheap = w->capheap ? w->capheap * 2 : 64;
+		w->heap = feat_xrealloc(w->heap, w->capheap * sizeof *w->heap);
+	}
+	i = w->nheap++;
+	w->heap[i].end = end;
+	w->heap[i].k = k;
+	w->heap[i].ver = k->ver;
+	while (i > 0 && before(&w->heap[i], &w->heap[(i - 1) / 2])) {
+		struct heapent t = w->heap[i];
+
+		w->heap[i] = w->heap[(i - 1) / 2];
+		w->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_pop(struct feat_windower *w)
+{
+	size_t i = 0;
+
+	w->heap[0] = w->heap[--w->nheap];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < w->nheap && before(&w->heap[l], &w->heap[m]))
+			m = l;
+		if (r < w->nheap && before(&w->heap[r], &w->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		{
+			struct heapent t = w->heap[i];
+
+			w->heap[i] = w->heap[m];
+			w->heap[m] = t;
+		}
+		i = m;
+	}
+}
+
+/* The heap's first entry that is still its key's, or NULL. */
+static struct heapent *
+heap_top(struct feat_windower *w)
+{
+	while (w->nheap > 0 && w->heap[0].ver != w->heap[0].k->ver)
+		heap_pop(w);
+	return w->nheap > 0 ? &w->heap[0] : NULL;
+}
+
+/* ---- panes -------------------------------------------------------------- */
+
+static struct pane *
+pane_new(struct feat_windower *w, int64_t index)
+{
+	struct pane *p = feat_xcalloc(1, sizeof *p + w->ncols *
+	    sizeof p->cols[0]);
+
+	p->index = index;
+	return p;
+}
+
+static void
+pane_free(struct feat_windower *w, struct pane *p)
+{
+	for (size_t i = 0; i < w->ncols; i++)
+		ft_col_free(&p->cols[i]);
+	free(p);
+}
+
+/* The key's pane of that index, made in its place when missing. */
+static struct pane *
+pane_get(struct feat_windower *w, struct wkey *k, int64_t index)
+{
+	size_t i = k->npanes;
+
+	/* Events come mostly in order: look from the newest pane back. */
+	while (i > 0 && k->panes[i - 1]->index > index)
+		i--;
+	if (i > 0 && k->panes[i - 1]->index == index)
+		return k->panes[i - 1];
+	if (k->npanes == k->cappanes) {
+		k->cappanes = k->cappanes ? k->cappanes * 2 : 4;
+		k->panes = feat_xrealloc(k->panes, k->cappanes *
+		    sizeof *k->panes);
+	}
+	memmove(k->panes + i + 1, k->panes + i, (k->npanes - i) *
+	    sizeof *k->panes);
+	k->panes[i] = pane_new(w, index);
+	k->npanes++;
+	return k->panes[i];
+}
+
+/* ---- an event ----------------------------------------------------------- */
+
+/* Whether the event has a value for one of the columns. */
+static int
+carries(const struct feat_windower *w, const feat_event *ev)
+{
+	for (size_t i = 0; i < w->ncols; i++) {
+		const struct colspec *c = &w->cols[i];
+		size_t n;
+		double d;
+
+		switch (c->kind) {
+		case COL_NUM:
+		case COL_STR:
+			if (ft_event_has(ev, c->idx))
+				return 1;
+			break;
+		case COL_PATH:
+			if (feat_event_path_num(ev, c->idx, &d))
+				return 1;
+			break;
+		case COL_PATH_STR:
+			if (feat_event_path_str(ev, c->idx, &n) != NULL)
+				return 1;
+			break;
+		default:
+			return 1;	/* status, error: every event */
+		}
+	}
+	return 0;
+}
+
+static int
+wanted_event(const struct feat_windower *w, const feat_event *ev)
+{
+	size_t n;
+	const char *t;
+
+	switch (w->events) {
+	case FEAT_EVENTS_ANY:
+		return !w->carrying || carries(w, ev);
+	case FEAT_EVENTS_OUTCOME:
+		return ft_event_bool(ev, FT_outcome) == 1;
+	default:
+		t = ft_event_str(ev, FT_type, &n);
+		return w->events == FEAT_EVENTS_REQUEST ?
+		    (n == 7 && memcmp(t, "request", 7) == 0) ||
+		    (n == 8 && memcmp(t, "response", 8) == 0) ||
+		    (n == 19 && memcmp(t, "performance_metrics", 19) == 0) :
+		    w->events == FEAT_EVENTS_FEEDBACK ?
+		    n == 8 && memcmp(t, "feedback", 8) == 0 :
+		    n == 13 && memcmp(t, "system_health", 13) == 0;
+	}
+}
+
+/* The event's key; the default when it has none; NULL: none at all. */
+static const char *
+event_key(const struct feat_windower *w, const feat_event *ev, size_t *n)
+{
+	const char *k = NULL;
+
+	switch (w->keykind) {
+	case KEY_MODEL:
+		k = ft_event_str(ev, FT_catalog_model, n);
+		if (k == NULL)
+			k = ft_event_str(ev, FT_model, n);
+		break;
+	case KEY_FIELD:
+		k = ft_event_str(ev, w->keyidx, n);
+		break;
+	case KEY_PATH:
+		k = feat_event_path_str(ev, w->keyidx, n);
+		break;
+	}
+	if ((k == NULL || *n == 0) && w->key_default) {
+		k = w->key_default;
+		*n = strlen(k);
+	}
+	return k && *n > 0 ? k : NULL;
+}
+
+static int
+contains_timeout(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 7 <= n; i++)
+		if (strncasecmp(s + i, "timeout", 7) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+feed(struct feat_windower *w, struct pane *p, const feat_event *ev,
+    int64_t ts)
+{
+	for (size_t i = 0; i < w->ncols; i++) {
+		const struct colspec *c = &w->cols[i];
+		struct ft_colstate *cs = &p->cols[i];
+		const char *s;
+		size_t n;
+		double d;
+		int b;
+
+		switch (c->kind) {
+		case COL_NUM:
+			if (c->is_bool) {
+				if ((b = ft_event_bool(ev, c->idx)) >= 0)
+					ft_col_add(cs, b, c->flags);
+			} else if (ft_event_num(ev, c->idx, &d) == 0)
+				ft_col_add(cs, d, c->flags);
+			break;
+		case COL_PATH:
+			if (feat_event_path_num(ev, c->idx, &d))
+				ft_col_add(cs, d, c->flags);
+			break;
+		case COL_OK:
+		case COL_ERROR:
+			s = ft_event_str(ev, FT_status, &n);
+			if (s && ((n == 2 && memcmp(s, "ok", 2) == 0) ||
+			    (n == 5 && memcmp(s, "error", 5) == 0)))
+				ft_col_add(cs, (n == 2) == (c->kind == COL_OK),
+				    c->flags);
+			break;
+		case COL_TIMEOUT:
+			s = ft_event_str(ev, FT_error, &n);
+			ft_col_add(cs, s != NULL && contains_timeout(s, n),
+			    c->flags);
+			break;
+		case COL_STR:
+		case COL_PATH_STR:
+			s = c->kind == COL_STR ? ft_event_str(ev, c->idx, &n) :
+			    feat_event_path_str(ev, c->idx, &n);
+			if (s != NULL) {
+				if (c->distinct)
+					ft_strset_add(ft_col_distinct(cs), s,
+					    n);
+				cs->n++;
+			}
+			break;
+		}
+	}
+	p->count++;
+	if (w->fatigue)
+		ft_dd_add(&p->fsum, &p->fsumlo, exp2(ft_ns_diff(ts,
+		    ft_window_pane_start(p->index, w->slide, w->o.align)) /
+		    (double)FATIGUE_HALF_LIFE_NS));
+}
+
+/* ---- firing ------------------------------------------------------------- */
+
+#define KEY(wr, k) feat_writer_key((wr), (k), strlen(k))
+
+static void
+write_value(feat_writer *o, const struct feat_windower *w,
+    const struct ft_agg *a, struct ft_colstate *m, uint64_t count,
+    double fatigue)
+{
+	const struct ft_colstate *c = a->col[0] >= 0 ? &m[a->col[0]] : NULL;
+	const struct ft_colstate *c2 = a->col[1] >= 0 ? &m[a->col[1]] : NULL;
+	double secs = (double)w->size / (double)FEAT_NS_PER_S, v = NAN;
+
+	switch (a->fn) {
+	case AGG_COUNT:
+		feat_writer_int(o, (int64_t)(c ? c->n : count));
+		return;
+	case AGG_DISTINCT:
+		feat_writer_int(o, c->distinct ? (int64_t)ft_strset_count(c->distinct) : 0);
+		return;
+	case AGG_SUM:
+		v = c->n ? ft_col_sum(c) : NAN;
+		break;
+	case AGG_MEAN:
+		v = c->n ? ft_col_sum(c) / (double)c->n : NAN;
+		break;
+	case AGG_MIN:
+		v = c->n ? c->min : NAN;
+		break;
+	case AGG_MAX:
+		v = c->n ? c->max : NAN;
+		break;
+	case AGG_VAR:
+		v = c->n > 1 ? c->m2 / (double)(c->n - 1) : NAN;
+		break;
+	case AGG_STDDEV:
+		v = c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : NAN;
+		break;
+	case AGG_PCT:
+		if (!m[a->col[0]].sorted) {
+			ft_sort_doubles(m[a->col[0]].vals, m[a->col[0]].nvals);
+			m[a->col[0]].sorted = 1;
+		}
+		v = ft_percentile_sorted(c->vals, c->nvals, a->p);
+		break;
+	case AGG_RATE:
+		v = (double)(c ? c->n : count) / secs;
+		break;
+	case AGG_RATIO:
+		v = c->n && c2->n && ft_col_sum(c2) != 0 ? ft_col_sum(c) /
+		    ft_col_sum(c2) : NAN;
+		break;
+	case AGG_SUM_PER_COUNT:
+		v = count ? ft_col_sum(c) / (double)count : NAN;
+		break;
+	case AGG_QUEUE_SCORE:
+		v = c->n ? fmin(log1p(c->max) / log(1001.0), 1) : NAN;
+		break;
+	case AGG_FATIGUE:
+		v = fmin(fatigue / 1000, 1);
+		break;
+	}
+	if (isnan(v) || isinf(v))
+		feat_writer_null(o);
+	else
+		feat_writer_double(o, v);
+}
+
+static int
+fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
+    struct feat_error *err)
+{
+	int64_t start = sat_add(end, -w->size);
+	uint64_t count = 0;
+	double fatigue = 0, contrib = 0;
+	size_t i, drop;
+
+	for (i = 0; i < w->ncols; i++)
+		ft_col_reset(&w->merged[i]);
+	for (i = 0; i < k->npanes; i++) {
+		struct pane *p = k->panes[i];
+		int64_t ps = ft_window_pane_start(p->index, w->slide,
+		    w->o.align);
+
+		if (ps < start || ps >= end)
+			continue;
+		count += p->count;
+		for (size_t c = 0; c < w->ncols; c++)
+			ft_col_merge(&w->merged[c], &p->cols[c],
+			    w->cols[c].flags);
+		/* DRV_009: this window's events, decayed to its end. */
+		if (w->fatigue && sat_add(ps, w->slide) == end)
+			contrib += (p->fsum + p->fsumlo) *
+			    exp2(-ft_ns_diff(end, ps) /
+			    (double)FATIGUE_HALF_LIFE_NS);
+	}
+	if (w->fatigue) {
+		fatigue = k->has_fatigue ? k->fatigue * exp2(-ft_ns_diff(end,
+		    k->fatigue_at) / (double)FATIGUE_HALF_LIFE_NS) : 0;
+		fatigue += contrib;
+		k->fatigue = fatigue;
+		k->fatigue_at = end;
+		k->has_fatigue = 1;
+	}
+	if (count > 0) {
+		struct feat_record_window win = { start, end, count };
+		struct feat_record_head h = { 0 };
+
+		h.entity_id = k->id;
+		h.entity_id_len = k->idlen;
+		h.version = w->o.version;
+		h.ts = end;
+		/* Backfills: the watermark at which it fired (SPEC 6). */
+		h.created = w->o.created_watermark ? (wm > end ? wm : end) :
+		    feat_clock_now(w->o.clock);
+		for (size_t oi = 0; oi < w->noutputs; oi++) {
+			const struct output *o = &w->outputs[oi];
+
+			h.entity_type = o->entity_type;
+			h.group = o->group;
+			if (feat_record_begin(w->out, &h, err->reason,
+			    sizeof err->reason) < 0) {
+				err->code = FEAT_ERR_IO;
+				return -1;
+			}
+			for (size_t a = 0; a < o->naggs; a++) {
+				KEY(w->out, o->aggs[a].name);
+				write_value(w->out, w, &o->aggs[a], w->merged,
+				    count, fatigue);
+			}
+			if (feat_record_end(w->out, &win) < 0) {
+				err->code = FEAT_ERR_OUTPUT;
+				return -1;
+			}
+			w->records++;
+		}
+		w->fired++;
+	}
+	k->fired_upto = end;
+	/* Panes no later window holds go: pane start + size <= end. */
+	for (drop = 0; drop < k->npanes; drop++) {
+		int64_t ps = ft_window_pane_start(k->panes[drop]->index,
+		    w->slide, w->o.align);
+
+		if (sat_add(ps, w->size) > end)
+			break;
+		pane_free(w, k->panes[drop]);
+	}
+	memmove(k->panes, k->panes + drop, (k->npanes - drop) *
+	    sizeof *k->panes);
+	k->npanes -= drop;
+	if (k->npanes > 0) {
+		int64_t first = sat_add(ft_window_pane_start(k->panes[0]->index,
+		    w->slide, w->o.align), w->slide);
+		int64_t next = sat_add(end, w->slide);
+
+		heap_push(w, k, first > next ? first : next);
+	} else
+		k->next_end = INT64_MAX;
+	return 0;
+}
+
+/* Fires every window whose end the watermark wm has reached. */
+static int
+fire_until(struct feat_windower *w, int64_t wm, int64_t created_wm,
+    struct feat_error *err)
+{
+	struct heapent *top;
+	int fired = 0;
+
+	while ((top = heap_top(w)) != NULL && top->end <= wm) {
+		struct wkey *k = top->k;
+		int64_t end = top->end;
+
+		heap_pop(w);
+		k->ver++;	/* its entry is gone */
+		if (fire(w, k, end, created_wm, err) < 0)
+			return -1;
+		fired = 1;
+	}
+	/* Windowed output goes out at each fire (SPEC 2). */
+	if (fired && feat_writer_flush(w->out) < 0) {
+		err->code = FEAT_ERR_OUTPUT;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+on_event(void *ctx, const feat_event *ev, struct feat_error *err)
+{
+	struct feat_windower *w = ctx;
+	int64_t ts = feat_event_ts(ev), p, ps, last_end, first_open, e;
+	struct wkey *k;
+	const char *id;
+	size_t n;
+
+	/* Every event read moves the watermark (SPEC 6), never back. */
+	if (!w->have_ts || ts > w->max_ts) {
+		int64_t wm = sat_add(ts, -w->o.watermark_delay);
+
+		w->max_ts = ts;
+		w->have_ts = 1;
+		if (wm > w->watermark)
+			w->watermark = wm;
+	}
+	if (!wanted_event(w, ev))
+		goto fire;
+	if ((id = event_key(w, ev, &n)) == NULL) {
+		w->without_key++;
+		goto fire;
+	}
+	p = ft_window_pane(ts, w->slide, w->o.align);
+	ps = ft_window_pane_start(p, w->slide, w->o.align);
+	last_end = sat_add(ps, w->size);
+	if (last_end <= w->watermark) {
+		/* Every window of the event has ended. */
+		w->late++;
+		goto fire;
+	}
+	k = key_get(w, id, n);
+	feed(w, pane_get(w, k, p), ev, ts);
+	/* Its first window still open: the first end after the watermark. */
+	first_open = sat_add(ft_window_pane_start(ft_window_pane(
+	    w->watermark, w->slide, w->o.align), w->slide, w->o.align),
+	    w->slide);
+	e = sat_add(ps, w->slide);
+	if (first_open > e)
+		e = first_open;
+	if (e < k->next_end)
+		heap_push(w, k, e);
+fire:
+	return fire_until(w, w->watermark, w->watermark, err);
+}
+
+/* An entity id must fit a record: checked before anything is kept. */
+static int
+on_check(void *ctx, const feat_event *ev, struct feat_error *err)
+{
+	struct feat_windower *w = ctx;
+	size_t n;
+
+	if (!wanted_event(w, ev) || event_key(w, ev, &n) == NULL ||
+	    n <= FEAT_ENTITY_ID_MAX)
+		return 0;
+	err->code = FEAT_BAD_FIELD;
+	snprintf(err->reason, sizeof err->reason, "field '%.64s' is too long: "
+	    "%zu bytes, an entity id holds at most %d", w->keyname, n,
+	    FEAT_ENTITY_ID_MAX);
+	return -1;
+}
+
+static int
+on_finish(void *ctx, int stopped, struct feat_error *err)
+{
+	struct feat_windower *w = ctx;
+
+	/* The end of input: every window that holds an event fires. */
+	(void)stopped;
+	return fire_until(w, INT64_MAX, w->watermark, err);
+}
+
+static void
+on_summary(void *ctx)
+{
+	struct feat_windower *w = ctx;
+
+	if (w->without_key > 0)
+		feat_warn("%lu event%s without '%s'", w->without_key,
+		    w->without_key == 1 ? "" : "s", w->keyname);
+	if (w->late > 0)
+		feat_warn("%lu late event%s: every window %s had ended",
+		    w->late, w->late == 1 ? "" : "s",
+		    w->late == 1 ? "it belongs to" : "they belong to");
+}
+
+void
+feat_windower_stage(feat_windower *w, feat_writer *out,
+    struct feat_event_stage *st)
+{
+	w->out = out;
+	memset(st, 0, sizeof *st);
+	st->event = on_event;
+	st->check = on_check;
+	st->finish = on_finish;
+	st->summary = on_summary;
+}
+
+unsigned long
+feat_windower_late(const feat_windower *w)
+{
+	return w->late;
+}
+
+unsigned long
+feat_windower_without_key(const feat_windower *w)
+{
+	return w->without_key;
+}
+
+int64_t
+feat_windower_watermark(const feat_windower *w)
+{
+	return w->watermark;
+}
+
+int
+feat_windower_add(feat_windower *w, const feat_event *ev,
+    struct feat_error *err)
+{
+	return on_event(w, ev, err);
+}
+
+void
+feat_windower_free(feat_windower *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->mapcap; i++) {
+		struct wkey *k = w->map[i];
+
+		if (k == NULL)
+			continue;
+		for (size_t p = 0; p < k->npanes; p++)
+			pane_free(w, k->panes[p]);
+		free(k->panes);
+		free(k->id);
+		free(k);
+	}
+	free(w->map);
+	free(w->heap);
+	for (size_t i = 0; i < w->noutputs; i++)
+		free(w->outputs[i].aggs);
+	for (size_t i = 0; w->merged && i < w->ncols; i++)
+		ft_col_free(&w->merged[i]);
+	free(w->merged);
+	free(w->cols);
+	for (size_t i = 0; i < w->nwant; i++)
+		free((char *)w->want[i]);
+	free(w->want);
+	for (size_t i = 0; i < w->npaths; i++)
+		free((char *)w->paths[i]);
+	free(w->paths);
+	free(w->key_default);
+	free(w);
+}

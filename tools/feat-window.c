@@ -1,0 +1,192 @@
+/*
+ * feat-window - event-time windowed aggregation (feat-window(1)): a preset
+ * of the catalog (-p perf_5min) or the general form (-w, -k, -a) over
+ * normalised events, one feature record per key and window when the
+ * watermark passes its end.  Options and calls into libfeat.
+ */
+#include "feat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	O_GROUP_VERSION = 256, O_CREATED, O_ALIGN, O_WATERMARK_DELAY,
+	O_EVENTS, O_FIELD
+};
+
+static const struct feat_option options[] = {
+	{ "preset", 'p', "PRESET", "a catalog group: perf_5min (with "
+	    "fatigue_5min), perf_1hr,\ncontext_1min, context_5min",
+	    FEAT_OPTF_REQUIRED },
+	{ "window", 'w', "WINDOW", "tumbling:SIZE or sliding:SIZE/SLIDE",
+	    FEAT_OPTF_OWN_FORM },
+	{ "key", 'k', "FIELD", "the entity's field (a canonical field or a "
+	    "dotted path)", FEAT_OPTF_OWN_FORM },
+	{ "entity-type", 'e', "TYPE", "entity_type of the records (default "
+	    "from the key)", FEAT_OPTF_OWN_FORM },
+	{ "group", 'G', "GROUP", "group of the records (default window)",
+	    FEAT_OPTF_OWN_FORM },
+	{ "agg", 'a', "AGG", "FUNC(FIELD)[ as NAME]: count, sum, mean, min, "
+	    "max,\nstddev, var, pN, rate, ratio(A,B), distinct",
+	    FEAT_OPTF_REPEAT |
+	    FEAT_OPTF_OWN_FORM },
+	{ "events", O_EVENTS, "KIND", "the events read: any (default), "
+	    "outcome, request,\nfeedback, system_health",
+	    FEAT_OPTF_OWN_FORM },
+	{ "align", O_ALIGN, "DURATION", "windows start at the epoch plus this "
+	    "(default 0)", 0 },
+	{ "watermark-delay", O_WATERMARK_DELAY, "DURATION", "the watermark "
+	    "trails the latest event by this\n(default 5s)", 0 },
+	{ "created", O_CREATED, "clock|watermark", "created from the clock "
+	    "(default) or the watermark\nat which the window fired "
+	    "(backfills)", 0 },
+	{ "group-version", O_GROUP_VERSION, "N", "the version written in "
+	    "feature records (default 1)", 0 },
+	{ "field", O_FIELD, "CANONICAL=SOURCE", "read a canonical field from "
+	    "a source path", FEAT_OPTF_REPEAT },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+static const char *const forms[] = {
+	"-w WINDOW -k FIELD [-e TYPE] [-G GROUP] -a AGG [-a AGG]... "
+	    "[--events KIND] [OPTION]... [FILE...]", NULL
+};
+
+struct run {
+	const char *preset, *window, *key, *entity_type, *group;
+	const char **aggs, **fields;
+	size_t naggs, nfields;
+	const char *events;
+	struct feat_windower_opts wo;
+	int version;
+};
+
+static int
+duration(const char *name, const char *arg, int64_t *ns, char *err,
+    size_t errlen)
+{
+	if (feat_parse_duration(arg, ns) == 0)
+		return 0;
+	snprintf(err, errlen, "invalid --%s '%s': use a duration such as "
+	    "5s or 1m", name, arg);
+	return -1;
+}
+
+static int
+option(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+	struct run *r = ctx;
+
+	switch (key) {
+	case 'p': r->preset = arg; return 0;
+	case 'w': r->window = arg; return 0;
+	case 'k': r->key = arg; return 0;
+	case 'e': r->entity_type = arg; return 0;
+	case 'G': r->group = arg; return 0;
+	case O_EVENTS: r->events = arg; return 0;
+	case 'a':
+		r->aggs = feat_xrealloc(r->aggs, (r->naggs + 1) *
+		    sizeof *r->aggs);
+		r->aggs[r->naggs++] = arg;
+		return 0;
+	case O_FIELD:
+		r->fields = feat_xrealloc(r->fields, (r->nfields + 1) *
+		    sizeof *r->fields);
+		r->fields[r->nfields++] = arg;
+		return 0;
+	case O_ALIGN:
+		return duration("align", arg, &r->wo.align, err, errlen);
+	case O_WATERMARK_DELAY:
+		return duration("watermark-delay", arg, &r->wo.watermark_delay,
+		    err, errlen);
+	case O_CREATED:
+		if (strcmp(arg, "clock") == 0 || strcmp(arg, "watermark") == 0) {
+			r->wo.created_watermark = arg[0] == 'w';
+			return 0;
+		}
+		snprintf(err, errlen, "invalid --created '%s': use clock or "
+		    "watermark", arg);
+		return -1;
+	case O_GROUP_VERSION:
+		return feat_parse_group_version(arg, &r->version, err, errlen);
+	}
+	return -1;
+}
+
+/* The windower the options describe; usage errors exit 2. */
+static feat_windower *
+windower(struct run *r, feat_tool *t)
+{
+	enum feat_window_events ev = FEAT_EVENTS_ANY;
+	feat_windower *w;
+	char err[1024];
+
+	r->wo.version = r->version;
+	r->wo.clock = feat_tool_clock(t);
+	if (r->preset) {
+		if (r->window || r->key || r->entity_type || r->group ||
+		    r->naggs || r->events)
+			feat_tool_usage_error(t, "-p takes its window, key, "
+			    "group, events and features from the catalog: "
+			    "give -p or -w, -k and -a");
+		w = feat_windower_preset(&r->wo, feat_tool_catalog(t),
+		    r->preset, err, sizeof err);
+	} else {
+		if (r->window == NULL || r->key == NULL || r->naggs == 0)
+			feat_tool_usage_error(t, "give -p PRESET, or -w WINDOW, "
+			    "-k FIELD and -a AGG");
+		if (feat_window_parse(r->window, &r->wo.window, err,
+		    sizeof err) < 0)
+			feat_tool_usage_error(t, "%s", err);
+		if (r->events && feat_window_events_parse(r->events, &ev) < 0)
+			feat_tool_usage_error(t, "invalid --events '%s': use "
+			    "any, outcome, request, feedback or system_health",
+			    r->events);
+		w = feat_windower_new(&r->wo, r->key, r->entity_type, r->group,
+		    ev, r->aggs, r->naggs, err, sizeof err);
+	}
+	if (w == NULL)
+		feat_tool_usage_error(t, "%s", err);
+	return w;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct feat_tool_def def = {
+		"feat-window", NULL, options, FEAT_OPT_MODELS |
+		FEAT_OPT_CATALOG | FEAT_OPT_CATALOG_OVERLAY |
+		FEAT_OPT_ON_ERROR | FEAT_OPT_MAX_LINE | FEAT_OPT_TIME_UNIT |
+		FEAT_OPT_UNBUFFERED | FEAT_OPT_PROGRESS, "[FILE...]", forms,
+		"FILE may be gzip-compressed; none or '-' reads stdin.  See "
+		"feat-window(1).\n", 0, option
+	};
+	struct feat_event_stage stage;
+	struct feat_normaliser_opts no = { 0 };
+	struct run r = { 0 };
+	feat_tool *t;
+	feat_windower *w;
+	feat_normaliser *nz;
+	char err[1024];
+	int status;
+
+	r.wo.watermark_delay = 5 * FEAT_NS_PER_S;
+	t = feat_tool_start(&def, argc, argv, &r);
+	w = windower(&r, t);
+	no.time_unit = feat_tool_time_unit(t);
+	no.models = feat_tool_models(t);
+	no.want = feat_windower_fields(w);
+	no.paths = feat_windower_paths(w);
+	nz = feat_normaliser_new(&no);
+	for (size_t i = 0; i < r.nfields; i++)
+		if (feat_normaliser_field(nz, r.fields[i], err, sizeof err) < 0)
+			feat_tool_usage_error(t, "%s", err);
+	feat_windower_stage(w, feat_tool_output(t), &stage);
+	status = feat_tool_run_events(t, nz, &stage, w);
+	feat_normaliser_free(nz);
+	feat_windower_free(w);
+	free(r.aggs);
+	free(r.fields);
+	feat_tool_free(t);
+	return status;
+}
