@@ -763,8 +763,9 @@ struct feat_window_spec {
 	int64_t size, slide;	/* ns; a tumbling window's slide is its size */
 	int64_t gap, max;	/* ns, sessions; max 0: none */
 };
-/* "tumbling:5m", "sliding:1h/5m" (the slide divides the size) or
-   "session:30m[/4h]"; -1 with a message. */
+/* "tumbling:5m", "sliding:1h/5m" (the slide divides the size, at most
+   FEAT_WINDOW_MAX_SLIDES times) or "session:30m[/4h]"; -1 with a message. */
+#define FEAT_WINDOW_MAX_SLIDES 100000
 int feat_window_parse(const char *s, struct feat_window_spec *w, char *err,
     size_t errlen);
 /* The events a window reads (--events, a group's "events"). */

@@ -153,6 +153,12 @@ feat_window_parse(const char *s, struct feat_window_spec *w, char *err,
 			    "must divide the size", s);
 			return -1;
 		}
+		/* Each event is in size/slide windows, each a record. */
+		if (w->size / w->slide > FEAT_WINDOW_MAX_SLIDES) {
+			snprintf(err, errlen, "invalid window '%s': at most "
+			    "%d slides in a window", s, FEAT_WINDOW_MAX_SLIDES);
+			return -1;
+		}
 		return 0;
 	}
 	if (tlen == 7 && strncmp(s, "session", 7) == 0) {

@@ -406,6 +406,10 @@ test_specs(void)
 	    && s.size == 60 * MIN_NS && s.slide == 5 * MIN_NS, "sliding");
 	tap_check(feat_window_parse("sliding:1h/7m", &s, err, sizeof err) < 0
 	    && strstr(err, "divide"), "7m does not divide 1h");
+	tap_check(feat_window_parse("sliding:100000s/1s", &s, err,
+	    sizeof err) == 0, "100000 slides");
+	tap_check(feat_window_parse("sliding:100001s/1s", &s, err,
+	    sizeof err) < 0 && strstr(err, "at most 100000"), "100001 slides");
 	tap_check(feat_window_parse("tumbling:0s", &s, err, sizeof err) < 0,
 	    "zero size");
 	tap_check(feat_window_parse("tumbling:5", &s, err, sizeof err) < 0,
