@@ -134,6 +134,28 @@ int ft_remove_stale_tmp(const char *path);
 enum { FT_LOCK_TIMEOUT = -1, FT_LOCK_STOPPED = -2, FT_LOCK_UNUSABLE = -3 };
 int ft_lock_open(const char *path, const struct feat_lock_wait *w,
     char *err, size_t errlen);
+/* The same with the lock file named: lock, for what's sake (path in the
+   messages). */
+int ft_lock_file(const char *lock, const char *path,
+    const struct feat_lock_wait *w, char *err, size_t errlen);
+
+/* ---- writing into memory (writer.c, record.c) ---------------------------- */
+/*
+ * feat_writer_new(-1, 0) writes into memory: nothing is flushed; the
+ * records so far are in ft_writer_buf, and ft_writer_clear empties it and
+ * forgets a failure.
+ */
+struct ft_buf *ft_writer_buf(feat_writer *w);
+void ft_writer_clear(feat_writer *w);
+/*
+ * Writes r in its canonical form: the envelope (created only when r has
+ * one, unless created_default is not INT64_MIN), the features with catalog
+ * ids turned into names (cat may be NULL), tombstone, window and _flags
+ * copied value by value, numbers as their text.  tombstone: write r as a
+ * tombstone of its key.  -1 when the writer failed.
+ */
+int ft_record_write(feat_writer *w, const feat_record *r,
+    const feat_catalog *cat, int tombstone, int64_t created_default);
 
 /* ---- bad lines: the --on-error policy (badline.c) -------------------------- */
 struct stat;

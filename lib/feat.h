@@ -210,10 +210,16 @@ struct feat_reader_opts {
 	 * a long line or waits on a pipe.  NULL: never.
 	 */
 	const volatile sig_atomic_t *stop;
+	/*
+	 * When no input has come for this many ns and none is buffered (a
+	 * quiet pipe; never a regular file), the reader returns
+	 * FEAT_READ_IDLE; the next call goes on waiting.  0: never.
+	 */
+	int64_t idle;
 };
 enum {
 	FEAT_READ_LINE = 1, FEAT_READ_END = 0, FEAT_READ_ERROR = -1,
-	FEAT_READ_STOPPED = -2
+	FEAT_READ_STOPPED = -2, FEAT_READ_IDLE = 2
 };
 /*
  * Opens path (NULL or "-": stdin), plain or gzip (by its magic bytes).
@@ -701,6 +707,170 @@ struct feat_lock_wait {
 	const volatile sig_atomic_t *stop;	/* borrowed: ends the wait */
 };
 
+/* ---- stores (SPEC 7, feat-stores(7)) -------------------------------------- */
+/*
+ * A store keeps feature records by key (entity type, entity id, group,
+ * version) and, when it keeps history, every record of a key by (ts,
+ * created).  One URI scheme per backend: dir:PATH (store-dir.c) now,
+ * redis:// and postgresql:// next.  Records go in as batches; a batch is
+ * acknowledged (feat_store_write returns 0) only once it is durable.
+ * Records come out as stored lines, the canonical form of feat-records(5),
+ * which feat_record_read reads.
+ *
+ * Latest: the greatest (ts, created), a record without created oldest
+ * among its ties.  A record equal to a stored one in key, ts, created and
+ * kind is a duplicate and adds nothing, so a replay changes nothing.  A
+ * tombstone deletes the records of its key and ts whose created is not
+ * newer than its own, whenever they are loaded.
+ *
+ * Threads: a feat_store is one thread's (the rule above); feat-serve
+ * opens one per thread.  Several processes may open one store: writers
+ * take turns by the store's lock, readers see what writers add through
+ * feat_store_refresh.
+ */
+typedef struct feat_store feat_store;
+struct feat_store_opts {
+	int write;			/* will write: dir: creates PATH */
+	struct feat_lock_wait lock;	/* a writer's wait for the lock */
+	/* What opening or refreshing found and set right (a torn tail):
+	   called with a message; NULL: said with feat_warn. */
+	void (*notice)(void *ctx, const char *msg);
+	void *ctx;
+};
+feat_store *feat_store_open(const char *uri, const struct feat_store_opts *o,
+    char *err, size_t errlen);
+/* -1 with err when something could not be finished (the store stays
+   consistent); s is freed either way. */
+int feat_store_close(feat_store *s, char *err, size_t errlen);
+const char *feat_store_uri(const feat_store *s);
+/* 1 when the store keeps history (asof, history): dir:, postgresql:. */
+int feat_store_has_history(const feat_store *s);
+
+/* A batch of records on their way into stores, in canonical form. */
+typedef struct feat_store_batch feat_store_batch;
+feat_store_batch *feat_store_batch_new(void);
+void feat_store_batch_free(feat_store_batch *b);
+void feat_store_batch_clear(feat_store_batch *b);
+size_t feat_store_batch_count(const feat_store_batch *b);
+/*
+ * Adds r (feat_record_read's), its catalog ids turned into names (cat may
+ * be NULL); tombstone: as a tombstone of its key.  A tombstone without
+ * created is stamped with now.  -1 with err when r cannot be stored.
+ */
+int feat_store_batch_add(feat_store_batch *b, const feat_record *r,
+    const feat_catalog *cat, int tombstone, int64_t now, char *err,
+    size_t errlen);
+struct feat_store_written {
+	uint64_t added;		/* records and tombstones now stored */
+	uint64_t duplicates;	/* already stored: nothing added */
+};
+enum {
+	FEAT_STORE_ERROR = -1,		/* err says; exit 4 */
+	FEAT_STORE_LOCKED = -2,		/* the lock was held past the wait */
+	FEAT_STORE_STOPPED = -3		/* a signal ended the wait */
+};
+/* Writes b durably: 0 and *out, or FEAT_STORE_* with err. */
+int feat_store_write(feat_store *s, const feat_store_batch *b,
+    struct feat_store_written *out, char *err, size_t errlen);
+
+struct feat_store_key {
+	const char *entity_type;
+	const char *entity_id;
+	size_t entity_id_len;
+	const char *group;
+	long version;		/* 0: 1 */
+};
+/* Called with a stored line; non-zero stops the walk and is returned. */
+typedef int (*feat_store_fn)(void *ctx, const char *line, size_t len);
+/* The latest record of k: 1 after fn, 0 when none, -1 with err. */
+int feat_store_latest(feat_store *s, const struct feat_store_key *k,
+    feat_store_fn fn, void *ctx, char *err, size_t errlen);
+/*
+ * As of t (feat-join's rule): the latest record with ts <= t, ties by the
+ * latest created; no_future_created: also created <= t.  As above.
+ */
+int feat_store_as_of(feat_store *s, const struct feat_store_key *k, int64_t t,
+    int no_future_created, feat_store_fn fn, void *ctx, char *err,
+    size_t errlen);
+/* Every live record of k, oldest (ts, created) first: how many, or -1. */
+long feat_store_history(feat_store *s, const struct feat_store_key *k,
+    feat_store_fn fn, void *ctx, char *err, size_t errlen);
+/* The latest record of every group and version of an entity, by group
+   name then version: how many, or -1. */
+long feat_store_entity(feat_store *s, const char *entity_type,
+    const char *entity_id, size_t entity_id_len, feat_store_fn fn, void *ctx,
+    char *err, size_t errlen);
+/* Every stored line (tombstones too) in the order stored: how many, or
+   -1 (fn's non-zero stops it: -1 without err when fn said so). */
+long feat_store_scan(feat_store *s, feat_store_fn fn, void *ctx, char *err,
+    size_t errlen);
+/* Reads what other processes have added since: 0, or -1 with err. */
+int feat_store_refresh(feat_store *s, char *err, size_t errlen);
+struct feat_store_stats {
+	uint64_t records, tombstones;	/* in history */
+	uint64_t keys, live_keys;	/* live: with a latest record */
+	uint64_t files, bytes;		/* segments */
+	int64_t oldest_ts, newest_ts;	/* INT64_MIN when empty */
+};
+int feat_store_stats(feat_store *s, struct feat_store_stats *st, char *err,
+    size_t errlen);
+/*
+ * Keeps history within retention ns of the newest stored ts, and the
+ * latest record of every key whatever its age; 0 and how many records
+ * it dropped in *dropped, or FEAT_STORE_* with err.
+ */
+int feat_store_compact(feat_store *s, int64_t retention, uint64_t *dropped,
+    char *err, size_t errlen);
+
+/* ---- one entity's features, as feat-serve answers (lookup.c) ----------- */
+#define FEAT_LOOKUP_MAX_FEATURES 100
+struct feat_lookup_opts {
+	const feat_catalog *catalog;	/* borrowed */
+	const feat_clock *clock;	/* borrowed: now, for freshness */
+	int64_t as_of;			/* INT64_MIN: the latest */
+	int no_future_created;		/* as_of: also created <= as_of */
+	int64_t max_age;		/* ns; 0: only freshness_s */
+	const char *tier;		/* metadata's tier: "dir", "l1" */
+};
+/*
+ * Writes the response of SPEC 9 for one entity on w: features (a list of
+ * names, ids and group:NAME, comma-separated; NULL: every group of the
+ * entity type), read from s (each group's control version), with a status
+ * each: present, null, not_found, or stale (older than max_age or the
+ * feature's freshness_s at now or as_of; the value is still given).
+ * 0; -1 with err for a request that cannot be answered (an unknown
+ * feature, more than FEAT_LOOKUP_MAX_FEATURES, a store error); -2 when
+ * the writer failed.
+ */
+int feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
+    const char *entity_type, const char *entity_id, size_t entity_id_len,
+    const char *features, feat_writer *w, char *err, size_t errlen);
+
+/* ---- feat-load: records into stores (load.c) --------------------------- */
+#define FEAT_LOAD_BATCH_DEFAULT 10000
+struct feat_loader_opts {
+	const char *const *uris;	/* borrowed: the --to stores */
+	size_t nuris;
+	size_t batch;			/* records a batch; 0: the default */
+	int64_t batch_timeout;		/* ns; 0: only full batches */
+	int dry_run;			/* check and open, write nothing */
+	int delete;			/* every record as a tombstone */
+	int64_t retention;		/* ns of history kept; 0: all */
+	enum feat_time_unit time_unit;
+	const feat_catalog *catalog;	/* borrowed: known groups, ids */
+	const feat_clock *clock;	/* borrowed: tombstones' created */
+	struct feat_lock_wait lock;
+	const char *metrics_path;	/* Prometheus text, or NULL */
+};
+typedef struct feat_loader feat_loader;
+struct feat_tool_stage;
+/* Opens every store; NULL with err when one cannot be opened. */
+feat_loader *feat_loader_new(const struct feat_loader_opts *o, char *err,
+    size_t errlen);
+/* The stage feat_tool_run drives. */
+void feat_loader_stage(feat_loader *l, struct feat_tool_stage *st);
+void feat_loader_free(feat_loader *l);
+
 /* ---- feat-extract's feature groups (request, static, context) ---------- */
 enum {
 	FEAT_GROUP_REQUEST = 1, FEAT_GROUP_STATIC = 2, FEAT_GROUP_CONTEXT = 4
@@ -921,6 +1091,10 @@ struct feat_tool_stage {
 	int (*save)(void *ctx, struct feat_error *err);
 	/* Says the stage's own summary on stderr. */
 	void (*summary)(void *ctx);
+	/* Called after idle ns of a quiet input (0: never): a batch
+	   timeout.  As line's failures. */
+	int64_t idle_ns;
+	int (*idle)(void *ctx, struct feat_error *err);
 };
 /*
  * Runs a stage over every FILE operand (or stdin) and ends the run:

@@ -165,20 +165,15 @@ ft_remove_stale_tmp(const char *path)
 }
 
 int
-ft_lock_open(const char *path, const struct feat_lock_wait *w, char *err,
-    size_t errlen)
+ft_lock_file(const char *lock, const char *path,
+    const struct feat_lock_wait *w, char *err, size_t errlen)
 {
 	int64_t timeout_ns = w ? w->timeout : 0;
 	const volatile sig_atomic_t *stop = w ? w->stop : NULL;
-	char lock[4096], dur[32];
+	char dur[32];
 	struct timespec start, now;
 	int fd, said = 0;
 
-	if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >=
-	    sizeof lock) {
-		snprintf(err, errlen, "cannot lock '%s': name too long", path);
-		return -1;
-	}
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open lock file '%s': %s", lock,
@@ -220,4 +215,18 @@ ft_lock_open(const char *path, const struct feat_lock_wait *w, char *err,
 			nanosleep(&ts, NULL);
 		}
 	}
+}
+
+int
+ft_lock_open(const char *path, const struct feat_lock_wait *w, char *err,
+    size_t errlen)
+{
+	char lock[4096];
+
+	if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >=
+	    sizeof lock) {
+		snprintf(err, errlen, "cannot lock '%s': name too long", path);
+		return FT_LOCK_UNUSABLE;
+	}
+	return ft_lock_file(lock, path, w, err, errlen);
 }

@@ -27,6 +27,7 @@
 #include "feat-private.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -61,6 +62,7 @@ struct feat_reader {
 	int at_start;		/* nothing returned yet: a BOM may come */
 	int stopped;
 	const volatile sig_atomic_t *stop;
+	int64_t idle;		/* ns without input before FEAT_READ_IDLE */
 	uint64_t raw_read;	/* bytes read from the file */
 	uint64_t size;		/* of a regular file, else 0 */
 	char errmsg[256];
@@ -98,6 +100,7 @@ feat_reader_open(const char *path, const struct feat_reader_opts *o)
 	r->fd = fd;
 	r->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	r->stop = o ? o->stop : NULL;
+	r->idle = o ? o->idle : 0;
 	r->at_start = 1;
 	r->in = feat_xmalloc(IN_SIZE);
 	r->name = feat_xstrdup(path ? path : "<stdin>");
@@ -389,6 +392,20 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 				if (stopping(r)) {
 					r->stopped = 1;
 					return FEAT_READ_STOPPED;
+				}
+				if (r->idle > 0 && r->ipos == r->ilen &&
+				    !r->in_eof) {
+					/* Nothing buffered: a quiet stream? */
+					struct pollfd p = { r->fd, POLLIN, 0 };
+					int64_t ms = (r->idle + 999999) /
+					    FEAT_NS_PER_MS;
+					int rc = poll(&p, 1, ms > INT32_MAX ?
+					    INT32_MAX : (int)ms);
+
+					if (rc == 0)
+						return FEAT_READ_IDLE;
+					if (rc < 0 && errno == EINTR)
+						continue;
 				}
 				compact(r);
 				if (r->end == r->cap)	/* a long line: use more */

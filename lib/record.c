@@ -602,3 +602,114 @@ feat_record_find(feat_record_reader *rr, const feat_record *r,
 	value_of(rr, r->doc, v, out);
 	return 0;
 }
+
+/* ---- the canonical form, for stores ----------------------------------------- */
+
+static void
+copy_value(feat_writer *w, const struct ft_json *j, const struct ft_jval *v)
+{
+	const struct ft_jval *e;
+
+	switch (v->type) {
+	case FT_JOBJECT:
+		feat_writer_open_object(w);
+		for (e = ft_json_node(j, v->child); e; e = ft_json_node(j,
+		    e->next)) {
+			feat_writer_key(w, e->key, e->keylen);
+			copy_value(w, j, e);
+		}
+		feat_writer_close_object(w);
+		break;
+	case FT_JARRAY:
+		feat_writer_open_array(w);
+		for (e = ft_json_node(j, v->child); e; e = ft_json_node(j,
+		    e->next))
+			copy_value(w, j, e);
+		feat_writer_close_array(w);
+		break;
+	case FT_JSTRING:
+		feat_writer_string(w, v->s, v->len);
+		break;
+	case FT_JNUMBER:
+		feat_writer_number(w, v->s, v->len);
+		break;
+	case FT_JTRUE:
+	case FT_JFALSE:
+		feat_writer_bool(w, v->type == FT_JTRUE);
+		break;
+	default:
+		feat_writer_null(w);
+		break;
+	}
+}
+
+int
+ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
+    int tombstone, int64_t created_default)
+{
+	const struct feat_record_head *h = &r->head;
+	const struct ft_jval *e;
+	char name[256];
+
+	feat_writer_open_object(w);
+	KEY(w, "entity_type");
+	feat_writer_string(w, h->entity_type, strlen(h->entity_type));
+	KEY(w, "entity_id");
+	feat_writer_string(w, h->entity_id, h->entity_id_len);
+	KEY(w, "group");
+	feat_writer_string(w, h->group, strlen(h->group));
+	KEY(w, "version");
+	feat_writer_int(w, h->version > 0 ? h->version : 1);
+	KEY(w, "ts");
+	feat_writer_time(w, h->ts);
+	if (h->has_created || created_default != INT64_MIN) {
+		KEY(w, "created");
+		feat_writer_time(w, h->has_created ? h->created :
+		    created_default);
+	}
+	KEY(w, "features");
+	if (tombstone || r->features == NULL) {
+		feat_writer_null(w);
+		KEY(w, "tombstone");
+		feat_writer_bool(w, 1);
+	} else {
+		feat_writer_open_object(w);
+		for (e = ft_json_node(r->doc, r->features->child); e;
+		    e = ft_json_node(r->doc, e->next)) {
+			const feat_catalog_feature *f = NULL;
+
+			/* PERF_002 is an alias of its name. */
+			if (cat && e->keylen < sizeof name && e->keylen > 0 &&
+			    e->key[0] >= 'A' && e->key[0] <= 'Z') {
+				memcpy(name, e->key, e->keylen);
+				name[e->keylen] = '\0';
+				f = feat_catalog_find(cat, name);
+			}
+			if (f != NULL) {
+				const char *n = feat_catalog_feature_name(f);
+
+				feat_writer_key(w, n, strlen(n));
+			} else
+				feat_writer_key(w, e->key, e->keylen);
+			copy_value(w, r->doc, e);
+		}
+		feat_writer_close_object(w);
+	}
+	if (r->has_window && !tombstone) {
+		KEY(w, "window");
+		feat_writer_open_object(w);
+		KEY(w, "start");
+		feat_writer_time(w, r->window.start);
+		KEY(w, "end");
+		feat_writer_time(w, r->window.end);
+		KEY(w, "count");
+		feat_writer_int(w, (int64_t)r->window.count);
+		feat_writer_close_object(w);
+	}
+	if (r->flags && !tombstone) {
+		KEY(w, "_flags");
+		copy_value(w, r->doc, r->flags);
+	}
+	feat_writer_close_object(w);
+	return feat_writer_end_record(w);
+}

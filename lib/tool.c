@@ -898,6 +898,7 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 
 	ro.max_line = t->max_line;
 	ro.stop = &stop_signal;
+	ro.idle = st->idle ? st->idle_ns : 0;
 	r = feat_reader_open(path, &ro);
 	if (r == NULL && stop_signal)
 		return 0;	/* a FIFO's open waited, and a signal came */
@@ -907,7 +908,16 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 	}
 	t->file = feat_reader_name(r);
 	t->bytes_total += feat_reader_size(r);
-	while ((rc = feat_reader_next(r, &line)) == FEAT_READ_LINE) {
+	while ((rc = feat_reader_next(r, &line)) == FEAT_READ_LINE ||
+	    rc == FEAT_READ_IDLE) {
+		if (rc == FEAT_READ_IDLE) {
+			memset(&e, 0, sizeof e);
+			if (st->idle(ctx, &e) < 0) {
+				status = failure(t, &e);
+				break;
+			}
+			continue;
+		}
 		t->lineno = line.lineno;
 		t->lines++;
 		if ((t->lines & 1023) == 0) {
@@ -1072,7 +1082,7 @@ feat_tool_run_events(feat_tool *t, feat_normaliser *nz,
 	struct event_run er = { t, nz, es, ctx };
 	struct feat_tool_stage st = {
 		event_line, event_finish, es->save ? event_save : NULL,
-		event_summary
+		event_summary, 0, NULL
 	};
 
 	return feat_tool_run(t, &st, &er);

@@ -94,6 +94,8 @@ check(struct feat_writer *w, yajl_gen_status st)
 static int
 flush(struct feat_writer *w)
 {
+	if (w->fd < 0)			/* a writer into memory keeps it all */
+		return w->failed ? -1 : 0;
 	if (w->buf.len > 0 && !w->failed) {
 		if (ft_write_all(w->fd, w->buf.p, w->buf.len) < 0) {
 			w->failed = errno ? errno : EIO;
@@ -233,6 +235,21 @@ feat_writer_text(feat_writer *w, const char *text, size_t n)
 	if (w->unbuffered || w->buf.len >= FLUSH_AT)
 		return flush(w);
 	return 0;
+}
+
+struct ft_buf *
+ft_writer_buf(feat_writer *w)
+{
+	return &w->buf;
+}
+
+void
+ft_writer_clear(feat_writer *w)
+{
+	yajl_gen_reset(w->g, NULL);
+	w->buf.len = 0;
+	w->failed = 0;
+	w->errmsg[0] = '\0';
 }
 
 int

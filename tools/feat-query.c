@@ -2,9 +2,9 @@
  * feat-query - answers questions about the feature catalog: which features
  * there are, what one of them means and how it is computed, and whether a
  * catalog file keeps the rules.  A command on the command line is run
- * once; without one, off a terminal, each input line is a command.  The
- * store lookups (get, asof, history, stats) and the interactive shell come
- * with the stores.
+ * once; without one, off a terminal, each input line is a command.  With
+ * --from URI, it looks features up in a store (get, asof, history, stats).
+ * The interactive shell comes later.
  */
 #include "feat.h"
 
@@ -19,12 +19,31 @@ static const char trailer[] =
 "  describe NAME        every attribute of the feature NAME (or its id)\n"
 "  check-catalog FILE   check FILE, with any overlays, against the rules\n"
 "                       of feat-catalog(5)\n"
+"  get TYPE ID [FEATURES]\n"
+"                       the latest values of an entity (FEATURES: names,\n"
+"                       ids and group:NAME, comma-separated; all groups\n"
+"                       of TYPE without)\n"
+"  asof TYPE ID TS [FEATURES]\n"
+"                       the values that held at TS (feat-join's rule)\n"
+"  history TYPE ID GROUP\n"
+"                       every stored record of the entity's group\n"
+"  stats                what the store holds\n"
 "\n"
 "Without a command, each line of the input is one.  Answers are NDJSON,\n"
 "one object per feature, unless standard output is a terminal.  See\n"
 "feat-query(1) and feat-catalog(5).\n";
 
+enum { O_FROM = 256 };
+
+static const struct feat_option options[] = {
+	{ "from", O_FROM, "URI", "the store of get, asof, history and stats: "
+	    "dir:PATH", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
 struct query {
+	const char *from;
+	feat_store *store;
 	feat_tool *t;
 	feat_writer *w;
 	int tty;		/* stdout is a terminal: text, not NDJSON */
@@ -120,6 +139,145 @@ cmd_check_catalog(struct query *q, char **args, int nargs)
 	return FEAT_EXIT_OK;
 }
 
+/* The store of --from, opened on first use; NULL after saying why. */
+static feat_store *
+store(struct query *q)
+{
+	char err[1024];
+
+	if (q->from == NULL) {
+		feat_tool_warn_here(q->t, "no store: give --from dir:PATH");
+		return NULL;
+	}
+	if (q->store == NULL) {
+		q->store = feat_store_open(q->from, NULL, err, sizeof err);
+		if (q->store == NULL)
+			feat_tool_warn_here(q->t, "%s", err);
+	} else if (feat_store_refresh(q->store, err, sizeof err) < 0) {
+		/* Another run's writes since the last command. */
+		feat_tool_warn_here(q->t, "%s", err);
+		return NULL;
+	}
+	return q->store;
+}
+
+static int
+lookup(struct query *q, char **args, int nargs, int64_t as_of,
+    const char *features)
+{
+	struct feat_lookup_opts lo = { 0 };
+	feat_store *s = store(q);
+	char err[1024];
+	int rc;
+
+	(void)nargs;
+	if (s == NULL)
+		return FEAT_EXIT_STORE;
+	lo.catalog = feat_tool_catalog(q->t);
+	lo.clock = feat_tool_clock(q->t);
+	lo.as_of = as_of;
+	lo.tier = "store";
+	rc = feat_lookup(s, &lo, args[0], args[1], strlen(args[1]), features,
+	    q->w, err, sizeof err);
+	if (rc == -1) {
+		feat_tool_warn_here(q->t, "%s", err);
+		return FEAT_EXIT_USAGE;
+	}
+	return rc < 0 ? FEAT_EXIT_STORE : FEAT_EXIT_OK;
+}
+
+static int
+cmd_get(struct query *q, char **args, int nargs)
+{
+	return lookup(q, args, nargs, INT64_MIN, nargs > 2 ? args[2] : NULL);
+}
+
+static int
+cmd_asof(struct query *q, char **args, int nargs)
+{
+	int64_t t;
+
+	if (feat_time_parse(args[2], strlen(args[2]), &t) < 0) {
+		feat_tool_warn_here(q->t, "invalid timestamp '%s'", args[2]);
+		return FEAT_EXIT_USAGE;
+	}
+	return lookup(q, args, nargs, t, nargs > 3 ? args[3] : NULL);
+}
+
+static int
+put_line(void *ctx, const char *line, size_t len)
+{
+	struct query *q = ctx;
+
+	feat_writer_text(q->w, line, len);
+	feat_writer_text(q->w, "\n", 1);
+	return 0;
+}
+
+static int
+cmd_history(struct query *q, char **args, int nargs)
+{
+	struct feat_store_key k = { args[0], args[1], strlen(args[1]),
+	    args[2], 1 };
+	feat_store *s = store(q);
+	char err[1024];
+	long n;
+
+	(void)nargs;
+	if (s == NULL)
+		return FEAT_EXIT_STORE;
+	if ((n = feat_store_history(s, &k, put_line, q, err, sizeof err)) < 0) {
+		feat_tool_warn_here(q->t, "%s", err);
+		return FEAT_EXIT_USAGE;
+	}
+	return n == 0 ? FEAT_EXIT_NEGATIVE : FEAT_EXIT_OK;
+}
+
+static int
+cmd_stats(struct query *q, char **args, int nargs)
+{
+	struct feat_store_stats st;
+	feat_store *s = store(q);
+	char err[1024];
+
+	(void)args;
+	(void)nargs;
+	if (s == NULL)
+		return FEAT_EXIT_STORE;
+	if (feat_store_stats(s, &st, err, sizeof err) < 0) {
+		feat_tool_warn_here(q->t, "%s", err);
+		return FEAT_EXIT_STORE;
+	}
+	feat_writer_open_object(q->w);
+	feat_writer_key(q->w, "store", 5);
+	feat_writer_string(q->w, q->from, strlen(q->from));
+	feat_writer_key(q->w, "records", 7);
+	feat_writer_int(q->w, (int64_t)st.records);
+	feat_writer_key(q->w, "tombstones", 10);
+	feat_writer_int(q->w, (int64_t)st.tombstones);
+	feat_writer_key(q->w, "keys", 4);
+	feat_writer_int(q->w, (int64_t)st.keys);
+	feat_writer_key(q->w, "live_keys", 9);
+	feat_writer_int(q->w, (int64_t)st.live_keys);
+	feat_writer_key(q->w, "files", 5);
+	feat_writer_int(q->w, (int64_t)st.files);
+	feat_writer_key(q->w, "bytes", 5);
+	feat_writer_int(q->w, (int64_t)st.bytes);
+	feat_writer_key(q->w, "oldest_ts", 9);
+	if (st.oldest_ts == INT64_MIN)
+		feat_writer_null(q->w);
+	else
+		feat_writer_time(q->w, st.oldest_ts);
+	feat_writer_key(q->w, "newest_ts", 9);
+	if (st.newest_ts == INT64_MIN)
+		feat_writer_null(q->w);
+	else
+		feat_writer_time(q->w, st.newest_ts);
+	feat_writer_close_object(q->w);
+	return feat_writer_end_record(q->w) < 0 ? FEAT_EXIT_STORE :
+	    FEAT_EXIT_OK;
+}
+
 static const struct command {
 	const char *name;
 	int min_args, max_args;
@@ -129,11 +287,10 @@ static const struct command {
 	{ "catalog", 0, 1, "[PATTERN]", cmd_catalog },
 	{ "describe", 1, 1, "NAME", cmd_describe },
 	{ "check-catalog", 1, 1, "FILE", cmd_check_catalog },
-	/* SPEC 6's store commands, not in this version. */
-	{ "get", 0, -1, NULL, NULL },
-	{ "asof", 0, -1, NULL, NULL },
-	{ "history", 0, -1, NULL, NULL },
-	{ "stats", 0, -1, NULL, NULL },
+	{ "get", 2, 3, "TYPE ID [FEATURES]", cmd_get },
+	{ "asof", 3, 4, "TYPE ID TS [FEATURES]", cmd_asof },
+	{ "history", 3, 3, "TYPE ID GROUP", cmd_history },
+	{ "stats", 0, 0, "", cmd_stats },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -156,6 +313,17 @@ run_command(struct query *q, char **argv, int argc, int from_line)
 		feat_tool_warn_here(q->t, "command '%s' is not available in "
 		    "this version", c->name);
 		return FEAT_EXIT_USAGE;
+	}
+	if (c->run == cmd_get || c->run == cmd_asof || c->run == cmd_history ||
+	    c->run == cmd_stats) {
+		if (q->from == NULL && !from_line)
+			feat_tool_usage_error(q->t, "command '%s' needs a store: "
+			    "give --from dir:PATH", c->name);
+		if (q->from == NULL) {
+			feat_tool_warn_here(q->t, "command '%s' needs a store: "
+			    "give --from dir:PATH", c->name);
+			return FEAT_EXIT_USAGE;
+		}
 	}
 	if (argc - 1 < c->min_args || argc - 1 > c->max_args) {
 		if (!from_line)
@@ -191,16 +359,30 @@ on_line(void *ctx, const struct feat_line *line, struct feat_error *err)
 	return 0;
 }
 
+static int
+option(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+	struct query *q = ctx;
+
+	(void)err;
+	(void)errlen;
+	if (key == O_FROM) {
+		q->from = arg;
+		return 0;
+	}
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct feat_tool_def def = {
-		"feat-query", NULL, NULL, FEAT_OPT_CATALOG |
+		"feat-query", NULL, options, FEAT_OPT_CATALOG |
 		FEAT_OPT_CATALOG_OVERLAY, "[COMMAND [ARG...]]", NULL, trailer,
-		FEAT_TOOL_COMMAND, NULL
+		FEAT_TOOL_COMMAND, option
 	};
 	static const struct feat_tool_stage stage = { on_line, NULL, NULL,
-	    NULL };
+	    NULL, 0, NULL };
 	struct query q = { 0 };
 	char **args;
 	int nargs, status;
@@ -216,6 +398,12 @@ main(int argc, char **argv)
 		    "shell is not available in this version");
 	else if ((status = feat_tool_run(q.t, &stage, &q)) == 0)
 		status = q.worst;
+	if (q.store) {
+		char err[1024];
+
+		if (feat_store_close(q.store, err, sizeof err) < 0)
+			feat_warn("%s", err);
+	}
 	feat_tool_free(q.t);
 	return status;
 }

@@ -310,7 +310,7 @@ feat-query: $TMP/c.json: duplicate name 'expected_output_length' in 'REQ_003' an
 @test "query-024: usage: --help, --version, no command, bad commands" {
 	query --help
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: feat-query [--catalog FILE] [--catalog-overlay FILE]..." ]
+	[ "${lines[0]}" = "usage: feat-query [--from URI] [--catalog FILE] [--catalog-overlay FILE]..." ]
 	[ "${lines[1]}" = "                  [COMMAND [ARG...]]" ]
 	[[ "$output" == *"  describe NAME "* ]]
 	[ "$stderr" = "" ]
@@ -336,7 +336,7 @@ Try 'feat-query --help' for more information." ]
 	[ "$status" -eq 2 ]
 	query get model gpt-4o
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "feat-query: command 'get' is not available in this version" ]
+	[[ "$stderr" == "feat-query: command 'get' needs a store: give --from dir:PATH"$'\n'"Try "* ]]
 	query --no-such-option catalog
 	[ "$status" -eq 2 ]
 }

@@ -1,0 +1,1561 @@
+/*
+ * store-dir.c - dir:PATH, the embedded store: no server, a directory.
+ *
+ *	PATH/seg-000000001.ndjson.gz	segments: gzip members, one per batch
+ *	PATH/MANIFEST			the segments and their committed sizes
+ *	PATH/LOCK			flock(2): one writer at a time
+ *
+ * A batch is one gzip member appended to the last segment (a new one past
+ * SEG_MAX bytes) at its committed size, fsynced, and then acknowledged by
+ * rewriting MANIFEST atomically with the new size: a crash before the
+ * rename leaves bytes past the committed size, which the next writer cuts
+ * off; readers never read past it.  A member that ends early or fails its
+ * CRC inside the committed size (a torn tail: a disk that lost the end of
+ * a file) is reported and ignored with everything after it in that
+ * segment; the next writer cuts the segment there.  MANIFEST's first lines
+ * give the format and a generation, which compaction increases: a reader
+ * that sees a new generation reads the store again from the start.
+ *
+ * Every handle holds an index of the store in memory, built from the
+ * segments on open and kept up to date by refresh: per key (entity type,
+ * id, group, version) every record's ts, created and place (segment,
+ * member, line), sorted by (ts, created), and the latest line once asked
+ * for.  32 bytes a stored record.
+ *
+ * Copyright (C) 2026 the feat authors.  GPL-3.0-or-later.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "store-private.h"
+
+#define SEG_MAX		((uint64_t)256 << 20)	/* a new segment past this */
+#define READ_CHUNK	(256 * 1024)
+#define TOMB		UINT32_C(0x80000000)
+
+struct dent {
+	int64_t ts, created;
+	uint64_t off;		/* the member's offset in its segment */
+	uint32_t seg;		/* segment number */
+	uint32_t line;		/* line in the member; TOMB: a tombstone */
+};
+
+struct dkey {
+	char *key;		/* "etype\0eid\0group\0" */
+	size_t keylen;
+	long version;
+	uint64_t hash;
+	struct dent *e;		/* sorted by (ts, created, kind) */
+	uint32_t n, cap;
+	char *latest;		/* the latest live line, once computed */
+	size_t latest_len;
+	int latest_known;
+	uint8_t *keep;		/* compaction's marks */
+};
+
+struct dseg {
+	uint32_t no;
+	uint64_t committed;	/* MANIFEST's size */
+	uint64_t good;		/* read so far: the end of the last good member */
+	int torn;		/* good < committed and said so */
+};
+
+struct dstore {
+	char *path;
+	int write;
+	struct feat_lock_wait lock;
+	void (*notice)(void *ctx, const char *msg);
+	void *ctx;
+
+	struct dkey **tab;	/* open addressing */
+	size_t tabcap, nkeys;
+	uint64_t seed;
+
+	struct dseg *segs;
+	size_t nsegs, segcap;
+	uint64_t generation;
+	struct stat mst;	/* MANIFEST as last read */
+	int have_mst;
+
+	uint64_t records, tombstones;
+	int64_t oldest, newest;
+
+	feat_record_reader *rr;
+	z_stream zs;
+	int zs_ready;
+	unsigned char *in;
+	struct ft_buf member;	/* a member, inflated */
+	uint32_t cache_seg;	/* which one member holds (cache_off+1: 0 none) */
+	uint64_t cache_off;
+	size_t *lines;		/* line starts in member */
+	size_t nlines, linecap;
+};
+
+static void
+say(struct dstore *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+say(struct dstore *d, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (d->notice)
+		d->notice(d->ctx, msg);
+	else
+		feat_warn("%s", msg);
+}
+
+static void
+seg_name(char *buf, size_t len, const struct dstore *d, uint32_t no)
+{
+	snprintf(buf, len, "%s/seg-%09" PRIu32 ".ndjson.gz", d->path, no);
+}
+
+/* ---- the index ------------------------------------------------------------- */
+
+static uint64_t
+key_hash(const struct dstore *d, const char *key, size_t keylen,
+    long version)
+{
+	return ft_seeded_hash(d->seed, key, keylen) ^
+	    ((uint64_t)version * UINT64_C(0x9E3779B97F4A7C15));
+}
+
+static struct dkey **
+slot(struct dstore *d, const char *key, size_t keylen, long version,
+    uint64_t h)
+{
+	size_t mask = d->tabcap - 1, i = h & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct dkey *k = d->tab[i];
+
+		if (k == NULL || (k->hash == h && k->version == version &&
+		    k->keylen == keylen && memcmp(k->key, key, keylen) == 0))
+			return &d->tab[i];
+	}
+}
+
+static struct dkey *
+find_key(struct dstore *d, const char *key, size_t keylen, long version)
+{
+	if (d->tabcap == 0)
+		return NULL;
+	return *slot(d, key, keylen, version, key_hash(d, key, keylen,
+	    version));
+}
+
+static struct dkey *
+get_key(struct dstore *d, const char *key, size_t keylen, long version)
+{
+	uint64_t h = key_hash(d, key, keylen, version);
+	struct dkey **s, *k;
+
+	if ((d->nkeys + 1) * 4 > d->tabcap * 3) {
+		struct dkey **old = d->tab;
+		size_t oldcap = d->tabcap;
+
+		d->tabcap = oldcap ? oldcap * 2 : 1024;
+		d->tab = feat_xcalloc(d->tabcap, sizeof *d->tab);
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				*slot(d, old[i]->key, old[i]->keylen,
+				    old[i]->version, old[i]->hash) = old[i];
+		free(old);
+	}
+	s = slot(d, key, keylen, version, h);
+	if (*s)
+		return *s;
+	k = feat_xcalloc(1, sizeof *k);
+	k->key = feat_xmalloc(keylen);
+	memcpy(k->key, key, keylen);
+	k->keylen = keylen;
+	k->version = version;
+	k->hash = h;
+	d->nkeys++;
+	return *s = k;
+}
+
+static int
+dent_cmp(int64_t ts, int64_t created, int tomb, const struct dent *e)
+{
+	int et = (e->line & TOMB) != 0;
+
+	if (ts != e->ts)
+		return ts < e->ts ? -1 : 1;
+	if (created != e->created)
+		return created < e->created ? -1 : 1;
+	return tomb - et;
+}
+
+/* Where (ts, created, tomb) goes in k->e; *found when it is there. */
+static uint32_t
+dent_find(const struct dkey *k, int64_t ts, int64_t created, int tomb,
+    int *found)
+{
+	uint32_t lo = 0, hi = k->n;
+
+	*found = 0;
+	/* Mostly appended in order: try the end first. */
+	if (k->n > 0) {
+		int c = dent_cmp(ts, created, tomb, &k->e[k->n - 1]);
+
+		if (c > 0)
+			return k->n;
+		if (c == 0) {
+			*found = 1;
+			return k->n - 1;
+		}
+	}
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = dent_cmp(ts, created, tomb, &k->e[mid]);
+
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static void
+dent_insert(struct dstore *d, struct dkey *k, uint32_t at,
+    const struct dent *e)
+{
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 2;
+		k->e = feat_xrealloc(k->e, k->cap * sizeof *k->e);
+	}
+	memmove(&k->e[at + 1], &k->e[at], (k->n - at) * sizeof *k->e);
+	k->e[at] = *e;
+	k->n++;
+	free(k->latest);
+	k->latest = NULL;
+	k->latest_known = 0;
+	if (e->line & TOMB)
+		d->tombstones++;
+	else
+		d->records++;
+	if (d->oldest == INT64_MIN || e->ts < d->oldest)
+		d->oldest = e->ts;
+	if (d->newest == INT64_MIN || e->ts > d->newest)
+		d->newest = e->ts;
+}
+
+/* Adds one stored line to the index; -1 when it cannot be read. */
+static int
+index_line(struct dstore *d, const char *line, size_t len, uint32_t seg,
+    uint64_t off, uint32_t lineno)
+{
+	const struct feat_record_head *h;
+	const feat_record *r;
+	struct feat_error e;
+	struct dent de;
+	struct dkey *k;
+	char key[3 * 4096];
+	size_t a, c, n;
+	uint32_t at;
+	int found;
+
+	if (feat_record_read(d->rr, line, len, &r, &e) < 0)
+		return -1;
+	h = feat_record_get_head(r);
+	a = strlen(h->entity_type);
+	c = strlen(h->group);
+	n = a + 1 + h->entity_id_len + 1 + c + 1;
+	if (n > sizeof key)
+		return -1;
+	memcpy(key, h->entity_type, a + 1);
+	memcpy(key + a + 1, h->entity_id, h->entity_id_len);
+	key[a + 1 + h->entity_id_len] = '\0';
+	memcpy(key + a + 2 + h->entity_id_len, h->group, c + 1);
+	k = get_key(d, key, n, h->version);
+	de.ts = h->ts;
+	de.created = h->created;
+	de.off = off;
+	de.seg = seg;
+	de.line = lineno | (h->tombstone ? TOMB : 0);
+	at = dent_find(k, de.ts, de.created, h->tombstone, &found);
+	if (!found)		/* a duplicate written by hand: the first */
+		dent_insert(d, k, at, &de);
+	return 0;
+}
+
+static void
+free_index(struct dstore *d)
+{
+	for (size_t i = 0; i < d->tabcap; i++) {
+		struct dkey *k = d->tab[i];
+
+		if (k == NULL)
+			continue;
+		free(k->key);
+		free(k->e);
+		free(k->latest);
+		free(k->keep);
+		free(k);
+	}
+	free(d->tab);
+	d->tab = NULL;
+	d->tabcap = d->nkeys = 0;
+	free(d->segs);
+	d->segs = NULL;
+	d->nsegs = d->segcap = 0;
+	d->records = d->tombstones = 0;
+	d->oldest = d->newest = INT64_MIN;
+	d->cache_off = 0;
+	d->have_mst = 0;
+}
+
+/* ---- reading segments -------------------------------------------------------- */
+
+/*
+ * Reads the members of segment no from byte from up to byte to: each
+ * whole member's lines go to fn (member offset, line number, text).
+ * Returns the offset after the last good member, or -1 with err for an
+ * unreadable file (ENOENT: errno kept).
+ */
+typedef int (*member_fn)(struct dstore *d, uint32_t seg, uint64_t off,
+    const char *text, size_t len, void *ctx);
+
+static int64_t
+read_members(struct dstore *d, uint32_t no, uint64_t from, uint64_t to,
+    member_fn fn, void *ctx, char *err, size_t errlen)
+{
+	char name[4200];
+	uint64_t pos = from, member = from;
+	int fd, zrc = Z_OK;
+
+	seg_name(name, sizeof name, d, no);
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "cannot open '%s': %s", name,
+		    strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (!d->zs_ready) {
+		memset(&d->zs, 0, sizeof d->zs);
+		if (inflateInit2(&d->zs, 16 + MAX_WBITS) != Z_OK) {
+			snprintf(err, errlen, "cannot start zlib");
+			close(fd);
+			return -1;
+		}
+		d->zs_ready = 1;
+	}
+	inflateReset(&d->zs);
+	d->member.len = 0;
+	d->zs.avail_in = 0;
+	while (pos < to || d->zs.avail_in > 0) {
+		if (d->zs.avail_in == 0) {
+			size_t want = to - pos < READ_CHUNK ? to - pos :
+			    READ_CHUNK;
+			ssize_t n = pread(fd, d->in, want, (off_t)pos);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				snprintf(err, errlen, "cannot read '%s': %s",
+				    name, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			if (n == 0)
+				break;		/* shorter than committed */
+			d->zs.next_in = d->in;
+			d->zs.avail_in = (uInt)n;
+			pos += (uint64_t)n;
+		}
+		if (d->member.cap - d->member.len < 64 * 1024)
+			ft_buf_grow(&d->member, 256 * 1024);
+		d->zs.next_out = (unsigned char *)d->member.p + d->member.len;
+		d->zs.avail_out = (uInt)(d->member.cap - d->member.len);
+		zrc = inflate(&d->zs, Z_NO_FLUSH);
+		d->member.len = d->member.cap - d->zs.avail_out;
+		if (zrc == Z_STREAM_END) {
+			uint64_t end = pos - d->zs.avail_in;
+
+			if (fn(d, no, member, d->member.p, d->member.len,
+			    ctx) != 0) {
+				close(fd);
+				snprintf(err, errlen, "stopped");
+				return -2;
+			}
+			member = end;
+			d->member.len = 0;
+			inflateReset(&d->zs);
+			continue;
+		}
+		if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+			break;			/* bad data: a torn tail */
+	}
+	close(fd);
+	return (int64_t)member;
+}
+
+struct index_ctx {
+	int bad;
+};
+
+static int
+index_member(struct dstore *d, uint32_t seg, uint64_t off, const char *text,
+    size_t len, void *ctx)
+{
+	struct index_ctx *ic = ctx;
+	const char *p = text, *end = text + len;
+	uint32_t lineno = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 0 && index_line(d, p, n, seg, off, lineno) < 0)
+			ic->bad++;
+		lineno++;
+		p += n + 1;
+	}
+	return 0;
+}
+
+static struct dseg *
+find_seg(struct dstore *d, uint32_t no)
+{
+	for (size_t i = 0; i < d->nsegs; i++)
+		if (d->segs[i].no == no)
+			return &d->segs[i];
+	return NULL;
+}
+
+/* Reads seg from what was read up to its committed size. */
+static int
+catch_up(struct dstore *d, struct dseg *s, char *err, size_t errlen)
+{
+	struct index_ctx ic = { 0 };
+	int64_t good;
+	char name[4200];
+
+	if (s->good >= s->committed || s->torn)
+		return 0;
+	good = read_members(d, s->no, s->good, s->committed, index_member,
+	    &ic, err, errlen);
+	if (good < 0)
+		return -1;
+	s->good = (uint64_t)good;
+	seg_name(name, sizeof name, d, s->no);
+	if (ic.bad)
+		say(d, "'%s': %d stored lines could not be read; ignored",
+		    name, ic.bad);
+	if (s->good < s->committed) {
+		s->torn = 1;
+		say(d, "'%s': torn tail at byte %" PRIu64 ": %" PRIu64
+		    " bytes ignored", name, s->good, s->committed - s->good);
+	}
+	return 0;
+}
+
+/* ---- MANIFEST ------------------------------------------------------------------ */
+
+/*
+ * Reads MANIFEST into segs (committed sizes): 1 when it changed since
+ * the last read, 0 when not, -1 with err.  A missing MANIFEST is an empty
+ * store.  *generation is set.
+ */
+static int
+read_manifest(struct dstore *d, struct dseg **segs, size_t *nsegs,
+    uint64_t *generation, char *err, size_t errlen)
+{
+	char name[4200], line[256];
+	struct stat st;
+	FILE *f;
+	size_t cap = 0;
+	int lineno = 0;
+
+	*segs = NULL;
+	*nsegs = 0;
+	*generation = 0;
+	snprintf(name, sizeof name, "%s/MANIFEST", d->path);
+	if ((f = fopen(name, "re")) == NULL) {
+		if (errno == ENOENT)
+			return d->have_mst ? 1 : 0;
+		snprintf(err, errlen, "cannot open '%s': %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && d->have_mst &&
+	    st.st_ino == d->mst.st_ino && st.st_size == d->mst.st_size &&
+	    st.st_mtim.tv_sec == d->mst.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == d->mst.st_mtim.tv_nsec) {
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long size, gen;
+		unsigned no;
+		char c;
+
+		lineno++;
+		if (lineno == 1) {
+			if (strcmp(line, "feat-dir 1\n") != 0)
+				goto bad;
+			continue;
+		}
+		if (sscanf(line, "generation %llu%c", &gen, &c) == 2 &&
+		    c == '\n') {
+			*generation = gen;
+			continue;
+		}
+		if (sscanf(line, "seg-%9u.ndjson.gz %llu%c", &no, &size,
+		    &c) != 3 || c != '\n')
+			goto bad;
+		if (*nsegs == cap) {
+			cap = cap ? cap * 2 : 16;
+			*segs = feat_xrealloc(*segs, cap * sizeof **segs);
+		}
+		memset(&(*segs)[*nsegs], 0, sizeof **segs);
+		(*segs)[*nsegs].no = no;
+		(*segs)[*nsegs].committed = size;
+		(*nsegs)++;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read '%s': %s", name,
+		    strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	d->mst = st;
+	d->have_mst = 1;
+	return 1;
+bad:
+	snprintf(err, errlen, "'%s' is not a feat store manifest (line %d)",
+	    name, lineno);
+fail:
+	fclose(f);
+	free(*segs);
+	*segs = NULL;
+	return -1;
+}
+
+static int
+write_manifest(struct dstore *d, char *err, size_t errlen)
+{
+	struct ft_buf b = { 0 };
+	char name[4200];
+	int rc;
+
+	ft_buf_printf(&b, "feat-dir 1\ngeneration %" PRIu64 "\n",
+	    d->generation);
+	for (size_t i = 0; i < d->nsegs; i++)
+		ft_buf_printf(&b, "seg-%09" PRIu32 ".ndjson.gz %" PRIu64 "\n",
+		    d->segs[i].no, d->segs[i].committed);
+	snprintf(name, sizeof name, "%s/MANIFEST", d->path);
+	rc = ft_write_atomic(name, b.p, b.len, err, errlen);
+	ft_buf_free(&b);
+	if (rc == 0) {
+		struct stat st;
+
+		if (stat(name, &st) == 0) {
+			d->mst = st;
+			d->have_mst = 1;
+		}
+	}
+	return rc;
+}
+
+/* ---- open, refresh ------------------------------------------------------------ */
+
+static int
+refresh(struct dstore *d, char *err, size_t errlen)
+{
+	struct dseg *segs;
+	size_t nsegs;
+	uint64_t gen;
+	int rc, tries = 0;
+
+again:
+	if ((rc = read_manifest(d, &segs, &nsegs, &gen, err, errlen)) <= 0)
+		return rc;
+	if (gen != d->generation || nsegs < d->nsegs) {
+		/* Compacted: read it all again. */
+		struct stat keep = d->mst;
+
+		free_index(d);
+		d->mst = keep;
+		d->have_mst = 1;
+		d->generation = gen;
+	}
+	for (size_t i = 0; i < nsegs; i++) {
+		struct dseg *s = find_seg(d, segs[i].no);
+
+		if (s == NULL) {
+			if (d->nsegs == d->segcap) {
+				d->segcap = d->segcap ? d->segcap * 2 : 16;
+				d->segs = feat_xrealloc(d->segs, d->segcap *
+				    sizeof *d->segs);
+			}
+			s = &d->segs[d->nsegs++];
+			*s = segs[i];
+		} else if (segs[i].committed != s->committed) {
+			s->committed = segs[i].committed;
+			if (s->good > s->committed) {	/* cut by a writer */
+				s->good = s->committed;
+			}
+			s->torn = 0;
+		}
+		if (catch_up(d, s, err, errlen) < 0) {
+			if (errno == ENOENT && tries++ < 3) {
+				/* Compaction removed it: the new MANIFEST. */
+				free(segs);
+				d->have_mst = 0;
+				d->generation = UINT64_MAX;
+				goto again;
+			}
+			free(segs);
+			return -1;
+		}
+	}
+	free(segs);
+	return 0;
+}
+
+static void *
+dir_open(const char *path, const struct feat_store_opts *o, char *err,
+    size_t errlen)
+{
+	struct dstore *d;
+	struct stat st;
+
+	if (*path == '\0') {
+		snprintf(err, errlen, "invalid store 'dir:': name a directory");
+		return NULL;
+	}
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT || !o->write) {
+			snprintf(err, errlen, "cannot open store 'dir:%s': %s",
+			    path, strerror(errno));
+			return NULL;
+		}
+		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create store 'dir:%s': "
+			    "%s", path, strerror(errno));
+			return NULL;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot open store 'dir:%s': not a "
+		    "directory", path);
+		return NULL;
+	}
+	d = feat_xcalloc(1, sizeof *d);
+	d->path = feat_xstrdup(path);
+	d->write = o->write;
+	d->lock = o->lock;
+	d->notice = o->notice;
+	d->ctx = o->ctx;
+	d->seed = ft_hash_seed();
+	d->oldest = d->newest = INT64_MIN;
+	d->rr = feat_record_reader_new(FEAT_TIME_S);
+	d->in = feat_xmalloc(READ_CHUNK);
+	if (refresh(d, err, errlen) < 0) {
+		char e2[8];
+
+		ft_store_dir.close(d, e2, sizeof e2);
+		return NULL;
+	}
+	return d;
+}
+
+static int
+dir_close(void *be, char *err, size_t errlen)
+{
+	struct dstore *d = be;
+
+	(void)err;
+	(void)errlen;
+	free_index(d);
+	if (d->zs_ready)
+		inflateEnd(&d->zs);
+	feat_record_reader_free(d->rr);
+	ft_buf_free(&d->member);
+	free(d->lines);
+	free(d->in);
+	free(d->path);
+	free(d);
+	return 0;
+}
+
+static int
+dir_refresh(void *be, char *err, size_t errlen)
+{
+	return refresh(be, err, errlen);
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static int
+lock_store(struct dstore *d, char *err, size_t errlen)
+{
+	char lock[4200], what[4200];
+
+	snprintf(lock, sizeof lock, "%s/LOCK", d->path);
+	snprintf(what, sizeof what, "dir:%s", d->path);
+	return ft_lock_file(lock, what, &d->lock, err, errlen);
+}
+
+/* Removes segment files MANIFEST does not name (a compaction's leftovers,
+   a segment a killed writer had begun). */
+static void
+remove_strays(struct dstore *d)
+{
+	DIR *dir = opendir(d->path);
+	struct dirent *de;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		unsigned no;
+		char tail[32], full[4200];
+
+		if (sscanf(de->d_name, "seg-%9u.%31s", &no, tail) != 2 ||
+		    strcmp(tail, "ndjson.gz") != 0 || find_seg(d, no))
+			continue;
+		snprintf(full, sizeof full, "%s/%s", d->path, de->d_name);
+		if (unlink(full) == 0)
+			say(d, "removed '%s': not in the store's MANIFEST",
+			    full);
+	}
+	closedir(dir);
+}
+
+/*
+ * The last segment as the writer finds it: cut at the end of its last
+ * good member (what a killed writer left past the committed size, a torn
+ * tail).  1 when MANIFEST must change, 0 when not, -1 with err.
+ */
+static int
+repair_tail(struct dstore *d, char *err, size_t errlen)
+{
+	struct dseg *s;
+	struct stat st;
+	char name[4200];
+	int fd, changed = 0;
+
+	if (d->nsegs == 0)
+		return 0;
+	s = &d->segs[d->nsegs - 1];
+	seg_name(name, sizeof name, d, s->no);
+	if ((fd = open(name, O_WRONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT && s->committed == 0)
+			return 0;
+		snprintf(err, errlen, "cannot open '%s': %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot stat '%s': %s", name,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size != s->good) {
+		if ((uint64_t)st.st_size > s->committed)
+			say(d, "'%s': %" PRIu64 " bytes of a batch that was "
+			    "never acknowledged removed", name,
+			    (uint64_t)st.st_size - s->committed);
+		if (ftruncate(fd, (off_t)s->good) != 0 || fsync(fd) != 0) {
+			snprintf(err, errlen, "cannot truncate '%s': %s",
+			    name, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	if (s->committed != s->good) {
+		s->committed = s->good;
+		s->torn = 0;
+		changed = 1;
+	}
+	return changed;
+}
+
+static int
+deflate_member(struct ft_buf *out, const struct ft_buf *in, char *err,
+    size_t errlen)
+{
+	z_stream zs;
+	uLong bound;
+	int rc;
+
+	memset(&zs, 0, sizeof zs);
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		snprintf(err, errlen, "cannot start zlib");
+		return -1;
+	}
+	bound = deflateBound(&zs, (uLong)in->len) + 64;
+	out->len = 0;
+	ft_buf_grow(out, bound);
+	zs.next_in = (unsigned char *)in->p;
+	zs.avail_in = (uInt)in->len;
+	zs.next_out = (unsigned char *)out->p;
+	zs.avail_out = (uInt)bound;
+	rc = deflate(&zs, Z_FINISH);
+	out->len = bound - zs.avail_out;
+	deflateEnd(&zs);
+	if (rc != Z_STREAM_END) {
+		snprintf(err, errlen, "cannot compress a batch");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Appends member to the last segment (a new one when there is none or it
+ * is full) and fsyncs; fills *seg and *off.  -1 with err.
+ */
+static int
+append_member(struct dstore *d, const struct ft_buf *member, uint32_t *seg,
+    uint64_t *off, char *err, size_t errlen)
+{
+	struct dseg *s = d->nsegs ? &d->segs[d->nsegs - 1] : NULL;
+	char name[4200];
+	int fd, created = 0;
+
+	if (s == NULL || s->committed >= SEG_MAX) {
+		if (d->nsegs == d->segcap) {
+			d->segcap = d->segcap ? d->segcap * 2 : 16;
+			d->segs = feat_xrealloc(d->segs, d->segcap *
+			    sizeof *d->segs);
+		}
+		s = &d->segs[d->nsegs];
+		memset(s, 0, sizeof *s);
+		s->no = d->nsegs ? d->segs[d->nsegs - 1].no + 1 : 1;
+		created = 1;
+	}
+	seg_name(name, sizeof name, d, s->no);
+	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC | (created ? O_TRUNC :
+	    0), 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	for (size_t done = 0; done < member->len;) {
+		ssize_t n = pwrite(fd, member->p + done, member->len - done,
+		    (off_t)(s->committed + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot write '%s': %s", name,
+			    n < 0 ? strerror(errno) : "no space");
+			/* What was written is past the committed size. */
+			if (ftruncate(fd, (off_t)s->committed) == 0)
+				(void)fsync(fd);
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", name,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (created) {
+		if (ft_fsync_dir(name, err, errlen) < 0)
+			return -1;
+		d->nsegs++;
+	}
+	*seg = s->no;
+	*off = s->committed;
+	s->committed += member->len;
+	s->good = s->committed;
+	return 0;
+}
+
+/* Within a batch: has an earlier record the same key, ts, created, kind? */
+struct seen {
+	size_t *slot;		/* record index + 1 */
+	size_t cap;
+};
+
+static int
+seen_before(struct seen *sn, const feat_store_batch *b, size_t i,
+    uint64_t seed)
+{
+	const struct ft_batch_rec *r = &b->recs[i];
+	uint64_t h = ft_seeded_hash(seed, b->text.p + r->key, r->keylen) ^
+	    (uint64_t)r->ts * 31 ^ (uint64_t)r->created * 17 ^
+	    (uint64_t)r->version * 7 ^ (uint64_t)r->tombstone;
+	size_t mask = sn->cap - 1;
+
+	for (size_t j = h & mask;; j = (j + 1) & mask) {
+		const struct ft_batch_rec *o;
+
+		if (sn->slot[j] == 0) {
+			sn->slot[j] = i + 1;
+			return 0;
+		}
+		o = &b->recs[sn->slot[j] - 1];
+		if (o->ts == r->ts && o->created == r->created &&
+		    o->version == r->version && o->tombstone == r->tombstone &&
+		    o->keylen == r->keylen && memcmp(b->text.p + o->key,
+		    b->text.p + r->key, r->keylen) == 0)
+			return 1;
+	}
+}
+
+static int
+dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
+    char *err, size_t errlen)
+{
+	struct dstore *d = be;
+	struct ft_buf plain = { 0 }, member = { 0 };
+	struct seen sn = { 0 };
+	uint32_t *lineof = NULL, seg, nl = 0;
+	uint8_t *fresh = NULL;
+	uint64_t off;
+	int lockfd, rc = FEAT_STORE_ERROR, changed;
+
+	if ((lockfd = lock_store(d, err, errlen)) < 0)
+		return lockfd == FT_LOCK_TIMEOUT ? FEAT_STORE_LOCKED :
+		    lockfd == FT_LOCK_STOPPED ? FEAT_STORE_STOPPED :
+		    FEAT_STORE_ERROR;
+	if (refresh(d, err, errlen) < 0)
+		goto done;
+	remove_strays(d);
+	if ((changed = repair_tail(d, err, errlen)) < 0)
+		goto done;
+
+	sn.cap = 16;
+	while (sn.cap < b->n * 2)
+		sn.cap *= 2;
+	sn.slot = feat_xcalloc(sn.cap, sizeof *sn.slot);
+	fresh = feat_xcalloc(b->n, 1);
+	lineof = feat_xcalloc(b->n, sizeof *lineof);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ft_batch_rec *r = &b->recs[i];
+		struct dkey *k = find_key(d, b->text.p + r->key, r->keylen,
+		    r->version);
+		int found = 0;
+
+		if (k)
+			(void)dent_find(k, r->ts, r->created, r->tombstone,
+			    &found);
+		if (found || seen_before(&sn, b, i, d->seed)) {
+			out->duplicates++;
+			continue;
+		}
+		fresh[i] = 1;
+		lineof[i] = nl++;
+		ft_buf_add(&plain, b->text.p + r->line, r->linelen);
+	}
+	if (nl > 0) {
+		if (deflate_member(&member, &plain, err, errlen) < 0 ||
+		    append_member(d, &member, &seg, &off, err, errlen) < 0)
+			goto done;
+		changed = 1;
+	}
+	if (changed) {
+		d->generation = d->generation ? d->generation : 1;
+		if (write_manifest(d, err, errlen) < 0) {
+			/* What the index holds is no longer what MANIFEST
+			   says: read the store again on the next call; the
+			   next writer cuts the unacknowledged member off. */
+			free_index(d);
+			d->generation = UINT64_MAX;
+			goto done;
+		}
+	}
+	/* Durable: into the index. */
+	for (size_t i = 0; nl > 0 && i < b->n; i++) {
+		const struct ft_batch_rec *r = &b->recs[i];
+		struct dkey *k;
+		struct dent de;
+		uint32_t at;
+		int found;
+
+		if (!fresh[i])
+			continue;
+		k = get_key(d, b->text.p + r->key, r->keylen, r->version);
+		de.ts = r->ts;
+		de.created = r->created;
+		de.off = off;
+		de.seg = seg;
+		de.line = lineof[i] | (r->tombstone ? TOMB : 0);
+		at = dent_find(k, de.ts, de.created, r->tombstone, &found);
+		dent_insert(d, k, at, &de);
+		out->added++;
+	}
+	rc = 0;
+done:
+	close(lockfd);
+	free(sn.slot);
+	free(fresh);
+	free(lineof);
+	ft_buf_free(&plain);
+	ft_buf_free(&member);
+	return rc;
+}
+
+/* ---- reading records ------------------------------------------------------------- */
+
+static int
+cache_member(struct dstore *d, uint32_t seg, uint64_t off, const char *text,
+    size_t len, void *ctx)
+{
+	const char *p = text, *end = text + len;
+
+	(void)seg;
+	(void)off;
+	(void)ctx;
+	d->nlines = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (d->nlines == d->linecap) {
+			d->linecap = d->linecap ? d->linecap * 2 : 1024;
+			d->lines = feat_xrealloc(d->lines, d->linecap *
+			    sizeof *d->lines);
+		}
+		d->lines[d->nlines++] = (size_t)(p - text);
+		p = nl ? nl + 1 : end;
+	}
+	return 1;		/* one member: stop there */
+}
+
+/* The stored line of e: *line, *len valid until the next fetch. */
+static int
+fetch(struct dstore *d, const struct dent *e, const char **line,
+    size_t *len, char *err, size_t errlen)
+{
+	uint32_t ln = e->line & ~TOMB;
+	const char *p, *nl;
+
+	if (d->cache_off != e->off + 1 || d->cache_seg != e->seg) {
+		struct dseg *s = find_seg(d, e->seg);
+		int64_t rc;
+
+		d->cache_off = 0;
+		if (s == NULL) {
+			snprintf(err, errlen, "segment %" PRIu32 " is gone",
+			    e->seg);
+			return -1;
+		}
+		rc = read_members(d, e->seg, e->off, s->committed,
+		    cache_member, NULL, err, errlen);
+		if (rc != -2) {
+			if (rc >= 0)
+				snprintf(err, errlen, "segment %" PRIu32
+				    ": no batch at byte %" PRIu64, e->seg,
+				    e->off);
+			return -1;
+		}
+		d->cache_seg = e->seg;
+		d->cache_off = e->off + 1;
+	}
+	if (ln >= d->nlines) {
+		snprintf(err, errlen, "segment %" PRIu32 ": no line %" PRIu32
+		    " in the batch at byte %" PRIu64, e->seg, ln, e->off);
+		return -1;
+	}
+	p = d->member.p + d->lines[ln];
+	nl = memchr(p, '\n', d->member.len - d->lines[ln]);
+	*line = p;
+	*len = nl ? (size_t)(nl - p) : d->member.len - d->lines[ln];
+	return 0;
+}
+
+/* Is k->e[i] a live record: not a tombstone, not deleted by one? */
+static int
+alive(const struct dkey *k, uint32_t i)
+{
+	if (k->e[i].line & TOMB)
+		return 0;
+	for (uint32_t j = i + 1; j < k->n && k->e[j].ts == k->e[i].ts; j++)
+		if (k->e[j].line & TOMB)
+			return 0;	/* created >= ours: sorted after */
+	return 1;
+}
+
+static struct dkey *
+lookup(struct dstore *d, const struct feat_store_key *k)
+{
+	char key[3 * 4096];
+	size_t n = ft_store_key_bytes(k, key, sizeof key);
+
+	return n ? find_key(d, key, n, k->version > 0 ? k->version : 1) :
+	    NULL;
+}
+
+static int
+latest_of(struct dstore *d, struct dkey *k, char *err, size_t errlen)
+{
+	const char *line;
+	size_t len;
+
+	if (k->latest_known)
+		return 0;
+	for (uint32_t i = k->n; i-- > 0;)
+		if (alive(k, i)) {
+			if (fetch(d, &k->e[i], &line, &len, err, errlen) < 0)
+				return -1;
+			k->latest = feat_xmalloc(len + 1);
+			memcpy(k->latest, line, len);
+			k->latest[len] = '\0';
+			k->latest_len = len;
+			break;
+		}
+	k->latest_known = 1;
+	return 0;
+}
+
+static int
+dir_latest(void *be, const struct feat_store_key *key, feat_store_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	struct dstore *d = be;
+	struct dkey *k = lookup(d, key);
+
+	if (k == NULL)
+		return 0;
+	if (latest_of(d, k, err, errlen) < 0)
+		return -1;
+	if (k->latest == NULL)
+		return 0;
+	fn(ctx, k->latest, k->latest_len);
+	return 1;
+}
+
+static int
+dir_as_of(void *be, const struct feat_store_key *key, int64_t t,
+    int no_future_created, feat_store_fn fn, void *ctx, char *err,
+    size_t errlen)
+{
+	struct dstore *d = be;
+	struct dkey *k = lookup(d, key);
+	const char *line;
+	size_t len;
+
+	if (k == NULL)
+		return 0;
+	for (uint32_t i = k->n; i-- > 0;) {
+		const struct dent *e = &k->e[i];
+
+		if (e->ts > t || (no_future_created && e->created > t) ||
+		    !alive(k, i))
+			continue;
+		if (fetch(d, e, &line, &len, err, errlen) < 0)
+			return -1;
+		fn(ctx, line, len);
+		return 1;
+	}
+	return 0;
+}
+
+static long
+dir_history(void *be, const struct feat_store_key *key, feat_store_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	struct dstore *d = be;
+	struct dkey *k = lookup(d, key);
+	const char *line;
+	size_t len;
+	long n = 0;
+
+	for (uint32_t i = 0; k && i < k->n; i++) {
+		if (!alive(k, i))
+			continue;
+		if (fetch(d, &k->e[i], &line, &len, err, errlen) < 0)
+			return -1;
+		if (fn(ctx, line, len) != 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* The group of a key: after the entity type and id. */
+static const char *
+key_group(const struct dkey *k)
+{
+	const char *p = k->key + strlen(k->key) + 1;	/* the id */
+	const char *end = k->key + k->keylen - 1;	/* the last NUL */
+
+	/* An id holds no NUL: the group follows the id's NUL. */
+	p = memchr(p, '\0', (size_t)(end - p));
+	return p ? p + 1 : end;
+}
+
+static int
+key_order(const void *a, const void *b)
+{
+	const struct dkey *x = *(struct dkey *const *)a;
+	const struct dkey *y = *(struct dkey *const *)b;
+	int c = strcmp(key_group(x), key_group(y));
+
+	if (c != 0)
+		return c;
+	return (x->version > y->version) - (x->version < y->version);
+}
+
+static long
+dir_entity(void *be, const char *etype, const char *eid, size_t eidlen,
+    feat_store_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct dstore *d = be;
+	size_t a = strlen(etype), pre = a + 1 + eidlen + 1, n = 0;
+	struct dkey **found = NULL;
+	long emitted = 0;
+
+	for (size_t i = 0; i < d->tabcap; i++) {
+		struct dkey *k = d->tab[i];
+
+		if (k == NULL || k->keylen <= pre ||
+		    memcmp(k->key, etype, a + 1) != 0 ||
+		    memcmp(k->key + a + 1, eid, eidlen) != 0 ||
+		    k->key[a + 1 + eidlen] != '\0')
+			continue;
+		found = feat_xrealloc(found, (n + 1) * sizeof *found);
+		found[n++] = k;
+	}
+	qsort(found, n, sizeof *found, key_order);
+	for (size_t i = 0; i < n; i++) {
+		if (latest_of(d, found[i], err, errlen) < 0) {
+			free(found);
+			return -1;
+		}
+		if (found[i]->latest == NULL)
+			continue;
+		if (fn(ctx, found[i]->latest, found[i]->latest_len) != 0)
+			break;
+		emitted++;
+	}
+	free(found);
+	return emitted;
+}
+
+struct scan_ctx {
+	feat_store_fn fn;
+	void *ctx;
+	long n;
+	int stopped;
+};
+
+static int
+scan_member(struct dstore *d, uint32_t seg, uint64_t off, const char *text,
+    size_t len, void *ctx)
+{
+	struct scan_ctx *sc = ctx;
+	const char *p = text, *end = text + len;
+
+	(void)d;
+	(void)seg;
+	(void)off;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 0) {
+			if (sc->fn(sc->ctx, p, n) != 0) {
+				sc->stopped = 1;
+				return 1;
+			}
+			sc->n++;
+		}
+		p += n + 1;
+	}
+	return 0;
+}
+
+static long
+dir_scan(void *be, feat_store_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct dstore *d = be;
+	struct scan_ctx sc = { fn, ctx, 0, 0 };
+
+	for (size_t i = 0; i < d->nsegs && !sc.stopped; i++) {
+		int64_t rc = read_members(d, d->segs[i].no, 0, d->segs[i].good,
+		    scan_member, &sc, err, errlen);
+
+		if (rc == -2)
+			break;
+		if (rc < 0)
+			return -1;
+	}
+	d->cache_off = 0;	/* the member buffer was used */
+	if (sc.stopped) {
+		if (err && errlen)
+			err[0] = '\0';
+		return -1;
+	}
+	return sc.n;
+}
+
+static int
+dir_stats(void *be, struct feat_store_stats *st, char *err, size_t errlen)
+{
+	struct dstore *d = be;
+
+	st->records = d->records;
+	st->tombstones = d->tombstones;
+	st->keys = d->nkeys;
+	for (size_t i = 0; i < d->tabcap; i++) {
+		struct dkey *k = d->tab[i];
+
+		if (k == NULL)
+			continue;
+		for (uint32_t j = k->n; j-- > 0;)
+			if (alive(k, j)) {
+				st->live_keys++;
+				break;
+			}
+	}
+	st->files = d->nsegs;
+	for (size_t i = 0; i < d->nsegs; i++)
+		st->bytes += d->segs[i].committed;
+	st->oldest_ts = d->oldest;
+	st->newest_ts = d->newest;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+/* ---- compaction ------------------------------------------------------------------ */
+
+struct compact_ctx {
+	struct ft_buf plain;
+	struct ft_buf member;
+	uint32_t seg;
+	uint64_t size;
+	int fd;
+	uint64_t kept, dropped;
+	int failed;
+	char *err;
+	size_t errlen;
+	char name[4200];
+};
+
+static int
+compact_flush(struct compact_ctx *cc)
+{
+	if (cc->plain.len == 0)
+		return 0;
+	if (deflate_member(&cc->member, &cc->plain, cc->err, cc->errlen) < 0)
+		return -1;
+	if (ft_write_all(cc->fd, cc->member.p, cc->member.len) < 0) {
+		snprintf(cc->err, cc->errlen, "cannot write '%s': %s",
+		    cc->name, strerror(errno));
+		return -1;
+	}
+	cc->size += cc->member.len;
+	cc->plain.len = 0;
+	return 0;
+}
+
+static int
+compact_member(struct dstore *d, uint32_t seg, uint64_t off, const char *text,
+    size_t len, void *ctx)
+{
+	struct compact_ctx *cc = ctx;
+	const char *p = text, *end = text + len;
+	uint32_t lineno = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const feat_record *r;
+		struct feat_error e;
+		int keep = 0;
+
+		if (n > 0 && feat_record_read(d->rr, p, n, &r, &e) == 0) {
+			const struct feat_record_head *h =
+			    feat_record_get_head(r);
+			struct feat_store_key fk = { h->entity_type,
+			    h->entity_id, h->entity_id_len, h->group,
+			    h->version };
+			struct dkey *k = lookup(d, &fk);
+			uint32_t i;
+			int found = 0;
+
+			if (k)
+				i = dent_find(k, h->ts, h->created,
+				    h->tombstone, &found);
+			/* A copy written by hand twice: only the indexed one. */
+			if (found && k->e[i].seg == seg && k->e[i].off == off &&
+			    (k->e[i].line & ~TOMB) == lineno)
+				keep = k->keep[i];
+		}
+		if (keep) {
+			ft_buf_add(&cc->plain, p, n);
+			ft_buf_addc(&cc->plain, '\n');
+			cc->kept++;
+		} else if (n > 0)
+			cc->dropped++;
+		if (cc->plain.len >= 8u << 20 && compact_flush(cc) < 0) {
+			cc->failed = 1;
+			return 1;
+		}
+		lineno++;
+		p += n + 1;
+	}
+	return 0;
+}
+
+static int
+dir_compact(void *be, int64_t retention, uint64_t *dropped, char *err,
+    size_t errlen)
+{
+	struct dstore *d = be;
+	struct compact_ctx cc;
+	struct dseg *old = NULL, one;
+	size_t nold;
+	int64_t cutoff;
+	uint64_t would_drop = 0;
+	int lockfd, rc = FEAT_STORE_ERROR;
+
+	if ((lockfd = lock_store(d, err, errlen)) < 0)
+		return lockfd == FT_LOCK_TIMEOUT ? FEAT_STORE_LOCKED :
+		    lockfd == FT_LOCK_STOPPED ? FEAT_STORE_STOPPED :
+		    FEAT_STORE_ERROR;
+	memset(&cc, 0, sizeof cc);
+	cc.fd = -1;
+	if (refresh(d, err, errlen) < 0)
+		goto done;
+	if (d->newest == INT64_MIN) {
+		rc = 0;
+		goto done;
+	}
+	cutoff = retention > 0 && d->newest > INT64_MIN + retention ?
+	    d->newest - retention : INT64_MIN;
+	/* Marks: within retention, or the latest live record of its key. */
+	for (size_t i = 0; i < d->tabcap; i++) {
+		struct dkey *k = d->tab[i];
+		int latest_seen = 0;
+
+		if (k == NULL)
+			continue;
+		free(k->keep);
+		k->keep = feat_xcalloc(k->n ? k->n : 1, 1);
+		for (uint32_t j = k->n; j-- > 0;) {
+			int live = alive(k, j);
+
+			if (live && !latest_seen) {
+				k->keep[j] = 1;
+				latest_seen = 1;
+			} else if (k->e[j].ts >= cutoff &&
+			    (live || (k->e[j].line & TOMB)))
+				k->keep[j] = 1;
+			if (!k->keep[j])
+				would_drop++;
+		}
+	}
+	if (would_drop == 0 && d->nsegs <= 1) {
+		rc = 0;
+		goto done;
+	}
+	cc.err = err;
+	cc.errlen = errlen;
+	cc.seg = d->nsegs ? d->segs[d->nsegs - 1].no + 1 : 1;
+	seg_name(cc.name, sizeof cc.name, d, cc.seg);
+	cc.fd = open(cc.name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (cc.fd < 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", cc.name,
+		    strerror(errno));
+		goto done;
+	}
+	for (size_t i = 0; i < d->nsegs; i++) {
+		int64_t r = read_members(d, d->segs[i].no, 0, d->segs[i].good,
+		    compact_member, &cc, err, errlen);
+
+		if (cc.failed)
+			goto done;
+		if (r < 0)
+			goto done;
+	}
+	d->cache_off = 0;
+	if (compact_flush(&cc) < 0)
+		goto done;
+	if (fsync(cc.fd) != 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", cc.name,
+		    strerror(errno));
+		goto done;
+	}
+	close(cc.fd);
+	cc.fd = -1;
+	if (ft_fsync_dir(cc.name, err, errlen) < 0)
+		goto done;
+	/* The switch: one MANIFEST naming only the new segment. */
+	old = d->segs;
+	nold = d->nsegs;
+	memset(&one, 0, sizeof one);
+	one.no = cc.seg;
+	one.committed = one.good = cc.size;
+	d->segs = &one;
+	d->nsegs = 1;
+	d->generation++;
+	if (write_manifest(d, err, errlen) < 0) {
+		d->segs = old;
+		d->nsegs = nold;
+		d->generation--;
+		old = NULL;
+		unlink(cc.name);
+		goto done;
+	}
+	d->segs = old;
+	d->nsegs = nold;
+	for (size_t i = 0; i < nold; i++) {
+		char name[4200];
+
+		seg_name(name, sizeof name, d, old[i].no);
+		unlink(name);
+	}
+	(void)ft_fsync_dir(cc.name, err, errlen);
+	/* Read the compacted store afresh. */
+	{
+		uint64_t gen = d->generation;
+
+		free_index(d);
+		d->generation = gen;
+		if (refresh(d, err, errlen) < 0)
+			goto done;
+	}
+	*dropped = cc.dropped;
+	rc = 0;
+done:
+	if (cc.fd >= 0)
+		close(cc.fd);
+	ft_buf_free(&cc.plain);
+	ft_buf_free(&cc.member);
+	close(lockfd);
+	return rc;
+}
+
+const struct ft_store_ops ft_store_dir = {
+	"dir:", 1, dir_open, dir_close, dir_write, dir_latest, dir_as_of,
+	dir_history, dir_entity, dir_scan, dir_refresh, dir_stats,
+	dir_compact
+};
