@@ -1151,10 +1151,24 @@ static int
 on_check(void *ctx, const feat_event *ev, struct feat_error *err)
 {
 	struct feat_windower *w = ctx;
+	int64_t ts = feat_event_ts(ev), d, t;
 	size_t n;
 
-	if (!wanted_event(w, ev) || event_key(w, ev, &n) == NULL ||
-	    n <= FEAT_ENTITY_ID_MAX)
+	if (!wanted_event(w, ev))
+		return 0;
+	/* Its windows, start to end, must be times feat can hold. */
+	if (__builtin_sub_overflow(ts, w->o.align, &d) ||
+	    __builtin_mul_overflow(ft_floor_div(d, w->slide), w->slide, &t) ||
+	    __builtin_add_overflow(t, w->o.align, &t) ||
+	    __builtin_sub_overflow(t, w->size - w->slide, &d) ||
+	    __builtin_add_overflow(t, w->size, &t) || t == INT64_MAX) {
+		err->code = FEAT_BAD_TIME;
+		snprintf(err->reason, sizeof err->reason, "invalid timestamp: "
+		    "its windows reach past the times feat holds "
+		    "(1677-09-21 to 2262-04-11)");
+		return -1;
+	}
+	if (event_key(w, ev, &n) == NULL || n <= FEAT_ENTITY_ID_MAX)
 		return 0;
 	err->code = FEAT_BAD_FIELD;
 	snprintf(err->reason, sizeof err->reason, "field '%.64s' is too long: "

@@ -309,3 +309,18 @@ EOF
 	[ "$status" -eq 0 ]
 	[ "$($JQ -r '.entity_id | length' <<< "$output")" -eq 512 ]
 }
+
+@test "window-015: an event whose windows reach past 2262 or before 1677 is a bad line, not lost" {
+	printf '%s\n' '{"ts":"2024-11-16T18:00:00Z","model":"a"}' \
+	    '{"ts":"2262-04-11T12:00:00Z","model":"b"}' \
+	    '{"ts":"2024-11-16T18:00:30Z","model":"a"}' \
+	    '{"ts":"1677-09-21T00:13:00Z","model":"m"}' > "$TMP/far.ndjson"
+	window -w tumbling:1d -k model -a 'count()' "$TMP/far.ndjson"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"far.ndjson:2: invalid timestamp: its windows reach past the times feat holds"* ]]
+	window -w tumbling:1d -k model -a 'count()' --on-error skip "$TMP/far.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -c '[.entity_id, .features.count, .window.count]' <<< "$output")" = '["a",2,2]' ]
+	[[ "$stderr" == *"2 bad lines skipped"* ]]
+	[[ "$stderr" != *late* ]]
+}
