@@ -278,6 +278,18 @@ int ft_json_depth(const struct ft_json *j, const struct ft_jval *v);
 int ft_line_parse(struct ft_json *j, const char *line, size_t len,
     struct feat_error *err);
 
+/* Writes v (a parsed document's node) as it is: numbers as their text. */
+void ft_json_write(feat_writer *w, const struct ft_json *j,
+    const struct ft_jval *v);
+/* A feature's value as the records and the API write it: bool as 0/1. */
+void ft_value_write(feat_writer *w, const struct feat_value *v);
+/*
+ * A timestamp field's value (a string, or a number of unit) into *ns; -1
+ * with the bad-line reason "invalid timestamp: ..." naming field.
+ */
+int ft_time_value(const struct ft_jval *v, enum feat_time_unit unit,
+    const char *field, int64_t *ns, struct feat_error *err);
+
 /*
  * Decodes the UTF-8 sequence at s into *cp and returns its length; an
  * invalid byte decodes as itself (U+0080..U+00FF), length 1.

@@ -792,6 +792,21 @@ int feat_store_latest(feat_store *s, const struct feat_store_key *k,
 int feat_store_as_of(feat_store *s, const struct feat_store_key *k, int64_t t,
     int no_future_created, feat_store_fn fn, void *ctx, char *err,
     size_t errlen);
+/*
+ * The same for many keys at once, as feat-join asks: for each q[i] found,
+ * fn(ctx, i, line, len), in whatever order the store reads fastest (dir:
+ * reads each batch once).  A query with an invalid key finds nothing.  0,
+ * or -1 with err (fn's non-zero stops it: -1 without err).
+ */
+struct feat_store_query {
+	struct feat_store_key key;
+	int64_t t;
+};
+typedef int (*feat_store_at_fn)(void *ctx, size_t i, const char *line,
+    size_t len);
+int feat_store_as_of_many(feat_store *s, const struct feat_store_query *q,
+    size_t n, int no_future_created, feat_store_at_fn fn, void *ctx,
+    char *err, size_t errlen);
 /* Every live record of k, oldest (ts, created) first: how many, or -1. */
 long feat_store_history(feat_store *s, const struct feat_store_key *k,
     feat_store_fn fn, void *ctx, char *err, size_t errlen);
@@ -870,6 +885,31 @@ feat_loader *feat_loader_new(const struct feat_loader_opts *o, char *err,
 /* The stage feat_tool_run drives. */
 void feat_loader_stage(feat_loader *l, struct feat_tool_stage *st);
 void feat_loader_free(feat_loader *l);
+
+/* ---- feat-join: point-in-time training sets (join.c) -------------------- */
+struct feat_join_opts {
+	const char *uri;		/* --from: a store with history */
+	const char *const *groups;	/* borrowed: -g GROUP[:FEATURE,...] */
+	size_t ngroups;
+	const char *const *keys;	/* borrowed: --key FIELD=ENTITY_TYPE */
+	size_t nkeys;
+	int64_t max_age;		/* ns; 0: none */
+	int no_future_created;
+	enum feat_time_unit time_unit;	/* of the rows' numeric ts */
+	const feat_catalog *catalog;	/* borrowed */
+	feat_writer *out;		/* borrowed: the joined rows */
+};
+typedef struct feat_joiner feat_joiner;
+/*
+ * Resolves the groups and keys and opens the store; NULL with *err:
+ * FEAT_ERR_USAGE for a group, feature or key that cannot be, or a store
+ * without history; FEAT_ERR_IO for a store that cannot be opened.
+ */
+feat_joiner *feat_joiner_new(const struct feat_join_opts *o,
+    struct feat_error *err);
+/* The stage feat_tool_run drives: rows in, joined rows out in order. */
+void feat_joiner_stage(feat_joiner *j, struct feat_tool_stage *st);
+void feat_joiner_free(feat_joiner *j);
 
 /* ---- feat-extract's feature groups (request, static, context) ---------- */
 enum {

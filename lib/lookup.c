@@ -237,26 +237,7 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
 			    (fresh > 0 && age > (int64_t)fresh *
 			    FEAT_NS_PER_S))
 				status[i] = "stale";
-			switch (v.type) {
-			case FEAT_VALUE_NUMBER:
-				feat_writer_number(w, v.text, v.len);
-				break;
-			case FEAT_VALUE_BOOL:
-				feat_writer_int(w, v.number != 0);
-				break;
-			case FEAT_VALUE_STRING:
-				feat_writer_string(w, v.text, v.len);
-				break;
-			case FEAT_VALUE_VECTOR:
-				feat_writer_open_array(w);
-				for (size_t e = 0; e < v.veclen; e++)
-					feat_writer_double(w, v.vec[e]);
-				feat_writer_close_array(w);
-				break;
-			default:
-				feat_writer_null(w);
-				break;
-			}
+			ft_value_write(w, &v);
 		}
 		feat_writer_close_object(w);
 		KEY(w, "status");

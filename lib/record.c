@@ -312,8 +312,8 @@ name_field(struct feat_record_reader *rr, const struct ft_jval *root,
 	return 0;
 }
 
-static int
-time_field(struct feat_record_reader *rr, const struct ft_jval *v,
+int
+ft_time_value(const struct ft_jval *v, enum feat_time_unit unit,
     const char *field, int64_t *ns, struct feat_error *err)
 {
 	int rc = -1;
@@ -321,7 +321,7 @@ time_field(struct feat_record_reader *rr, const struct ft_jval *v,
 	if (v->type == FT_JSTRING)
 		rc = feat_time_parse(v->s, v->len, ns);
 	else if (v->type == FT_JNUMBER)
-		rc = feat_time_parse_epoch(v->s, v->len, rr->unit, ns);
+		rc = feat_time_parse_epoch(v->s, v->len, unit, ns);
 	if (rc == 0)
 		return 0;
 	err->code = FEAT_BAD_TIME;
@@ -418,13 +418,14 @@ feat_record_read(feat_record_reader *rr, const char *line, size_t len,
 	v = ft_json_get(j, root, "ts", 2);
 	if (v == NULL || v->type == FT_JNULL)
 		return bad(err, FEAT_BAD_NO_TS, "no timestamp%s", "");
-	if (time_field(rr, v, "ts", &r->head.ts, err) < 0)
+	if (ft_time_value(v, rr->unit, "ts", &r->head.ts, err) < 0)
 		return -1;
 	/* Without created a record sorts oldest among its ties. */
 	r->head.created = INT64_MIN;
 	if ((v = ft_json_get(j, root, "created", 7)) != NULL &&
 	    v->type != FT_JNULL) {
-		if (time_field(rr, v, "created", &r->head.created, err) < 0)
+		if (ft_time_value(v, rr->unit, "created", &r->head.created,
+		    err) < 0)
 			return -1;
 		r->head.has_created = 1;
 	}
@@ -456,12 +457,13 @@ feat_record_read(feat_record_reader *rr, const char *line, size_t len,
 			return bad(err, FEAT_BAD_FIELD,
 			    "field '%s' is not an object", "window");
 		if ((w = ft_json_get(j, v, "start", 5)) == NULL ||
-		    time_field(rr, w, "window.start", &r->window.start,
-		    err) < 0)
+		    ft_time_value(w, rr->unit, "window.start",
+		    &r->window.start, err) < 0)
 			return w ? -1 : bad(err, FEAT_BAD_FIELD,
 			    "no field '%s'", "window.start");
 		if ((w = ft_json_get(j, v, "end", 3)) == NULL ||
-		    time_field(rr, w, "window.end", &r->window.end, err) < 0)
+		    ft_time_value(w, rr->unit, "window.end", &r->window.end,
+		    err) < 0)
 			return w ? -1 : bad(err, FEAT_BAD_FIELD,
 			    "no field '%s'", "window.end");
 		r->window.count = 0;
@@ -603,10 +605,36 @@ feat_record_find(feat_record_reader *rr, const feat_record *r,
 	return 0;
 }
 
+void
+ft_value_write(feat_writer *w, const struct feat_value *v)
+{
+	switch (v->type) {
+	case FEAT_VALUE_NUMBER:
+		feat_writer_number(w, v->text, v->len);
+		break;
+	case FEAT_VALUE_BOOL:
+		feat_writer_int(w, v->number != 0);
+		break;
+	case FEAT_VALUE_STRING:
+		feat_writer_string(w, v->text, v->len);
+		break;
+	case FEAT_VALUE_VECTOR:
+		feat_writer_open_array(w);
+		for (size_t e = 0; e < v->veclen; e++)
+			feat_writer_double(w, v->vec[e]);
+		feat_writer_close_array(w);
+		break;
+	default:
+		feat_writer_null(w);
+		break;
+	}
+}
+
 /* ---- the canonical form, for stores ----------------------------------------- */
 
-static void
-copy_value(feat_writer *w, const struct ft_json *j, const struct ft_jval *v)
+void
+ft_json_write(feat_writer *w, const struct ft_json *j,
+    const struct ft_jval *v)
 {
 	const struct ft_jval *e;
 
@@ -616,7 +644,7 @@ copy_value(feat_writer *w, const struct ft_json *j, const struct ft_jval *v)
 		for (e = ft_json_node(j, v->child); e; e = ft_json_node(j,
 		    e->next)) {
 			feat_writer_key(w, e->key, e->keylen);
-			copy_value(w, j, e);
+			ft_json_write(w, j, e);
 		}
 		feat_writer_close_object(w);
 		break;
@@ -624,7 +652,7 @@ copy_value(feat_writer *w, const struct ft_json *j, const struct ft_jval *v)
 		feat_writer_open_array(w);
 		for (e = ft_json_node(j, v->child); e; e = ft_json_node(j,
 		    e->next))
-			copy_value(w, j, e);
+			ft_json_write(w, j, e);
 		feat_writer_close_array(w);
 		break;
 	case FT_JSTRING:
@@ -691,7 +719,7 @@ ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
 				feat_writer_key(w, n, strlen(n));
 			} else
 				feat_writer_key(w, e->key, e->keylen);
-			copy_value(w, r->doc, e);
+			ft_json_write(w, r->doc, e);
 		}
 		feat_writer_close_object(w);
 	}
@@ -708,7 +736,7 @@ ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
 	}
 	if (r->flags && !tombstone) {
 		KEY(w, "_flags");
-		copy_value(w, r->doc, r->flags);
+		ft_json_write(w, r->doc, r->flags);
 	}
 	feat_writer_close_object(w);
 	return feat_writer_end_record(w);

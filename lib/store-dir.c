@@ -4,6 +4,7 @@
  *	PATH/seg-000000001.ndjson.gz	segments: gzip members, one per batch
  *	PATH/MANIFEST			the segments and their committed sizes
  *	PATH/LOCK			flock(2): one writer at a time
+ *	PATH/INDEX			the index below, as a writer left it
  *
  * A batch is one gzip member appended to the last segment (a new one past
  * SEG_MAX bytes) at its committed size, fsynced, and then acknowledged by
@@ -30,6 +31,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ struct dseg {
 struct dstore {
 	char *path;
 	int write;
+	int dirty;		/* wrote or compacted: save INDEX at close */
 	struct feat_lock_wait lock;
 	void (*notice)(void *ctx, const char *msg);
 	void *ctx;
@@ -462,6 +465,8 @@ catch_up(struct dstore *d, struct dseg *s, char *err, size_t errlen)
 	    &ic, err, errlen);
 	if (good < 0)
 		return -1;
+	if ((uint64_t)good > s->good)
+		d->dirty = 1;	/* INDEX lags: a writer saves it */
 	s->good = (uint64_t)good;
 	seg_name(name, sizeof name, d, s->no);
 	if (ic.bad)
@@ -583,6 +588,243 @@ write_manifest(struct dstore *d, char *err, size_t errlen)
 	return rc;
 }
 
+/* ---- INDEX: the index saved ------------------------------------------------------ */
+
+#define INDEX_MAGIC	"feat-dir-index 1\n"
+#define INDEX_BOM	UINT32_C(0x01020304)
+
+static void
+put(struct ft_buf *b, const void *p, size_t n)
+{
+	ft_buf_add(b, p, n);
+}
+
+/* Reads n bytes at *p of [*p, end) into out: -1 past the end. */
+static int
+get(const char **p, const char *end, void *out, size_t n)
+{
+	if ((size_t)(end - *p) < n)
+		return -1;
+	memcpy(out, *p, n);
+	*p += n;
+	return 0;
+}
+
+/* Saves the index in PATH/INDEX, when no other writer holds the lock. */
+static void
+save_index(struct dstore *d)
+{
+	struct feat_lock_wait now = { 0, NULL, NULL, NULL };
+	struct ft_buf b = { 0 };
+	char name[4200], lock[4200], tmp[4300], err[512];
+	uint32_t u32 = INDEX_BOM, crc;
+	uint64_t u64;
+	int fd, tfd, ok;
+
+	snprintf(lock, sizeof lock, "%s/LOCK", d->path);
+	if ((fd = ft_lock_file(lock, lock, &now, err, sizeof err)) < 0)
+		return;		/* a writer is at work: it saves its own */
+	snprintf(name, sizeof name, "%s/INDEX", d->path);
+	ft_remove_stale_tmp(name);
+	put(&b, INDEX_MAGIC, sizeof INDEX_MAGIC - 1);
+	put(&b, &u32, 4);
+	put(&b, &d->generation, 8);
+	u32 = (uint32_t)d->nsegs;
+	put(&b, &u32, 4);
+	for (size_t i = 0; i < d->nsegs; i++) {
+		put(&b, &d->segs[i].no, 4);
+		put(&b, &d->segs[i].good, 8);
+	}
+	u64 = d->nkeys;
+	put(&b, &u64, 8);
+	for (size_t i = 0; i < d->tabcap; i++) {
+		const struct dkey *k = d->tab[i];
+		int64_t v;
+
+		if (k == NULL)
+			continue;
+		u32 = (uint32_t)k->keylen;
+		put(&b, &u32, 4);
+		v = k->version;
+		put(&b, &v, 8);
+		put(&b, &k->n, 4);
+		put(&b, k->key, k->keylen);
+		put(&b, k->e, k->n * sizeof *k->e);
+	}
+	crc = (uint32_t)crc32(0, (const unsigned char *)b.p, (uInt)0);
+	for (size_t off = 0; off < b.len;) {
+		size_t n = b.len - off > (1u << 30) ? (1u << 30) : b.len - off;
+
+		crc = (uint32_t)crc32(crc, (const unsigned char *)b.p + off,
+		    (uInt)n);
+		off += n;
+	}
+	put(&b, &crc, 4);
+	/*
+	 * Not fsynced: INDEX is a cache.  A crash that leaves it short or
+	 * zeroed fails its CRC, and the index is read from the segments.
+	 */
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", name, (long)getpid());
+	tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ok = tfd >= 0 && ft_write_all(tfd, b.p, b.len) == 0;
+	if (tfd >= 0 && close(tfd) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, name) != 0) {
+		say(d, "cannot write '%s': %s (the next open reads the "
+		    "segments)", name, strerror(errno));
+		unlink(tmp);
+	}
+	ft_buf_free(&b);
+	close(fd);
+}
+
+/* Reads PATH/INDEX whole into *buf: its length, or 0. */
+static size_t
+read_index_file(struct dstore *d, char **buf)
+{
+	char name[4200];
+	struct stat st;
+	size_t len;
+	int fd;
+
+	*buf = NULL;
+	snprintf(name, sizeof name, "%s/INDEX", d->path);
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || st.st_size < 64 ||
+	    (uint64_t)st.st_size > SIZE_MAX / 2) {
+		close(fd);
+		return 0;
+	}
+	len = (size_t)st.st_size;
+	*buf = feat_xmalloc(len);
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, *buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(*buf);
+			*buf = NULL;
+			close(fd);
+			return 0;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	return len;
+}
+
+/*
+ * Starts the index from PATH/INDEX when it is good and current: of
+ * MANIFEST's generation, reaching into each segment no further than its
+ * committed size.  The segments' later batches are read by refresh.
+ */
+static void
+load_index(struct dstore *d)
+{
+	struct dseg *msegs = NULL;
+	size_t mn, len;
+	uint64_t gen, igen, nkeys;
+	uint32_t bom, nsegs, crc, want;
+	char *buf, err[512], name[4200];
+	struct stat st;
+	const char *p, *end;
+
+	if ((len = read_index_file(d, &buf)) == 0)
+		return;
+	p = buf;
+	end = buf + len - 4;
+	memcpy(&crc, end, 4);
+	want = (uint32_t)crc32(0, NULL, 0);
+	for (size_t off = 0; off < len - 4;) {
+		size_t n = len - 4 - off > (1u << 30) ? (1u << 30) :
+		    len - 4 - off;
+
+		want = (uint32_t)crc32(want, (const unsigned char *)buf + off,
+		    (uInt)n);
+		off += n;
+	}
+	if (crc != want || memcmp(p, INDEX_MAGIC, sizeof INDEX_MAGIC - 1))
+		goto stale;
+	p += sizeof INDEX_MAGIC - 1;
+	if (get(&p, end, &bom, 4) < 0 || bom != INDEX_BOM ||
+	    get(&p, end, &igen, 8) < 0 || get(&p, end, &nsegs, 4) < 0)
+		goto stale;
+	if (read_manifest(d, &msegs, &mn, &gen, err, sizeof err) < 0 ||
+	    gen != igen)
+		goto stale;
+	d->have_mst = 0;	/* refresh reads MANIFEST again */
+	for (uint32_t i = 0; i < nsegs; i++) {
+		struct dseg s = { 0 };
+		size_t j;
+
+		if (get(&p, end, &s.no, 4) < 0 || get(&p, end, &s.good,
+		    8) < 0)
+			goto stale;
+		for (j = 0; j < mn && msegs[j].no != s.no; j++)
+			;
+		/* A segment shorter than the index: a disk lost its end
+		   (a torn tail the segments must show). */
+		seg_name(name, sizeof name, d, s.no);
+		if (j == mn || msegs[j].committed < s.good ||
+		    (d->nsegs && s.no <= d->segs[d->nsegs - 1].no) ||
+		    stat(name, &st) != 0 || (uint64_t)st.st_size < s.good)
+			goto stale;
+		s.committed = s.good;
+		if (d->nsegs == d->segcap) {
+			d->segcap = d->segcap ? d->segcap * 2 : 16;
+			d->segs = feat_xrealloc(d->segs, d->segcap *
+			    sizeof *d->segs);
+		}
+		d->segs[d->nsegs++] = s;
+	}
+	if (get(&p, end, &nkeys, 8) < 0)
+		goto stale;
+	for (uint64_t i = 0; i < nkeys; i++) {
+		uint32_t keylen, n;
+		int64_t version;
+		struct dkey *k;
+
+		if (get(&p, end, &keylen, 4) < 0 || get(&p, end, &version,
+		    8) < 0 || get(&p, end, &n, 4) < 0 || keylen < 6 ||
+		    keylen > 3 * 4096 || (size_t)(end - p) < keylen ||
+		    (size_t)(end - p - keylen) / sizeof *k->e < n ||
+		    p[keylen - 1] != '\0' || n == 0)
+			goto stale;
+		k = get_key(d, p, keylen, (long)version);
+		if (k->n)
+			goto stale;	/* a key twice */
+		p += keylen;
+		k->e = feat_xmalloc(n * sizeof *k->e);
+		memcpy(k->e, p, n * sizeof *k->e);
+		p += n * sizeof *k->e;
+		k->n = k->cap = n;
+		for (uint32_t j = 0; j < n; j++) {
+			const struct dent *e = &k->e[j];
+
+			if (e->line & TOMB)
+				d->tombstones++;
+			else
+				d->records++;
+			if (d->oldest == INT64_MIN || e->ts < d->oldest)
+				d->oldest = e->ts;
+			if (d->newest == INT64_MIN || e->ts > d->newest)
+				d->newest = e->ts;
+		}
+	}
+	if (p != end)
+		goto stale;
+	d->generation = igen;
+	free(buf);
+	free(msegs);
+	return;
+stale:
+	free_index(d);
+	free(buf);
+	free(msegs);
+}
+
 /* ---- open, refresh ------------------------------------------------------------ */
 
 static int
@@ -676,6 +918,8 @@ dir_open(const char *path, const struct feat_store_opts *o, char *err,
 	d->oldest = d->newest = INT64_MIN;
 	d->rr = feat_record_reader_new(FEAT_TIME_S);
 	d->in = feat_xmalloc(READ_CHUNK);
+	load_index(d);
+	d->dirty = 0;		/* set again when the segments say more */
 	if (refresh(d, err, errlen) < 0) {
 		char e2[8];
 
@@ -692,6 +936,8 @@ dir_close(void *be, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
+	if (d->write && d->dirty && d->generation != UINT64_MAX)
+		save_index(d);
 	free_index(d);
 	if (d->zs_ready)
 		inflateEnd(&d->zs);
@@ -798,41 +1044,118 @@ repair_tail(struct dstore *d, char *err, size_t errlen)
 	return changed;
 }
 
-static int
-deflate_member(struct ft_buf *out, const struct ft_buf *in, char *err,
-    size_t errlen)
+/*
+ * A batch's gzip member.  A large batch is compressed in two halves at
+ * once (pigz's way: raw deflate, the first half ended by a sync flush so
+ * that the two streams join), under one header and one trailer whose CRC
+ * combines the halves': still one member, as any gunzip reads it.
+ */
+#define SPLIT_AT	((size_t)1 << 20)
+
+struct zpart {
+	const unsigned char *in;
+	size_t len;
+	int last;
+	struct ft_buf out;
+	uLong crc;
+	int ok;
+};
+
+static void *
+deflate_part(void *arg)
 {
+	struct zpart *z = arg;
 	z_stream zs;
 	uLong bound;
 	int rc;
 
 	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK) {
-		snprintf(err, errlen, "cannot start zlib");
-		return -1;
-	}
-	bound = deflateBound(&zs, (uLong)in->len) + 64;
-	out->len = 0;
-	ft_buf_grow(out, bound);
-	zs.next_in = (unsigned char *)in->p;
-	zs.avail_in = (uInt)in->len;
-	zs.next_out = (unsigned char *)out->p;
+	z->ok = 0;
+	if (deflateInit2(&zs, 1, Z_DEFLATED, -MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	bound = deflateBound(&zs, (uLong)z->len) + 64;
+	z->out.len = 0;
+	ft_buf_grow(&z->out, bound);
+	zs.next_in = (unsigned char *)z->in;
+	zs.avail_in = (uInt)z->len;
+	zs.next_out = (unsigned char *)z->out.p;
 	zs.avail_out = (uInt)bound;
-	rc = deflate(&zs, Z_FINISH);
-	out->len = bound - zs.avail_out;
+	rc = deflate(&zs, z->last ? Z_FINISH : Z_SYNC_FLUSH);
+	z->out.len = bound - zs.avail_out;
 	deflateEnd(&zs);
-	if (rc != Z_STREAM_END) {
+	z->ok = z->last ? rc == Z_STREAM_END : rc == Z_OK && zs.avail_in == 0;
+	z->crc = crc32(crc32(0, NULL, 0), z->in, (uInt)z->len);
+	return NULL;
+}
+
+static void
+put_le32(struct ft_buf *b, uint32_t v)
+{
+	unsigned char c[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff,
+	    v >> 24 };
+
+	ft_buf_add(b, c, 4);
+}
+
+static int
+deflate_member(struct ft_buf *out, const struct ft_buf *in, char *err,
+    size_t errlen)
+{
+	static const unsigned char head[10] = {
+		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3	/* deflate, Unix */
+	};
+	struct zpart z[2];
+	size_t half = in->len / 2;
+	pthread_t th;
+	int threaded = 0, ok;
+
+	memset(z, 0, sizeof z);
+	if (in->len >= SPLIT_AT && in->len < UINT32_MAX) {
+		/* The halves meet at a line's end. */
+		const char *nl = memchr(in->p + half, '\n', in->len - half);
+
+		half = nl ? (size_t)(nl - in->p) + 1 : in->len;
+	} else
+		half = in->len;
+	z[0].in = (const unsigned char *)in->p;
+	z[0].len = half;
+	z[0].last = half == in->len;
+	z[1].in = (const unsigned char *)in->p + half;
+	z[1].len = in->len - half;
+	z[1].last = 1;
+	if (!z[0].last)
+		threaded = pthread_create(&th, NULL, deflate_part, &z[1]) == 0;
+	deflate_part(&z[0]);
+	if (!z[0].last) {
+		if (threaded)
+			pthread_join(th, NULL);
+		else
+			deflate_part(&z[1]);
+	}
+	ok = z[0].ok && (z[0].last || z[1].ok);
+	out->len = 0;
+	if (ok) {
+		uLong crc = z[0].crc;
+
+		if (!z[0].last)
+			crc = crc32_combine(crc, z[1].crc, (z_off_t)z[1].len);
+		ft_buf_add(out, head, sizeof head);
+		ft_buf_add(out, z[0].out.p, z[0].out.len);
+		if (!z[0].last)
+			ft_buf_add(out, z[1].out.p, z[1].out.len);
+		put_le32(out, (uint32_t)crc);
+		put_le32(out, (uint32_t)in->len);
+	}
+	ft_buf_free(&z[0].out);
+	ft_buf_free(&z[1].out);
+	if (!ok) {
 		snprintf(err, errlen, "cannot compress a batch");
 		return -1;
 	}
 	return 0;
 }
 
-/*
- * Appends member to the last segment (a new one when there is none or it
- * is full) and fsyncs; fills *seg and *off.  -1 with err.
- */
 static int
 append_member(struct dstore *d, const struct ft_buf *member, uint32_t *seg,
     uint64_t *off, char *err, size_t errlen)
@@ -1010,6 +1333,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 		dent_insert(d, k, at, &de);
 		out->added++;
 	}
+	d->dirty |= nl > 0 || changed;
 	rc = 0;
 done:
 	close(lockfd);
@@ -1150,6 +1474,30 @@ dir_latest(void *be, const struct feat_store_key *key, feat_store_fn fn,
 	return 1;
 }
 
+/*
+ * The record of k as of t: the last live one with ts <= t (and created
+ * <= t when no_future_created), found by bisection; -1 when none.
+ */
+static int64_t
+as_of_index(const struct dkey *k, int64_t t, int no_future_created)
+{
+	uint32_t lo = 0, hi = k->n;
+
+	while (lo < hi) {		/* the first with ts > t */
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (k->e[mid].ts > t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	for (uint32_t i = lo; i-- > 0;)
+		if ((!no_future_created || k->e[i].created <= t) &&
+		    alive(k, i))
+			return i;
+	return -1;
+}
+
 static int
 dir_as_of(void *be, const struct feat_store_key *key, int64_t t,
     int no_future_created, feat_store_fn fn, void *ctx, char *err,
@@ -1159,21 +1507,72 @@ dir_as_of(void *be, const struct feat_store_key *key, int64_t t,
 	struct dkey *k = lookup(d, key);
 	const char *line;
 	size_t len;
+	int64_t i;
 
-	if (k == NULL)
+	if (k == NULL || (i = as_of_index(k, t, no_future_created)) < 0)
 		return 0;
-	for (uint32_t i = k->n; i-- > 0;) {
-		const struct dent *e = &k->e[i];
+	if (fetch(d, &k->e[i], &line, &len, err, errlen) < 0)
+		return -1;
+	fn(ctx, line, len);
+	return 1;
+}
 
-		if (e->ts > t || (no_future_created && e->created > t) ||
-		    !alive(k, i))
+struct found {
+	const struct dent *e;
+	size_t query;
+};
+
+static int
+found_order(const void *a, const void *b)
+{
+	const struct dent *x = ((const struct found *)a)->e;
+	const struct dent *y = ((const struct found *)b)->e;
+
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return (x->line & ~TOMB) < (y->line & ~TOMB) ? -1 :
+	    (x->line & ~TOMB) > (y->line & ~TOMB);
+}
+
+/* Found first, then read in the order of the segments: each batch once. */
+static int
+dir_as_of_many(void *be, const struct feat_store_query *q, size_t n,
+    int no_future_created, feat_store_at_fn fn, void *ctx, char *err,
+    size_t errlen)
+{
+	struct dstore *d = be;
+	struct found *f = feat_xcalloc(n ? n : 1, sizeof *f);
+	size_t nf = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dkey *k;
+		int64_t at;
+
+		if (q[i].key.entity_id == NULL ||
+		    q[i].key.entity_id_len > FEAT_ENTITY_ID_MAX ||
+		    (k = lookup(d, &q[i].key)) == NULL ||
+		    (at = as_of_index(k, q[i].t, no_future_created)) < 0)
 			continue;
-		if (fetch(d, e, &line, &len, err, errlen) < 0)
-			return -1;
-		fn(ctx, line, len);
-		return 1;
+		f[nf].e = &k->e[at];
+		f[nf++].query = i;
 	}
-	return 0;
+	qsort(f, nf, sizeof *f, found_order);
+	for (size_t i = 0; i < nf && rc == 0; i++) {
+		const char *line;
+		size_t len;
+
+		if (fetch(d, f[i].e, &line, &len, err, errlen) < 0)
+			rc = -1;
+		else if (fn(ctx, f[i].query, line, len) != 0) {
+			err[0] = '\0';
+			rc = -1;
+		}
+	}
+	free(f);
+	return rc;
 }
 
 static long
@@ -1544,6 +1943,7 @@ dir_compact(void *be, int64_t retention, uint64_t *dropped, char *err,
 			goto done;
 	}
 	*dropped = cc.dropped;
+	d->dirty = 1;
 	rc = 0;
 done:
 	if (cc.fd >= 0)
@@ -1556,6 +1956,6 @@ done:
 
 const struct ft_store_ops ft_store_dir = {
 	"dir:", 1, dir_open, dir_close, dir_write, dir_latest, dir_as_of,
-	dir_history, dir_entity, dir_scan, dir_refresh, dir_stats,
-	dir_compact
+	dir_as_of_many, dir_history, dir_entity, dir_scan, dir_refresh,
+	dir_stats, dir_compact
 };

@@ -38,6 +38,10 @@ struct ft_store_ops {
 	int (*as_of)(void *be, const struct feat_store_key *k, int64_t t,
 	    int no_future_created, feat_store_fn fn, void *ctx, char *err,
 	    size_t errlen);
+	/* NULL: as_of for each */
+	int (*as_of_many)(void *be, const struct feat_store_query *q,
+	    size_t n, int no_future_created, feat_store_at_fn fn, void *ctx,
+	    char *err, size_t errlen);
 	long (*history)(void *be, const struct feat_store_key *k,
 	    feat_store_fn fn, void *ctx, char *err, size_t errlen);
 	long (*entity)(void *be, const char *etype, const char *eid,

@@ -143,6 +143,47 @@ feat_store_as_of(feat_store *s, const struct feat_store_key *k, int64_t t,
 	    errlen);
 }
 
+struct one_of_many {
+	feat_store_at_fn fn;
+	void *ctx;
+	size_t i;
+};
+
+static int
+one_found(void *ctx, const char *line, size_t len)
+{
+	struct one_of_many *o = ctx;
+
+	return o->fn(o->ctx, o->i, line, len);
+}
+
+int
+feat_store_as_of_many(feat_store *s, const struct feat_store_query *q,
+    size_t n, int no_future_created, feat_store_at_fn fn, void *ctx,
+    char *err, size_t errlen)
+{
+	struct one_of_many o = { fn, ctx, 0 };
+	char bad[256];
+
+	if (!s->ops->keeps_history)
+		return no_history(s, err, errlen);
+	if (s->ops->as_of_many)
+		return s->ops->as_of_many(s->be, q, n, no_future_created, fn,
+		    ctx, err, errlen);
+	for (o.i = 0; o.i < n; o.i++) {
+		int rc;
+
+		if (check_key(&q[o.i].key, bad, sizeof bad) < 0)
+			continue;
+		err[0] = '\0';
+		rc = s->ops->as_of(s->be, &q[o.i].key, q[o.i].t,
+		    no_future_created, one_found, &o, err, errlen);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 long
 feat_store_history(feat_store *s, const struct feat_store_key *k,
     feat_store_fn fn, void *ctx, char *err, size_t errlen)

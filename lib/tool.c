@@ -230,7 +230,9 @@ synopsis_word(const struct feat_option *o, char *buf, size_t len)
 
 	if ((o->flags & FEAT_OPTF_REQUIRED) && o->key > 0 && o->key < 128 &&
 	    o->arg)
-		snprintf(buf, len, "-%c %s", o->key, o->arg);
+		snprintf(buf, len, "-%c %s%s", o->key, o->arg, rep);
+	else if ((o->flags & FEAT_OPTF_REQUIRED) && o->arg)
+		snprintf(buf, len, "--%s %s%s", o->name, o->arg, rep);
 	else if (o->key > 0 && o->key < 128 && o->arg)
 		snprintf(buf, len, "[-%c %s]%s", o->key, o->arg, rep);
 	else if (o->key > 0 && o->key < 128)

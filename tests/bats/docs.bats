@@ -48,6 +48,7 @@ sandbox() {
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_QUERY" > "$sb/bin/feat-query"
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_WINDOW" > "$sb/bin/feat-window"
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_LOAD" > "$sb/bin/feat-load"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_JOIN" > "$sb/bin/feat-join"
 	chmod +x "$sb/bin/"*
 	ln -s "$top_srcdir/tests" "$sb/tests"
 	ln -s "$top_srcdir/data" "$sb/data"
@@ -88,8 +89,8 @@ sandbox() {
 	done
 	echo "# $total commands" >&3
 	# feat.7 5, feat-extract.1 9, feat-window.1 5, feat-query.1 6,
-	# feat-catalog.5 2, feat-records.5 1, feat-load.1 4
-	[ "$total" -ge 32 ]
+	# feat-catalog.5 2, feat-records.5 1, feat-load.1 4, feat-join.1 5
+	[ "$total" -ge 37 ]
 }
 
 # synopsis TOOL: the --help usage lines, "usage: " and the tool's name off,
@@ -98,11 +99,12 @@ norm() { tr -s ' \n' '  ' | sed -e 's/ | /|/g' -e 's/ \.\.\./.../g' -e 's/^ //' 
 
 @test "docs-002: --help and the man page's SYNOPSIS are the same text" {
 	local tool bin
-	for tool in feat-extract feat-window feat-query feat-load; do
+	for tool in feat-extract feat-window feat-query feat-load feat-join; do
 		case $tool in
 		feat-extract) bin=$FEAT_EXTRACT ;;
 		feat-window) bin=$FEAT_WINDOW ;;
 		feat-load) bin=$FEAT_LOAD ;;
+		feat-join) bin=$FEAT_JOIN ;;
 		feat-query) bin=$FEAT_QUERY ;;
 		esac
 		local help page

@@ -249,6 +249,63 @@ canon() {
 	wait $lp
 }
 
+# answers STORE: what feat-query says of the store: stats and three keys'
+# history.
+answers() {
+	"$FEAT_QUERY" --from "dir:$1" stats
+	for m in m0 m13 m49; do
+		"$FEAT_QUERY" --from "dir:$1" history model "$m" perf_5min
+		"$FEAT_QUERY" --from "dir:$1" asof model "$m" 2024-11-16T05:00:00Z
+	done
+}
+
+@test "load-012: INDEX: saved by the writer, used when current, rebuilt when stale or damaged" {
+	many 20000 "$TMP/m.ndjson"
+	sed -n 1,15000p "$TMP/m.ndjson" > "$TMP/a"
+	load_ --to "dir:$TMP/st" --batch 1000 "$TMP/a"
+	[ -s "$TMP/st/INDEX" ]
+	answers "$TMP/st" > "$TMP/with" 2>"$TMP/err"
+	[ ! -s "$TMP/err" ]
+	mv "$TMP/st/INDEX" "$TMP/INDEX.old"
+	answers "$TMP/st" > "$TMP/without"
+	diff "$TMP/with" "$TMP/without"
+	# An INDEX of an earlier state: the later batches are read from the
+	# segments (a writer killed before it saved its own).
+	cp "$TMP/INDEX.old" "$TMP/st/INDEX"
+	"$FEAT_LOAD" --to "dir:$TMP/st" --batch 1000 "$TMP/m.ndjson" 2>/dev/null
+	cp "$TMP/INDEX.old" "$TMP/st/INDEX"
+	answers "$TMP/st" > "$TMP/stale"
+	rm "$TMP/st/INDEX"
+	answers "$TMP/st" > "$TMP/fresh"
+	diff "$TMP/fresh" "$TMP/stale"
+	[ "$(head -n 1 "$TMP/fresh" | $JQ -r .records)" -eq 20000 ]
+	# Damaged: a flipped byte, a cut file, garbage: never believed.
+	"$FEAT_LOAD" --to "dir:$TMP/st" --batch 1000 "$TMP/m.ndjson" 2>/dev/null
+	rm "$TMP/st/INDEX"
+	"$FEAT_LOAD" --to "dir:$TMP/st" "$TMP/m.ndjson" 2>/dev/null
+	[ -s "$TMP/st/INDEX" ]
+	cp "$TMP/st/INDEX" "$TMP/INDEX.good"
+	size=$(stat -c %s "$TMP/INDEX.good")
+	printf '\377' | dd of="$TMP/st/INDEX" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	answers "$TMP/st" > "$TMP/flipped"
+	diff "$TMP/fresh" "$TMP/flipped"
+	head -c $((size - 100)) "$TMP/INDEX.good" > "$TMP/st/INDEX"
+	answers "$TMP/st" > "$TMP/cut"
+	diff "$TMP/fresh" "$TMP/cut"
+	head -c 5000 /dev/urandom > "$TMP/st/INDEX"
+	answers "$TMP/st" > "$TMP/garbage"
+	diff "$TMP/fresh" "$TMP/garbage"
+	# Of another generation (before a compaction): not used.
+	cp "$TMP/INDEX.good" "$TMP/st/INDEX"
+	load_ --to "dir:$TMP/st" --retention 2h /dev/null
+	[ "$status" -eq 0 ]
+	answers "$TMP/st" > "$TMP/compacted"
+	cp "$TMP/INDEX.good" "$TMP/st/INDEX"
+	answers "$TMP/st" > "$TMP/oldgen"
+	diff "$TMP/compacted" "$TMP/oldgen"
+	! diff -q "$TMP/fresh" "$TMP/compacted" >/dev/null
+}
+
 @test "load-011: usage and store errors" {
 	load_
 	[ "$status" -eq 2 ]
