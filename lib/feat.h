@@ -739,6 +739,9 @@ struct feat_store_opts {
 };
 feat_store *feat_store_open(const char *uri, const struct feat_store_opts *o,
     char *err, size_t errlen);
+/* 0 when uri names a store this build has (a usage check before any
+   store is opened), else -1 with err. */
+int feat_store_check_uri(const char *uri, char *err, size_t errlen);
 /* -1 with err when something could not be finished (the store stays
    consistent); s is freed either way. */
 int feat_store_close(feat_store *s, char *err, size_t errlen);

@@ -150,9 +150,18 @@ flush_batch(struct feat_loader *l, struct feat_error *e)
 		int rc = feat_store_write(l->stores[i].store, l->batch, &w,
 		    e->reason, sizeof e->reason);
 
+		if (rc == FEAT_STORE_STOPPED) {
+			/* Records read and not stored: never a success. */
+			e->code = FEAT_ERR_IO;
+			snprintf(e->reason, sizeof e->reason, "stopped while "
+			    "waiting for the lock of '%s': %zu records read "
+			    "were not written to it (a rerun writes them)",
+			    feat_store_uri(l->stores[i].store),
+			    feat_store_batch_count(l->batch));
+			return -1;
+		}
 		if (rc < 0) {
-			e->code = rc == FEAT_STORE_STOPPED ? FEAT_ERR_STOPPED :
-			    FEAT_ERR_IO;
+			e->code = FEAT_ERR_IO;
 			return -1;
 		}
 		l->stores[i].added += w.added;
@@ -165,29 +174,99 @@ flush_batch(struct feat_loader *l, struct feat_error *e)
 	return 0;
 }
 
+/*
+ * Reads and checks one record: its group is the catalog's, of its entity
+ * type; no feature name starts with '_'; numbers are finite.  0 with *r,
+ * or -1 with a bad-line reason (*r NULL).
+ */
 static int
-load_line(void *ctx, const struct feat_line *line, struct feat_error *e)
+check_record(struct feat_loader *l, const struct feat_line *line,
+    const feat_record **r, struct feat_error *e)
 {
-	struct feat_loader *l = ctx;
 	const struct feat_record_head *h;
-	const feat_record *r;
-	char err[256];
+	const feat_catalog_group *g;
+	struct feat_value v;
 
-	if (feat_record_read(l->rr, line->text, line->len, &r, e) < 0)
+	*r = NULL;
+	if (feat_record_read(l->rr, line->text, line->len, r, e) < 0) {
+		*r = NULL;
 		return -1;
-	h = feat_record_get_head(r);
-	if (l->o.catalog && feat_catalog_group_find(l->o.catalog,
-	    h->group) == NULL) {
+	}
+	h = feat_record_get_head(*r);
+	if (l->o.catalog && (g = feat_catalog_group_find(l->o.catalog,
+	    h->group)) == NULL) {
+		*r = NULL;
 		e->code = FEAT_BAD_FIELD;
 		snprintf(e->reason, sizeof e->reason, "invalid value in "
 		    "'group': '%s' is not a group of the catalog", h->group);
 		return -1;
 	}
-	if (feat_store_batch_add(l->batch, r, l->o.catalog, l->o.delete,
-	    l->now, err, sizeof err) < 0) {
+	if (l->o.catalog && strcmp(feat_catalog_group_entity_type(g),
+	    h->entity_type) != 0) {
 		e->code = FEAT_BAD_FIELD;
-		snprintf(e->reason, sizeof e->reason, "invalid value: %.250s",
-		    err);
+		snprintf(e->reason, sizeof e->reason, "invalid value in "
+		    "'entity_type': group '%s' is of entity type '%s', not "
+		    "'%s'", h->group, feat_catalog_group_entity_type(g),
+		    h->entity_type);
+		*r = NULL;
+		return -1;
+	}
+	for (size_t i = 0; i < feat_record_nfeatures(*r); i++) {
+		if (feat_record_feature(l->rr, *r, i, &v) < 0)
+			break;
+		if (v.namelen > 0 && v.name[0] == '_') {
+			e->code = FEAT_BAD_FIELD;
+			snprintf(e->reason, sizeof e->reason, "invalid value "
+			    "in 'features': '%.*s': a feature name never "
+			    "starts with '_'", (int)(v.namelen > 64 ? 64 :
+			    v.namelen), v.name);
+			*r = NULL;
+			return -1;
+		}
+		if (v.type == FEAT_VALUE_OTHER) {
+			int n = (int)(v.namelen > 64 ? 64 : v.namelen);
+
+			/* A number past a double's range, or an object or
+			   an array of anything but numbers. */
+			e->code = v.text ? FEAT_BAD_RANGE : FEAT_BAD_FIELD;
+			if (v.text)
+				snprintf(e->reason, sizeof e->reason, "number "
+				    "out of range in 'features.%.*s'", n,
+				    v.name);
+			else
+				snprintf(e->reason, sizeof e->reason, "invalid "
+				    "value in 'features.%.*s': a value is a "
+				    "number, a string, an array of numbers or "
+				    "null", n, v.name);
+			*r = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+load_line(void *ctx, const struct feat_line *line, struct feat_error *e)
+{
+	struct feat_loader *l = ctx;
+	const feat_record *r;
+	char err[256];
+
+	if (check_record(l, line, &r, e) < 0 ||
+	    feat_store_batch_add(l->batch, r, l->o.catalog, l->o.delete,
+	    l->now, err, sizeof err) < 0) {
+		struct feat_error saved = *e;
+
+		if (r != NULL) {
+			saved.code = FEAT_BAD_FIELD;
+			snprintf(saved.reason, sizeof saved.reason,
+			    "invalid value: %.250s", err);
+		}
+		/* What came before a bad line is stored whatever
+		   --on-error says. */
+		if (flush_batch(l, e) < 0)
+			return -1;
+		*e = saved;
 		return -1;
 	}
 	l->records++;

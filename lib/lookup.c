@@ -223,16 +223,20 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
 			int64_t age;
 
 			feat_writer_key(w, name, strlen(name));
-			if (r == NULL || (feat_record_find(grr, r, name,
-			    &v) < 0 && feat_record_find(grr, r,
-			    feat_catalog_feature_id(f), &v) < 0)) {
+			if (r == NULL) {
 				feat_writer_null(w);
 				status[i] = "not_found";
 				continue;
 			}
+			/* A record without the feature holds null for it,
+			   as feat-join says. */
+			if (feat_record_find(grr, r, name, &v) < 0 &&
+			    feat_record_find(grr, r, feat_catalog_feature_id(f),
+			    &v) < 0)
+				v.type = FEAT_VALUE_NULL;
 			age = at - feat_record_get_head(r)->ts;
-			status[i] = v.type == FEAT_VALUE_NULL ? "null" :
-			    "present";
+			status[i] = v.type == FEAT_VALUE_NULL ||
+			    v.type == FEAT_VALUE_OTHER ? "null" : "present";
 			if ((o->max_age > 0 && age > o->max_age) ||
 			    (fresh > 0 && age > (int64_t)fresh *
 			    FEAT_NS_PER_S))

@@ -441,8 +441,12 @@ feat_record_read(feat_record_reader *rr, const char *line, size_t len,
 		if (v != NULL && v->type != FT_JNULL)
 			return bad(err, FEAT_BAD_FIELD, "invalid value in "
 			    "'%s': a tombstone has null features", "features");
-	} else if (v == NULL || v->type == FT_JNULL)
+	} else if (v == NULL)
 		return bad(err, FEAT_BAD_FIELD, "no field '%s'", "features");
+	else if (v->type == FT_JNULL)
+		return bad(err, FEAT_BAD_FIELD, "invalid value in '%s': null "
+		    "features make a tombstone, with \"tombstone\":true",
+		    "features");
 	else if (v->type != FT_JOBJECT)
 		return bad(err, FEAT_BAD_FIELD, "field '%s' is not an object",
 		    "features");

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -71,12 +72,17 @@ struct dseg {
 	uint64_t committed;	/* MANIFEST's size */
 	uint64_t good;		/* read so far: the end of the last good member */
 	int torn;		/* good < committed and said so */
+	int fd1;		/* its descriptor + 1, 0 when not open: kept, so
+				   that a compaction's unlink cannot take the
+				   segment from under a reader */
 };
 
 struct dstore {
 	char *path;
 	int write;
 	int dirty;		/* wrote or compacted: save INDEX at close */
+	int strays_said;
+	int locked;		/* holds PATH/LOCK (writing) */
 	struct feat_lock_wait lock;
 	void (*notice)(void *ctx, const char *msg);
 	void *ctx;
@@ -88,7 +94,8 @@ struct dstore {
 	struct dseg *segs;
 	size_t nsegs, segcap;
 	uint64_t generation;
-	struct stat mst;	/* MANIFEST as last read */
+	struct ft_buf mtext;	/* MANIFEST as last read: a reader compares
+				   contents (an inode and an mtime can repeat) */
 	int have_mst;
 
 	uint64_t records, tombstones;
@@ -305,6 +312,8 @@ index_line(struct dstore *d, const char *line, size_t len, uint32_t seg,
 	return 0;
 }
 
+static void close_segs(struct dstore *d);
+
 static void
 free_index(struct dstore *d)
 {
@@ -322,6 +331,7 @@ free_index(struct dstore *d)
 	free(d->tab);
 	d->tab = NULL;
 	d->tabcap = d->nkeys = 0;
+	close_segs(d);
 	free(d->segs);
 	d->segs = NULL;
 	d->nsegs = d->segcap = 0;
@@ -332,6 +342,49 @@ free_index(struct dstore *d)
 }
 
 /* ---- reading segments -------------------------------------------------------- */
+
+static struct dseg *find_seg(struct dstore *d, uint32_t no);
+
+/*
+ * A descriptor of segment no: the one kept for a segment of the index
+ * (opened now if need be; *own 0), or one opened for this read (*own 1).
+ * -1 with err (ENOENT: errno kept).
+ */
+static int
+seg_fd(struct dstore *d, uint32_t no, int *own, char *err, size_t errlen)
+{
+	struct dseg *s = find_seg(d, no);
+	char name[4200];
+	int fd;
+
+	*own = 0;
+	if (s && s->fd1)
+		return s->fd1 - 1;
+	seg_name(name, sizeof name, d, no);
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "cannot open '%s': %s", name,
+		    strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (s)
+		s->fd1 = fd + 1;
+	else
+		*own = 1;
+	return fd;
+}
+
+static void
+close_segs(struct dstore *d)
+{
+	for (size_t i = 0; i < d->nsegs; i++)
+		if (d->segs[i].fd1) {
+			close(d->segs[i].fd1 - 1);
+			d->segs[i].fd1 = 0;
+		}
+}
 
 /*
  * Reads the members of segment no from byte from up to byte to: each
@@ -348,21 +401,16 @@ read_members(struct dstore *d, uint32_t no, uint64_t from, uint64_t to,
 {
 	char name[4200];
 	uint64_t pos = from, member = from;
-	int fd, zrc = Z_OK;
+	int fd, own, zrc = Z_OK;
 
 	seg_name(name, sizeof name, d, no);
-	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
-		int saved = errno;
-
-		snprintf(err, errlen, "cannot open '%s': %s", name,
-		    strerror(errno));
-		errno = saved;
+	if ((fd = seg_fd(d, no, &own, err, errlen)) < 0)
 		return -1;
-	}
 	if (!d->zs_ready) {
 		memset(&d->zs, 0, sizeof d->zs);
 		if (inflateInit2(&d->zs, 16 + MAX_WBITS) != Z_OK) {
 			snprintf(err, errlen, "cannot start zlib");
+			if (own)
 			close(fd);
 			return -1;
 		}
@@ -382,7 +430,8 @@ read_members(struct dstore *d, uint32_t no, uint64_t from, uint64_t to,
 			if (n < 0) {
 				snprintf(err, errlen, "cannot read '%s': %s",
 				    name, strerror(errno));
-				close(fd);
+				if (own)
+			close(fd);
 				return -1;
 			}
 			if (n == 0)
@@ -402,7 +451,8 @@ read_members(struct dstore *d, uint32_t no, uint64_t from, uint64_t to,
 
 			if (fn(d, no, member, d->member.p, d->member.len,
 			    ctx) != 0) {
-				close(fd);
+				if (own)
+			close(fd);
 				snprintf(err, errlen, "stopped");
 				return -2;
 			}
@@ -414,7 +464,8 @@ read_members(struct dstore *d, uint32_t no, uint64_t from, uint64_t to,
 		if (zrc != Z_OK && zrc != Z_BUF_ERROR)
 			break;			/* bad data: a torn tail */
 	}
-	close(fd);
+	if (own)
+			close(fd);
 	return (int64_t)member;
 }
 
@@ -483,6 +534,51 @@ catch_up(struct dstore *d, struct dseg *s, char *err, size_t errlen)
 /* ---- MANIFEST ------------------------------------------------------------------ */
 
 /*
+ * Does PATH hold segments that no MANIFEST names?  Only a writer that
+ * holds the lock can be sure; a reader that finds the lock held assumes
+ * a writer is between its first segment and its first MANIFEST.
+ */
+static int has_segment_files(struct dstore *d);
+
+static int
+has_segments(struct dstore *d)
+{
+	char lock[4200];
+	int fd, free_;
+
+	if (!has_segment_files(d))
+		return 0;
+	if (d->locked)
+		return 1;
+	snprintf(lock, sizeof lock, "%s/LOCK", d->path);
+	if ((fd = open(lock, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	free_ = flock(fd, LOCK_SH | LOCK_NB) == 0;
+	close(fd);
+	return free_;
+}
+
+static int
+has_segment_files(struct dstore *d)
+{
+	DIR *dir = opendir(d->path);
+	struct dirent *de;
+	int found = 0;
+
+	if (dir == NULL)
+		return 0;
+	while (!found && (de = readdir(dir)) != NULL) {
+		unsigned no;
+		char tail[32];
+
+		found = sscanf(de->d_name, "seg-%9u.%31s", &no, tail) == 2 &&
+		    strcmp(tail, "ndjson.gz") == 0;
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
  * Reads MANIFEST into segs (committed sizes): 1 when it changed since
  * the last read, 0 when not, -1 with err.  A missing MANIFEST is an empty
  * store.  *generation is set.
@@ -492,7 +588,7 @@ read_manifest(struct dstore *d, struct dseg **segs, size_t *nsegs,
     uint64_t *generation, char *err, size_t errlen)
 {
 	char name[4200], line[256];
-	struct stat st;
+	struct ft_buf text = { 0 };
 	FILE *f;
 	size_t cap = 0;
 	int lineno = 0;
@@ -502,19 +598,51 @@ read_manifest(struct dstore *d, struct dseg **segs, size_t *nsegs,
 	*generation = 0;
 	snprintf(name, sizeof name, "%s/MANIFEST", d->path);
 	if ((f = fopen(name, "re")) == NULL) {
-		if (errno == ENOENT)
+		int saved = errno;
+
+		if (saved == ENOENT && has_segments(d)) {
+			snprintf(err, errlen, "store 'dir:%s' has segments but "
+			    "no MANIFEST: restore MANIFEST, or move the "
+			    "segments away (feat-stores(7))", d->path);
+			return -1;
+		}
+		if (saved == ENOENT)
 			return d->have_mst ? 1 : 0;
 		snprintf(err, errlen, "cannot open '%s': %s", name,
-		    strerror(errno));
+		    strerror(saved));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) == 0 && d->have_mst &&
-	    st.st_ino == d->mst.st_ino && st.st_size == d->mst.st_size &&
-	    st.st_mtim.tv_sec == d->mst.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == d->mst.st_mtim.tv_nsec) {
+	text.len = 0;
+	for (;;) {
+		size_t n;
+
+		ft_buf_grow(&text, 4096);
+		n = fread(text.p + text.len, 1, text.cap - text.len, f);
+		text.len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read '%s': %s", name,
+		    strerror(errno));
 		fclose(f);
+		ft_buf_free(&text);
+		return -1;
+	}
+	fclose(f);
+	if (d->have_mst && text.len == d->mtext.len &&
+	    memcmp(text.p, d->mtext.p, text.len) == 0) {
+		ft_buf_free(&text);
 		return 0;
 	}
+	if ((f = fmemopen(text.p, text.len ? text.len : 1, "r")) == NULL) {
+		snprintf(err, errlen, "cannot read '%s': %s", name,
+		    strerror(errno));
+		ft_buf_free(&text);
+		return -1;
+	}
+	if (text.len == 0)
+		fgetc(f);	/* fmemopen wants a size: read it empty */
 	while (fgets(line, sizeof line, f)) {
 		unsigned long long size, gen;
 		unsigned no;
@@ -538,6 +666,8 @@ read_manifest(struct dstore *d, struct dseg **segs, size_t *nsegs,
 			cap = cap ? cap * 2 : 16;
 			*segs = feat_xrealloc(*segs, cap * sizeof **segs);
 		}
+		if (*nsegs > 0 && no <= (*segs)[*nsegs - 1].no)
+			goto bad;	/* segments in ascending order */
 		memset(&(*segs)[*nsegs], 0, sizeof **segs);
 		(*segs)[*nsegs].no = no;
 		(*segs)[*nsegs].committed = size;
@@ -548,8 +678,17 @@ read_manifest(struct dstore *d, struct dseg **segs, size_t *nsegs,
 		    strerror(errno));
 		goto fail;
 	}
+	if (lineno == 0)
+		goto bad;		/* empty: not ours */
+	if (*nsegs == 0 && has_segments(d)) {
+		snprintf(err, errlen, "'%s' names no segment, but the store "
+		    "has segments: restore MANIFEST, or move the segments "
+		    "away (feat-stores(7))", name);
+		goto fail;
+	}
 	fclose(f);
-	d->mst = st;
+	ft_buf_free(&d->mtext);
+	d->mtext = text;
 	d->have_mst = 1;
 	return 1;
 bad:
@@ -557,6 +696,7 @@ bad:
 	    name, lineno);
 fail:
 	fclose(f);
+	ft_buf_free(&text);
 	free(*segs);
 	*segs = NULL;
 	return -1;
@@ -576,15 +716,12 @@ write_manifest(struct dstore *d, char *err, size_t errlen)
 		    d->segs[i].no, d->segs[i].committed);
 	snprintf(name, sizeof name, "%s/MANIFEST", d->path);
 	rc = ft_write_atomic(name, b.p, b.len, err, errlen);
-	ft_buf_free(&b);
 	if (rc == 0) {
-		struct stat st;
-
-		if (stat(name, &st) == 0) {
-			d->mst = st;
-			d->have_mst = 1;
-		}
-	}
+		ft_buf_free(&d->mtext);
+		d->mtext = b;
+		d->have_mst = 1;
+	} else
+		ft_buf_free(&b);
 	return rc;
 }
 
@@ -833,17 +970,20 @@ refresh(struct dstore *d, char *err, size_t errlen)
 	struct dseg *segs;
 	size_t nsegs;
 	uint64_t gen;
-	int rc, tries = 0;
+	int rc, own, tries = 0;
 
 again:
 	if ((rc = read_manifest(d, &segs, &nsegs, &gen, err, errlen)) <= 0)
 		return rc;
 	if (gen != d->generation || nsegs < d->nsegs) {
 		/* Compacted: read it all again. */
-		struct stat keep = d->mst;
+		struct ft_buf keep = d->mtext;
 
+		d->mtext.p = NULL;
+		d->mtext.len = d->mtext.cap = 0;
 		free_index(d);
-		d->mst = keep;
+		ft_buf_free(&d->mtext);
+		d->mtext = keep;
 		d->have_mst = 1;
 		d->generation = gen;
 	}
@@ -865,7 +1005,8 @@ again:
 			}
 			s->torn = 0;
 		}
-		if (catch_up(d, s, err, errlen) < 0) {
+		if (catch_up(d, s, err, errlen) < 0 ||
+		    (!s->fd1 && seg_fd(d, s->no, &own, err, errlen) < 0)) {
 			if (errno == ENOENT && tries++ < 3) {
 				/* Compaction removed it: the new MANIFEST. */
 				free(segs);
@@ -939,6 +1080,7 @@ dir_close(void *be, char *err, size_t errlen)
 	if (d->write && d->dirty && d->generation != UINT64_MAX)
 		save_index(d);
 	free_index(d);
+	ft_buf_free(&d->mtext);
 	if (d->zs_ready)
 		inflateEnd(&d->zs);
 	feat_record_reader_free(d->rr);
@@ -968,16 +1110,24 @@ lock_store(struct dstore *d, char *err, size_t errlen)
 	return ft_lock_file(lock, what, &d->lock, err, errlen);
 }
 
-/* Removes segment files MANIFEST does not name (a compaction's leftovers,
-   a segment a killed writer had begun). */
+/*
+ * Removes what MANIFEST does not name and no reader can need: segments
+ * numbered past its last (a killed writer's new segment, a killed
+ * compaction's output), segments below its first once a compaction has
+ * run (the compacted ones, when it was killed before it removed them),
+ * and temporary files of dead writers.  Anything else is left alone.
+ */
 static void
 remove_strays(struct dstore *d)
 {
-	DIR *dir = opendir(d->path);
+	DIR *dir;
 	struct dirent *de;
+	char name[4200];
 
-	if (dir == NULL)
+	if (d->nsegs == 0 || (dir = opendir(d->path)) == NULL)
 		return;
+	snprintf(name, sizeof name, "%s/MANIFEST", d->path);
+	ft_remove_stale_tmp(name);
 	while ((de = readdir(dir)) != NULL) {
 		unsigned no;
 		char tail[32], full[4200];
@@ -986,6 +1136,13 @@ remove_strays(struct dstore *d)
 		    strcmp(tail, "ndjson.gz") != 0 || find_seg(d, no))
 			continue;
 		snprintf(full, sizeof full, "%s/%s", d->path, de->d_name);
+		if (!(no > d->segs[d->nsegs - 1].no || (d->generation > 1 &&
+		    no < d->segs[0].no))) {
+			if (!d->strays_said++)
+				say(d, "'%s' is not in the store's MANIFEST: "
+				    "left alone", full);
+			continue;
+		}
 		if (unlink(full) == 0)
 			say(d, "removed '%s': not in the store's MANIFEST",
 			    full);
@@ -1219,6 +1376,21 @@ append_member(struct dstore *d, const struct ft_buf *member, uint32_t *seg,
 	return 0;
 }
 
+/* Truncates segment no at size (what was acknowledged), if it can. */
+static void
+cut_segment(struct dstore *d, uint32_t no, uint64_t size)
+{
+	char name[4200];
+	int fd;
+
+	seg_name(name, sizeof name, d, no);
+	if ((fd = open(name, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	if (ftruncate(fd, (off_t)size) == 0)
+		(void)fsync(fd);
+	close(fd);
+}
+
 /* Within a batch: has an earlier record the same key, ts, created, kind? */
 struct seen {
 	size_t *slot;		/* record index + 1 */
@@ -1267,6 +1439,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 		return lockfd == FT_LOCK_TIMEOUT ? FEAT_STORE_LOCKED :
 		    lockfd == FT_LOCK_STOPPED ? FEAT_STORE_STOPPED :
 		    FEAT_STORE_ERROR;
+	d->locked = 1;
 	if (refresh(d, err, errlen) < 0)
 		goto done;
 	remove_strays(d);
@@ -1305,9 +1478,11 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 	if (changed) {
 		d->generation = d->generation ? d->generation : 1;
 		if (write_manifest(d, err, errlen) < 0) {
-			/* What the index holds is no longer what MANIFEST
-			   says: read the store again on the next call; the
-			   next writer cuts the unacknowledged member off. */
+			/* Not acknowledged: cut the member off again (or
+			   the next writer will), and read the store again
+			   on the next call. */
+			if (nl > 0)
+				cut_segment(d, seg, off);
 			free_index(d);
 			d->generation = UINT64_MAX;
 			goto done;
@@ -1336,6 +1511,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 	d->dirty |= nl > 0 || changed;
 	rc = 0;
 done:
+	d->locked = 0;
 	close(lockfd);
 	free(sn.slot);
 	free(fresh);
@@ -1840,6 +2016,7 @@ dir_compact(void *be, int64_t retention, uint64_t *dropped, char *err,
 		return lockfd == FT_LOCK_TIMEOUT ? FEAT_STORE_LOCKED :
 		    lockfd == FT_LOCK_STOPPED ? FEAT_STORE_STOPPED :
 		    FEAT_STORE_ERROR;
+	d->locked = 1;
 	memset(&cc, 0, sizeof cc);
 	cc.fd = -1;
 	if (refresh(d, err, errlen) < 0)
@@ -1865,9 +2042,9 @@ dir_compact(void *be, int64_t retention, uint64_t *dropped, char *err,
 			if (live && !latest_seen) {
 				k->keep[j] = 1;
 				latest_seen = 1;
-			} else if (k->e[j].ts >= cutoff &&
-			    (live || (k->e[j].line & TOMB)))
-				k->keep[j] = 1;
+			} else if ((live && k->e[j].ts >= cutoff) ||
+			    (k->e[j].line & TOMB))
+				k->keep[j] = 1;	/* a delete is for good */
 			if (!k->keep[j])
 				would_drop++;
 		}
@@ -1950,6 +2127,7 @@ done:
 		close(cc.fd);
 	ft_buf_free(&cc.plain);
 	ft_buf_free(&cc.member);
+	d->locked = 0;
 	close(lockfd);
 	return rc;
 }

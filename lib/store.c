@@ -22,6 +22,31 @@ static const struct ft_store_ops *const backends[] = {
 	&ft_store_dir,
 };
 
+int
+feat_store_check_uri(const char *uri, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+		size_t n = strlen(backends[i]->scheme);
+
+		if (strncmp(uri, backends[i]->scheme, n) != 0)
+			continue;
+		if (uri[n] != '\0')
+			return 0;
+		snprintf(err, errlen, "invalid store '%s': name a directory, "
+		    "dir:PATH", uri);
+		return -1;
+	}
+	if (strncmp(uri, "redis://", 8) == 0 ||
+	    strncmp(uri, "postgresql://", 13) == 0 ||
+	    strncmp(uri, "postgres://", 11) == 0)
+		snprintf(err, errlen, "store '%s': this build has only dir: "
+		    "stores", uri);
+	else
+		snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
+		    "redis://HOST:PORT or postgresql://...", uri);
+	return -1;
+}
+
 feat_store *
 feat_store_open(const char *uri, const struct feat_store_opts *o, char *err,
     size_t errlen)
@@ -46,14 +71,7 @@ feat_store_open(const char *uri, const struct feat_store_opts *o, char *err,
 		s->uri = feat_xstrdup(uri);
 		return s;
 	}
-	if (strncmp(uri, "redis://", 8) == 0 ||
-	    strncmp(uri, "postgresql://", 13) == 0 ||
-	    strncmp(uri, "postgres://", 11) == 0)
-		snprintf(err, errlen, "store '%s': this build has only dir: "
-		    "stores", uri);
-	else
-		snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
-		    "redis://HOST:PORT or postgresql://...", uri);
+	(void)feat_store_check_uri(uri, err, errlen);
 	return NULL;
 }
 

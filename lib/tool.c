@@ -91,6 +91,7 @@ static const struct feat_option help_opts[] = {
 
 struct feat_tool {
 	const struct feat_tool_def *def;
+	int said_waiting;	/* "waiting for the lock": once a run */
 	void *ctx;
 	char **operands;
 	int noperands;
@@ -708,7 +709,11 @@ feat_tool_catalog_path(const feat_tool *t)
 static void
 say_waiting(void *tool, const char *lockpath)
 {
-	(void)tool;
+	feat_tool *t = tool;
+
+	/* Once a run: a writer takes a store's lock for every batch. */
+	if (t->said_waiting++)
+		return;
 	feat_warn("waiting for '%s': another run holds it", lockpath);
 }
 

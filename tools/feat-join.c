@@ -44,7 +44,9 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	struct run *r = ctx;
 
 	switch (key) {
-	case O_FROM: r->jo.uri = arg; return 0;
+	case O_FROM:
+		r->jo.uri = arg;
+		return feat_store_check_uri(arg, err, errlen);
 	case 'g': r->groups = push(r->groups, &r->ngroups, arg); return 0;
 	case O_KEY: r->keys = push(r->keys, &r->nkeys, arg); return 0;
 	case O_MAX_AGE:

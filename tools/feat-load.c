@@ -42,6 +42,8 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 
 	switch (key) {
 	case O_TO:
+		if (feat_store_check_uri(arg, err, errlen) < 0)
+			return -1;
 		r->uris = feat_xrealloc(r->uris, (r->nuris + 1) *
 		    sizeof *r->uris);
 		r->uris[r->nuris++] = arg;

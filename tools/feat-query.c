@@ -8,6 +8,7 @@
  */
 #include "feat.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -224,6 +225,10 @@ cmd_history(struct query *q, char **args, int nargs)
 	long n;
 
 	(void)nargs;
+	if (feat_catalog_group_find(feat_tool_catalog(q->t), args[2]) == NULL) {
+		feat_tool_warn_here(q->t, "unknown group '%s'", args[2]);
+		return FEAT_EXIT_USAGE;
+	}
 	if (s == NULL)
 		return FEAT_EXIT_STORE;
 	if ((n = feat_store_history(s, &k, put_line, q, err, sizeof err)) < 0) {
@@ -231,6 +236,15 @@ cmd_history(struct query *q, char **args, int nargs)
 		return FEAT_EXIT_USAGE;
 	}
 	return n == 0 ? FEAT_EXIT_NEGATIVE : FEAT_EXIT_OK;
+}
+
+static void
+put_count(feat_writer *w, uint64_t n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof buf, "%" PRIu64, n);
+	feat_writer_number(w, buf, strlen(buf));
 }
 
 static int
@@ -252,17 +266,17 @@ cmd_stats(struct query *q, char **args, int nargs)
 	feat_writer_key(q->w, "store", 5);
 	feat_writer_string(q->w, q->from, strlen(q->from));
 	feat_writer_key(q->w, "records", 7);
-	feat_writer_int(q->w, (int64_t)st.records);
+	put_count(q->w, st.records);
 	feat_writer_key(q->w, "tombstones", 10);
-	feat_writer_int(q->w, (int64_t)st.tombstones);
+	put_count(q->w, st.tombstones);
 	feat_writer_key(q->w, "keys", 4);
-	feat_writer_int(q->w, (int64_t)st.keys);
+	put_count(q->w, st.keys);
 	feat_writer_key(q->w, "live_keys", 9);
-	feat_writer_int(q->w, (int64_t)st.live_keys);
+	put_count(q->w, st.live_keys);
 	feat_writer_key(q->w, "files", 5);
-	feat_writer_int(q->w, (int64_t)st.files);
+	put_count(q->w, st.files);
 	feat_writer_key(q->w, "bytes", 5);
-	feat_writer_int(q->w, (int64_t)st.bytes);
+	put_count(q->w, st.bytes);
 	feat_writer_key(q->w, "oldest_ts", 9);
 	if (st.oldest_ts == INT64_MIN)
 		feat_writer_null(q->w);
@@ -344,7 +358,6 @@ on_line(void *ctx, const struct feat_line *line, struct feat_error *err)
 	char **argv = NULL, *text;
 	int argc = 0, rc;
 
-	(void)err;
 	text = feat_split_words(line->text, line->len, &argv, &argc);
 	if (text == NULL) {
 		feat_tool_warn_here(q->t, "unterminated quote");
@@ -354,6 +367,14 @@ on_line(void *ctx, const struct feat_line *line, struct feat_error *err)
 	rc = argc > 0 ? run_command(q, argv, argc, 1) : 0;
 	if (rc > q->worst)
 		q->worst = rc;
+	/* Each answer as soon as it is known: a program can ask, wait and
+	   read, as with a coprocess. */
+	if (feat_writer_flush(q->w) < 0) {
+		err->code = FEAT_ERR_OUTPUT;
+		snprintf(err->reason, sizeof err->reason, "cannot write: %s",
+		    feat_writer_error(q->w));
+		return -1;
+	}
 	free(argv);
 	free(text);
 	return 0;
@@ -364,11 +385,9 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 {
 	struct query *q = ctx;
 
-	(void)err;
-	(void)errlen;
 	if (key == O_FROM) {
 		q->from = arg;
-		return 0;
+		return feat_store_check_uri(arg, err, errlen);
 	}
 	return -1;
 }

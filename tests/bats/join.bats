@@ -149,7 +149,7 @@ store() {	# FILE...: loaded into $TMP/st
 	join_ --from "dir:$TMP/nostore" -g perf_5min "$TMP/rows"
 	[ "$status" -eq 4 ]
 	join_ --from "nosuch:x" -g perf_5min "$TMP/rows"
-	[ "$status" -eq 4 ]
+	[ "$status" -eq 2 ]
 }
 
 @test "join-007: a closed stdout ends quietly; a failing one exits 4" {

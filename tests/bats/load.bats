@@ -311,8 +311,12 @@ answers() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"--to"* ]]
 	load_ --to "nosuch:x" /dev/null
-	[ "$status" -eq 4 ]
+	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"invalid store 'nosuch:x'"* ]]
+	load_ --to "dir:" /dev/null
+	[ "$status" -eq 2 ]
+	query --from "nosuch:x" stats
+	[ "$status" -eq 2 ]
 	: > "$TMP/file"
 	load_ --to "dir:$TMP/file" /dev/null
 	[ "$status" -eq 4 ]
@@ -327,4 +331,114 @@ answers() {
 	query get model a
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"give --from dir:PATH"* ]]
+}
+
+@test "load-013: a store whose MANIFEST is gone, empty or unordered is refused, never emptied" {
+	many 200 "$TMP/m.ndjson"
+	load_ --to "dir:$TMP/st" --batch 50 "$TMP/m.ndjson"
+	cp "$TMP/st/MANIFEST" "$TMP/MANIFEST.good"
+	rec late 2024-11-17T00:00:00Z 2024-11-17T00:00:01Z 1 > "$TMP/one.ndjson"
+	rm "$TMP/st/MANIFEST"
+	query --from "dir:$TMP/st" stats
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"has segments but no MANIFEST"* ]]
+	load_ --to "dir:$TMP/st" "$TMP/one.ndjson"
+	[ "$status" -eq 4 ]
+	: > "$TMP/st/MANIFEST"
+	load_ --to "dir:$TMP/st" "$TMP/one.ndjson"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"not a feat store manifest"* ]]
+	printf 'feat-dir 1\ngeneration 1\n' > "$TMP/st/MANIFEST"
+	load_ --to "dir:$TMP/st" "$TMP/one.ndjson"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"names no segment"* ]]
+	# Nothing was lost: with MANIFEST back, every record is there.
+	cp "$TMP/MANIFEST.good" "$TMP/st/MANIFEST"
+	diff <(canon "$TMP/m.ndjson") <(zcat "$TMP"/st/*.gz | $JQ -cS . | sort)
+	# Segments out of order: refused.
+	{ echo 'feat-dir 1'; echo 'generation 1'; echo 'seg-000000002.ndjson.gz 10'; sed -n 3p "$TMP/MANIFEST.good"; } > "$TMP/st/MANIFEST"
+	query --from "dir:$TMP/st" stats
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"not a feat store manifest"* ]]
+	# A segment MANIFEST does not name, below its last: left alone.
+	cp "$TMP/MANIFEST.good" "$TMP/st/MANIFEST"
+	load_ --to "dir:$TMP/st2" "$TMP/one.ndjson"
+	mv "$TMP/st/seg-000000001.ndjson.gz" "$TMP/st/seg-000000002.ndjson.gz"
+	sed -i 's/seg-000000001/seg-000000002/' "$TMP/st/MANIFEST"
+	cp "$TMP/st2/seg-000000001.ndjson.gz" "$TMP/st/"
+	load_ --to "dir:$TMP/st" "$TMP/one.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"seg-000000001.ndjson.gz' is not in the store's MANIFEST: left alone"* ]]
+	[ -f "$TMP/st/seg-000000001.ndjson.gz" ]
+}
+
+@test "load-014: SIGTERM while waiting for the lock: exit 4, saying what was not written" {
+	rec a 2024-11-16T18:05:00Z 2024-11-16T18:05:02Z 1 > "$TMP/1.ndjson"
+	load_ --to "dir:$TMP/st" "$TMP/1.ndjson"
+	flock "$TMP/st/LOCK" sleep 4 &
+	sleep 0.3
+	rec b 2024-11-16T18:05:00Z 2024-11-16T18:05:02Z 2 > "$TMP/2.ndjson"
+	"$FEAT_LOAD" --to "dir:$TMP/st" "$TMP/2.ndjson" 2> "$TMP/err" &
+	lp=$!
+	sleep 1
+	kill -TERM "$lp"
+	st=0; wait "$lp" || st=$?
+	[ "$st" -eq 4 ]
+	grep -q "stopped while waiting for the lock of 'dir:$TMP/st': 1 records read were not written" "$TMP/err"
+	# Said once, however many batches wait.
+	[ "$(grep -c 'another run holds it' "$TMP/err")" -eq 1 ]
+	wait
+}
+
+@test "load-015: feat-query keeps answering while compactions remove segments" {
+	many 20000 "$TMP/m.ndjson"
+	load_ --to "dir:$TMP/st" --batch 500 "$TMP/m.ndjson"
+	( for i in $(seq 1 200); do echo "history model m7 perf_5min"; sleep 0.01; done ) |
+	    "$FEAT_QUERY" --from "dir:$TMP/st" > "$TMP/out" 2> "$TMP/err" &
+	qp=$!
+	for r in 60h 50h 40h 30h 20h 10h; do
+		"$FEAT_LOAD" --to "dir:$TMP/st" --retention "$r" /dev/null 2>/dev/null
+		sleep 0.1
+	done
+	st=0; wait "$qp" || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$TMP/err" ]
+}
+
+@test "load-016: values that cannot be stored are bad lines; a tombstone outlives compaction" {
+	printf '%s\n' \
+	    '{"entity_type":"model","entity_id":"a","group":"perf_5min","ts":1,"features":{"latency_p50_5min":1e400}}' \
+	    '{"entity_type":"model","entity_id":"a","group":"perf_5min","ts":1,"features":{"_x":1}}' \
+	    '{"entity_type":"user","entity_id":"a","group":"perf_5min","ts":1,"features":{"latency_p50_5min":1}}' \
+	    '{"entity_type":"model","entity_id":"a","group":"perf_5min","ts":1,"features":{"latency_p50_5min":{"a":1}}}' \
+	    '{"entity_type":"model","entity_id":"a","group":"perf_5min","ts":1,"features":null}' > "$TMP/bad"
+	load_ --to "dir:$TMP/st" --on-error=quarantine:"$TMP/q" "$TMP/bad"
+	[ "$status" -eq 0 ]
+	$JQ -r '._error.reason' "$TMP/q" > "$TMP/reasons"
+	[ "$(wc -l < "$TMP/reasons")" -eq 5 ]
+	grep -q "^number out of range in 'features.latency_p50_5min'$" "$TMP/reasons"
+	grep -q "^invalid value in 'features': '_x': a feature name never starts with '_'$" "$TMP/reasons"
+	grep -q "^invalid value in 'entity_type': group 'perf_5min' is of entity type 'model', not 'user'$" "$TMP/reasons"
+	grep -q "^invalid value in 'features.latency_p50_5min': a value is a number" "$TMP/reasons"
+	grep -q "^invalid value in 'features': null features make a tombstone" "$TMP/reasons"
+	# The good lines before a bad one are stored under --on-error=fail.
+	rec g 2024-11-16T18:05:00Z 2024-11-16T18:05:02Z 1 > "$TMP/mixed"
+	head -n 1 "$TMP/bad" >> "$TMP/mixed"
+	load_ --to "dir:$TMP/st" "$TMP/mixed"
+	[ "$status" -eq 3 ]
+	query --from "dir:$TMP/st" get model g latency_p50_5min
+	[ "$($JQ -r .features.latency_p50_5min <<< "$output")" = 1 ]
+	# A deleted record stays deleted when its file is loaded again after
+	# a compaction that dropped it.
+	{
+		rec A 2024-01-01T00:00:00Z 2024-01-01T00:00:01Z 1
+		rec B 2024-06-01T00:00:00Z 2024-06-01T00:00:01Z 2
+	} > "$TMP/a"
+	load_ --to "dir:$TMP/s3" "$TMP/a"
+	head -n 1 "$TMP/a" > "$TMP/adel"
+	FEAT_NOW=2024-02-01T00:00:00Z "$FEAT_LOAD" --to "dir:$TMP/s3" --delete "$TMP/adel" 2>/dev/null
+	load_ --to "dir:$TMP/s3" --retention 1d /dev/null
+	load_ --to "dir:$TMP/s3" "$TMP/a"
+	query --from "dir:$TMP/s3" get model A latency_p50_5min
+	[ "$($JQ -r .status.latency_p50_5min <<< "$output")" = not_found ]
 }
