@@ -184,7 +184,7 @@ check_record(struct feat_loader *l, const struct feat_line *line,
     const feat_record **r, struct feat_error *e)
 {
 	const struct feat_record_head *h;
-	const feat_catalog_group *g;
+	const feat_catalog_group *g = NULL;
 	struct feat_value v;
 
 	*r = NULL;
@@ -201,7 +201,7 @@ check_record(struct feat_loader *l, const struct feat_line *line,
 		    "'group': '%s' is not a group of the catalog", h->group);
 		return -1;
 	}
-	if (l->o.catalog && strcmp(feat_catalog_group_entity_type(g),
+	if (g != NULL && strcmp(feat_catalog_group_entity_type(g),
 	    h->entity_type) != 0) {
 		e->code = FEAT_BAD_FIELD;
 		snprintf(e->reason, sizeof e->reason, "invalid value in "
