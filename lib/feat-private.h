@@ -152,10 +152,17 @@ void ft_writer_clear(feat_writer *w);
  * one, unless created_default is not INT64_MIN), the features with catalog
  * ids turned into names (cat may be NULL), tombstone, window and _flags
  * copied value by value, numbers as their text.  tombstone: write r as a
- * tombstone of its key.  -1 when the writer failed.
+ * tombstone of its key.  sp (may be NULL): where in the record's text
+ * (from its first byte) the features and the window are.  -1 when the
+ * writer failed.
  */
+struct ft_record_spans {
+	size_t features, features_len;	/* the features object's text */
+	size_t window, window_len;	/* the window's; 0, 0: none */
+};
 int ft_record_write(feat_writer *w, const feat_record *r,
-    const feat_catalog *cat, int tombstone, int64_t created_default);
+    const feat_catalog *cat, int tombstone, int64_t created_default,
+    struct ft_record_spans *sp);
 
 /* ---- bad lines: the --on-error policy (badline.c) -------------------------- */
 struct stat;

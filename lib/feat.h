@@ -711,8 +711,9 @@ struct feat_lock_wait {
 /*
  * A store keeps feature records by key (entity type, entity id, group,
  * version) and, when it keeps history, every record of a key by (ts,
- * created).  One URI scheme per backend: dir:PATH (store-dir.c) now,
- * redis:// and postgresql:// next.  Records go in as batches; a batch is
+ * created).  One URI scheme per backend: dir:PATH (store-dir.c),
+ * postgresql:// (store-pg.c), redis:// (store-redis.c: the latest record
+ * of each key only).  Records go in as batches; a batch is
  * acknowledged (feat_store_write returns 0) only once it is durable.
  * Records come out as stored lines, the canonical form of feat-records(5),
  * which feat_record_read reads.
@@ -731,6 +732,9 @@ struct feat_lock_wait {
 typedef struct feat_store feat_store;
 struct feat_store_opts {
 	int write;			/* will write: dir: creates PATH */
+	int64_t ttl;			/* redis: PEXPIRE of a key; 0: 24 h */
+	int64_t timeout;		/* servers: connect and each reply;
+					   0: 5 s */
 	struct feat_lock_wait lock;	/* a writer's wait for the lock */
 	/* What opening or refreshing found and set right (a torn tail):
 	   called with a message; NULL: said with feat_warn. */
@@ -748,6 +752,10 @@ int feat_store_close(feat_store *s, char *err, size_t errlen);
 const char *feat_store_uri(const feat_store *s);
 /* 1 when the store keeps history (asof, history): dir:, postgresql:. */
 int feat_store_has_history(const feat_store *s);
+/* Mirrors the catalog into a store that keeps one (PostgreSQL's
+   feat.feature_registry); 0, or -1 with err. */
+int feat_store_mirror_catalog(feat_store *s, const feat_catalog *cat,
+    char *err, size_t errlen);
 
 /* A batch of records on their way into stores, in canonical form. */
 typedef struct feat_store_batch feat_store_batch;
@@ -775,6 +783,16 @@ enum {
 /* Writes b durably: 0 and *out, or FEAT_STORE_* with err. */
 int feat_store_write(feat_store *s, const feat_store_batch *b,
     struct feat_store_written *out, char *err, size_t errlen);
+/*
+ * The same on a thread of the store's own, so that the caller can read
+ * the next batch meanwhile: b must stay as it is until
+ * feat_store_write_finish, which waits for the write and says how it
+ * went (the batch is acknowledged only then).  One write at a time; the
+ * store must not be used otherwise in between.
+ */
+void feat_store_write_start(feat_store *s, const feat_store_batch *b);
+int feat_store_write_finish(feat_store *s, struct feat_store_written *out,
+    char *err, size_t errlen);
 
 struct feat_store_key {
 	const char *entity_type;
@@ -874,6 +892,8 @@ struct feat_loader_opts {
 	int dry_run;			/* check and open, write nothing */
 	int delete;			/* every record as a tombstone */
 	int64_t retention;		/* ns of history kept; 0: all */
+	int64_t ttl;			/* redis: a key's PEXPIRE; 0: 24 h */
+	const char *spool;		/* --spool DIR, or NULL */
 	enum feat_time_unit time_unit;
 	const feat_catalog *catalog;	/* borrowed: known groups, ids */
 	const feat_clock *clock;	/* borrowed: tombstones' created */

@@ -20,10 +20,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "feat-private.h"
+#include "store-private.h"
 
 struct loaded {
-	feat_store *store;
+	const char *uri;		/* as given: to open */
+	char *name;			/* without a password: to say */
+	feat_store *store;		/* NULL while it is down */
+	struct ft_spool *spool;		/* --spool: its batches when down */
+	int down;			/* failed past its retries: spooling */
+	int started;			/* has the batch in flight */
+	char why[512];			/* how it failed */
 	uint64_t added, duplicates, batches;
 };
 
@@ -32,13 +38,17 @@ struct feat_loader {
 	struct loaded *stores;
 	size_t nstores;
 	feat_record_reader *rr;
-	feat_store_batch *batch;
+	feat_store_batch *batch;	/* being filled */
+	feat_store_batch *inflight;	/* being written */
 	int64_t now;
 	uint64_t records;		/* checked */
 	uint64_t compacted;
 	int64_t metrics_at;		/* monotonic ns of the last write */
 	int64_t batch_at;		/* monotonic ns of its first record */
 };
+
+/* Waits before the retries of a failed batch: 3 more tries. */
+static const int64_t backoff_ms[] = { 100, 500, 1500 };
 
 static int64_t
 mono_ns(void)
@@ -56,6 +66,131 @@ notice(void *ctx, const char *msg)
 	feat_warn("%s", msg);
 }
 
+static feat_store *
+open_store(struct feat_loader *l, const char *uri, char *err, size_t errlen)
+{
+	struct feat_store_opts so = { 0 };
+	feat_store *s;
+
+	so.write = !l->o.dry_run;
+	so.lock = l->o.lock;
+	so.notice = notice;
+	so.ttl = l->o.ttl;
+	if ((s = feat_store_open(uri, &so, err, errlen)) == NULL)
+		return NULL;
+	if (!l->o.dry_run && l->o.catalog &&
+	    feat_store_mirror_catalog(s, l->o.catalog, err, errlen) < 0) {
+		char e2[64];
+
+		feat_store_close(s, e2, sizeof e2);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+pause_ms(const struct feat_loader *l, int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) *
+	    1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR &&
+	    !(l->o.lock.stop && *l->o.lock.stop))
+		;
+}
+
+/*
+ * Writes b into store i, retrying with backoff and a new connection
+ * after a failure: 0, or FEAT_STORE_* with err when it failed for good.
+ */
+static int
+write_retrying(struct feat_loader *l, size_t i, const feat_store_batch *b,
+    struct feat_store_written *w, char *err, size_t errlen)
+{
+	struct loaded *st = &l->stores[i];
+	int rc = FEAT_STORE_ERROR;
+
+	for (size_t attempt = 0;; attempt++) {
+		char e2[512];
+
+		memset(w, 0, sizeof *w);
+		if (st->store == NULL)
+			st->store = open_store(l, st->uri, err, errlen);
+		if (st->store != NULL) {
+			rc = feat_store_write(st->store, b, w, err, errlen);
+			if (rc == 0 || rc == FEAT_STORE_LOCKED ||
+			    rc == FEAT_STORE_STOPPED)
+				return rc;
+			/* A server store may have lost its connection. */
+			if (strncmp(st->uri, "dir:", 4) != 0) {
+				feat_store_close(st->store, e2, sizeof e2);
+				st->store = NULL;
+			}
+		}
+		if (attempt == sizeof backoff_ms / sizeof backoff_ms[0] ||
+		    (l->o.lock.stop && *l->o.lock.stop))
+			return FEAT_STORE_ERROR;
+		pause_ms(l, backoff_ms[attempt]);
+	}
+}
+
+/* Gives the store the batches spooled by earlier runs, oldest first. */
+static void
+replay(struct feat_loader *l, size_t i)
+{
+	struct loaded *st = &l->stores[i];
+	feat_record_reader *rr = feat_record_reader_new(FEAT_TIME_S);
+	feat_store_batch *b = feat_store_batch_new();
+	struct ft_buf text = { 0 };
+	size_t batches = 0, records = 0;
+	uint32_t no;
+	int rc;
+
+	while (!st->down && (rc = ft_spool_next(st->spool, &no, &text,
+	    st->why, sizeof st->why)) != 0) {
+		struct feat_store_written w;
+		const char *p, *end;
+
+		if (rc < 0) {
+			st->down = 1;
+			break;
+		}
+		feat_store_batch_clear(b);
+		for (p = text.p, end = text.p + text.len; p < end;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			const feat_record *r;
+			struct feat_error fe;
+			char e2[256];
+
+			if (n > 0 && (feat_record_read(rr, p, n, &r, &fe) < 0 ||
+			    feat_store_batch_add(b, r, NULL, 0, l->now, e2,
+			    sizeof e2) < 0))
+				feat_warn("'%s': a spooled record cannot be "
+				    "read: dropped", ft_spool_dir(st->spool));
+			p += n + 1;
+		}
+		if (write_retrying(l, i, b, &w, st->why, sizeof st->why) < 0) {
+			st->down = 1;
+			break;
+		}
+		ft_spool_done(st->spool, no, feat_store_batch_count(b), &w);
+		batches++;
+		records += feat_store_batch_count(b);
+		st->added += w.added;
+		st->duplicates += w.duplicates;
+		st->batches++;
+	}
+	if (batches)
+		feat_warn("'%s': %zu spooled batches (%zu records) replayed "
+		    "from '%s'%s", st->name, batches, records,
+		    ft_spool_dir(st->spool), st->down ? "; the rest wait" :
+		    "");
+	ft_buf_free(&text);
+	feat_store_batch_free(b);
+	feat_record_reader_free(rr);
+}
+
 feat_loader *
 feat_loader_new(const struct feat_loader_opts *o, char *err, size_t errlen)
 {
@@ -66,21 +201,32 @@ feat_loader_new(const struct feat_loader_opts *o, char *err, size_t errlen)
 		l->o.batch = FEAT_LOAD_BATCH_DEFAULT;
 	l->stores = feat_xcalloc(o->nuris ? o->nuris : 1, sizeof *l->stores);
 	for (size_t i = 0; i < o->nuris; i++) {
-		struct feat_store_opts so = { 0 };
+		struct loaded *st = &l->stores[l->nstores++];
 
-		so.write = !o->dry_run;
-		so.lock = o->lock;
-		so.notice = notice;
-		l->stores[i].store = feat_store_open(o->uris[i], &so, err,
-		    errlen);
-		if (l->stores[i].store == NULL) {
+		st->uri = o->uris[i];
+		st->name = ft_store_redact(st->uri);
+		if (o->spool && !o->dry_run &&
+		    (st->spool = ft_spool_open(o->spool, st->name, &o->lock,
+		    err, errlen)) == NULL) {
 			feat_loader_free(l);
 			return NULL;
 		}
-		l->nstores++;
+		st->store = open_store(l, st->uri, st->why, sizeof st->why);
+		if (st->store == NULL && st->spool == NULL) {
+			snprintf(err, errlen, "%s", st->why);
+			feat_loader_free(l);
+			return NULL;
+		}
+		if (st->store == NULL) {
+			st->down = 1;	/* down from the start: spooled */
+			feat_warn("%s: its batches go to the spool '%s'",
+			    st->why, ft_spool_dir(st->spool));
+		} else if (st->spool && ft_spool_waiting(st->spool) > 0)
+			replay(l, i);
 	}
 	l->rr = feat_record_reader_new(o->time_unit);
 	l->batch = feat_store_batch_new();
+	l->inflight = feat_store_batch_new();
 	l->now = o->clock ? feat_clock_now(o->clock) : 0;
 	return l;
 }
@@ -92,12 +238,17 @@ feat_loader_free(feat_loader *l)
 
 	if (l == NULL)
 		return;
-	for (size_t i = 0; i < l->nstores; i++)
-		if (feat_store_close(l->stores[i].store, err, sizeof err) < 0)
+	for (size_t i = 0; i < l->nstores; i++) {
+		if (l->stores[i].store && feat_store_close(l->stores[i].store,
+		    err, sizeof err) < 0)
 			feat_warn("%s", err);
+		ft_spool_close(l->stores[i].spool);
+		free(l->stores[i].name);
+	}
 	free(l->stores);
 	feat_record_reader_free(l->rr);
 	feat_store_batch_free(l->batch);
+	feat_store_batch_free(l->inflight);
 	free(l);
 }
 
@@ -116,20 +267,17 @@ write_metrics(struct feat_loader *l)
 	    "not hold before.\n# TYPE feat_load_added_total counter\n");
 	for (size_t i = 0; i < l->nstores; i++)
 		ft_buf_printf(&b, "feat_load_added_total{store=\"%s\"} %"
-		    PRIu64 "\n", feat_store_uri(l->stores[i].store),
-		    l->stores[i].added);
+		    PRIu64 "\n", l->stores[i].name, l->stores[i].added);
 	ft_buf_printf(&b, "# HELP feat_load_duplicates_total Records a store "
 	    "already held.\n# TYPE feat_load_duplicates_total counter\n");
 	for (size_t i = 0; i < l->nstores; i++)
 		ft_buf_printf(&b, "feat_load_duplicates_total{store=\"%s\"} %"
-		    PRIu64 "\n", feat_store_uri(l->stores[i].store),
-		    l->stores[i].duplicates);
+		    PRIu64 "\n", l->stores[i].name, l->stores[i].duplicates);
 	ft_buf_printf(&b, "# HELP feat_load_batches_total Batches a store "
 	    "acknowledged.\n# TYPE feat_load_batches_total counter\n");
 	for (size_t i = 0; i < l->nstores; i++)
 		ft_buf_printf(&b, "feat_load_batches_total{store=\"%s\"} %"
-		    PRIu64 "\n", feat_store_uri(l->stores[i].store),
-		    l->stores[i].batches);
+		    PRIu64 "\n", l->stores[i].name, l->stores[i].batches);
 	if (ft_write_atomic(l->o.metrics_path, b.p, b.len, err,
 	    sizeof err) < 0)
 		feat_warn("%s", err);
@@ -137,41 +285,144 @@ write_metrics(struct feat_loader *l)
 	l->metrics_at = mono_ns();
 }
 
-/* Writes the batch into every store; 0, or -1 with *e (exit 4). */
+/* A store that failed past its retries: spooled from now on, or the run
+   ends (no spool): 0, or -1 with *e. */
 static int
-flush_batch(struct feat_loader *l, struct feat_error *e)
+store_down(struct feat_loader *l, size_t i, const feat_store_batch *b,
+    struct feat_error *e)
 {
-	if (feat_store_batch_count(l->batch) == 0 || l->o.dry_run) {
-		feat_store_batch_clear(l->batch);
-		return 0;
-	}
-	for (size_t i = 0; i < l->nstores; i++) {
-		struct feat_store_written w;
-		int rc = feat_store_write(l->stores[i].store, l->batch, &w,
-		    e->reason, sizeof e->reason);
+	struct loaded *st = &l->stores[i];
 
-		if (rc == FEAT_STORE_STOPPED) {
-			/* Records read and not stored: never a success. */
-			e->code = FEAT_ERR_IO;
-			snprintf(e->reason, sizeof e->reason, "stopped while "
-			    "waiting for the lock of '%s': %zu records read "
-			    "were not written to it (a rerun writes them)",
-			    feat_store_uri(l->stores[i].store),
-			    feat_store_batch_count(l->batch));
-			return -1;
-		}
-		if (rc < 0) {
-			e->code = FEAT_ERR_IO;
-			return -1;
-		}
-		l->stores[i].added += w.added;
-		l->stores[i].duplicates += w.duplicates;
-		l->stores[i].batches++;
+	if (st->spool == NULL) {
+		e->code = FEAT_ERR_IO;
+		return -1;
 	}
-	feat_store_batch_clear(l->batch);
+	if (!st->down) {
+		st->down = 1;
+		snprintf(st->why, sizeof st->why, "%s", e->reason);
+		feat_warn("%s: its batches go to the spool '%s'", st->why,
+		    ft_spool_dir(st->spool));
+	}
+	if (ft_spool_put(st->spool, b, e->reason, sizeof e->reason) < 0) {
+		e->code = FEAT_ERR_IO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+stopped(struct feat_loader *l, size_t i, const feat_store_batch *b,
+    struct feat_error *e)
+{
+	/* Records read and not stored: never a success. */
+	e->code = FEAT_ERR_IO;
+	snprintf(e->reason, sizeof e->reason, "stopped while waiting for the "
+	    "lock of '%s': %zu records read were not written to it (a rerun "
+	    "writes them)", l->stores[i].name, feat_store_batch_count(b));
+	return -1;
+}
+
+/*
+ * Waits for the batch in flight: each store's write acknowledged, or
+ * tried again (with backoff and a new connection), spooled or failed.
+ */
+static int
+finish_inflight(struct feat_loader *l, struct feat_error *e)
+{
+	const feat_store_batch *b = l->inflight;
+
+	if (feat_store_batch_count(b) == 0)
+		return 0;
+	for (size_t i = 0; i < l->nstores; i++) {
+		struct loaded *st = &l->stores[i];
+		struct feat_store_written w;
+		int rc;
+
+		if (!st->started)
+			continue;
+		st->started = 0;
+		rc = feat_store_write_finish(st->store, &w, e->reason,
+		    sizeof e->reason);
+		if (rc == FEAT_STORE_ERROR) {
+			if (l->o.lock.stop && *l->o.lock.stop)
+				rc = FEAT_STORE_STOPPED;
+			else
+				rc = write_retrying(l, i, b, &w, e->reason,
+				    sizeof e->reason);
+		}
+		if (rc == FEAT_STORE_STOPPED)
+			return stopped(l, i, b, e);
+		if (rc < 0) {
+			if (store_down(l, i, b, e) < 0)
+				return -1;
+			continue;
+		}
+		st->added += w.added;
+		st->duplicates += w.duplicates;
+		st->batches++;
+	}
+	feat_store_batch_clear(l->inflight);
 	if (l->o.metrics_path && mono_ns() - l->metrics_at >= FEAT_NS_PER_S)
 		write_metrics(l);
 	return 0;
+}
+
+/*
+ * Hands the batch to every store: on threads of their own, so that the
+ * next batch is read while this one is written, unless final (the end, a
+ * quiet stream, a bad line), which waits for the acknowledgements.
+ * 0, or -1 with *e (exit 4).
+ */
+static int
+flush_batch(struct feat_loader *l, int final, struct feat_error *e)
+{
+	feat_store_batch *t;
+
+	if (l->o.dry_run) {
+		feat_store_batch_clear(l->batch);
+		return 0;
+	}
+	if (finish_inflight(l, e) < 0)
+		return -1;
+	if (feat_store_batch_count(l->batch) > 0) {
+		t = l->inflight;
+		l->inflight = l->batch;
+		l->batch = t;
+		for (size_t i = 0; i < l->nstores; i++) {
+			struct loaded *st = &l->stores[i];
+			struct feat_store_written w;
+			int rc;
+
+			if (st->down) {
+				if (ft_spool_put(st->spool, l->inflight,
+				    e->reason, sizeof e->reason) < 0) {
+					e->code = FEAT_ERR_IO;
+					return -1;
+				}
+				continue;
+			}
+			if (st->store != NULL) {
+				feat_store_write_start(st->store,
+				    l->inflight);
+				st->started = 1;
+				continue;
+			}
+			/* Closed after a failure: try it again now. */
+			rc = write_retrying(l, i, l->inflight, &w, e->reason,
+			    sizeof e->reason);
+			if (rc == FEAT_STORE_STOPPED)
+				return stopped(l, i, l->inflight, e);
+			if (rc < 0) {
+				if (store_down(l, i, l->inflight, e) < 0)
+					return -1;
+				continue;
+			}
+			st->added += w.added;
+			st->duplicates += w.duplicates;
+			st->batches++;
+		}
+	}
+	return final ? finish_inflight(l, e) : 0;
 }
 
 /*
@@ -264,7 +515,7 @@ load_line(void *ctx, const struct feat_line *line, struct feat_error *e)
 		}
 		/* What came before a bad line is stored whatever
 		   --on-error says. */
-		if (flush_batch(l, e) < 0)
+		if (flush_batch(l, 1, e) < 0)
 			return -1;
 		*e = saved;
 		return -1;
@@ -275,14 +526,14 @@ load_line(void *ctx, const struct feat_line *line, struct feat_error *e)
 	if (feat_store_batch_count(l->batch) >= l->o.batch ||
 	    (l->o.batch_timeout > 0 && mono_ns() - l->batch_at >=
 	    l->o.batch_timeout))
-		return flush_batch(l, e);
+		return flush_batch(l, 0, e);
 	return 0;
 }
 
 static int
 load_idle(void *ctx, struct feat_error *e)
 {
-	return flush_batch(ctx, e);
+	return flush_batch(ctx, 1, e);
 }
 
 static int
@@ -290,12 +541,16 @@ load_finish(void *ctx, int stopped, struct feat_error *e)
 {
 	struct feat_loader *l = ctx;
 
-	if (flush_batch(l, e) < 0)
+	if (flush_batch(l, 1, e) < 0)
 		return -1;
 	if (l->o.retention > 0 && !l->o.dry_run && !stopped)
 		for (size_t i = 0; i < l->nstores; i++) {
 			uint64_t dropped;
-			int rc = feat_store_compact(l->stores[i].store,
+			int rc;
+
+			if (l->stores[i].down || l->stores[i].store == NULL)
+				continue;
+			rc = feat_store_compact(l->stores[i].store,
 			    l->o.retention, &dropped, e->reason,
 			    sizeof e->reason);
 
@@ -307,6 +562,22 @@ load_finish(void *ctx, int stopped, struct feat_error *e)
 			l->compacted += dropped;
 		}
 	write_metrics(l);
+	for (size_t i = 0; i < l->nstores; i++) {
+		const struct loaded *st = &l->stores[i];
+		uint64_t batches, records;
+
+		if (!st->down)
+			continue;
+		ft_spool_counts(st->spool, &batches, &records);
+		e->code = FEAT_ERR_IO;
+		snprintf(e->reason, sizeof e->reason, "'%s' did not receive "
+		    "everything: %" PRIu64 " records in %" PRIu64 " batches "
+		    "spooled to '%s' by this run, %zu batches waiting in all "
+		    "(the next run replays them first)", st->name, records,
+		    batches, ft_spool_dir(st->spool),
+		    ft_spool_waiting(st->spool) + (size_t)batches);
+		return -1;
+	}
 	return 0;
 }
 
@@ -319,15 +590,14 @@ load_summary(void *ctx)
 		for (size_t i = 0; i < l->nstores; i++)
 			feat_warn("dry run: %" PRIu64 " record%s checked, "
 			    "none written to '%s'", l->records,
-			    l->records == 1 ? "" : "s",
-			    feat_store_uri(l->stores[i].store));
+			    l->records == 1 ? "" : "s", l->stores[i].name);
 		return;
 	}
 	for (size_t i = 0; i < l->nstores; i++) {
 		const struct loaded *s = &l->stores[i];
 
 		feat_warn("'%s': %" PRIu64 " record%s added, %" PRIu64
-		    " already stored", feat_store_uri(s->store), s->added,
+		    " already stored", s->name, s->added,
 		    s->added == 1 ? "" : "s", s->duplicates);
 	}
 	if (l->compacted)

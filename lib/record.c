@@ -677,8 +677,11 @@ ft_json_write(feat_writer *w, const struct ft_json *j,
 
 int
 ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
-    int tombstone, int64_t created_default)
+    int tombstone, int64_t created_default, struct ft_record_spans *sp)
 {
+	struct ft_buf *out = ft_writer_buf(w);
+	size_t base = out->len;
+
 	const struct feat_record_head *h = &r->head;
 	const struct ft_jval *e;
 	char name[256];
@@ -700,11 +703,15 @@ ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
 		    created_default);
 	}
 	KEY(w, "features");
+	if (sp)
+		memset(sp, 0, sizeof *sp);
 	if (tombstone || r->features == NULL) {
 		feat_writer_null(w);
 		KEY(w, "tombstone");
 		feat_writer_bool(w, 1);
 	} else {
+		if (sp)
+			sp->features = out->len - base;
 		feat_writer_open_object(w);
 		for (e = ft_json_node(r->doc, r->features->child); e;
 		    e = ft_json_node(r->doc, e->next)) {
@@ -726,9 +733,17 @@ ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
 			ft_json_write(w, r->doc, e);
 		}
 		feat_writer_close_object(w);
+		if (sp) {
+			/* The generator writes the key's ':' with the value. */
+			if (out->p[base + sp->features] == ':')
+				sp->features++;
+			sp->features_len = out->len - base - sp->features;
+		}
 	}
 	if (r->has_window && !tombstone) {
 		KEY(w, "window");
+		if (sp)
+			sp->window = out->len - base;
 		feat_writer_open_object(w);
 		KEY(w, "start");
 		feat_writer_time(w, r->window.start);
@@ -737,6 +752,11 @@ ft_record_write(feat_writer *w, const feat_record *r, const feat_catalog *cat,
 		KEY(w, "count");
 		feat_writer_int(w, (int64_t)r->window.count);
 		feat_writer_close_object(w);
+		if (sp) {
+			if (out->p[base + sp->window] == ':')
+				sp->window++;
+			sp->window_len = out->len - base - sp->window;
+		}
 	}
 	if (r->flags && !tombstone) {
 		KEY(w, "_flags");

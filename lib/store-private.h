@@ -16,6 +16,7 @@ struct ft_batch_rec {
 	long version;
 	int64_t ts, created;	/* created INT64_MIN: none */
 	int tombstone;
+	struct ft_record_spans sp;	/* within the line */
 };
 
 struct feat_store_batch {
@@ -54,9 +55,45 @@ struct ft_store_ops {
 	    size_t errlen);
 	int (*compact)(void *be, int64_t retention, uint64_t *dropped,
 	    char *err, size_t errlen);
+	/* NULL: the store keeps no catalog */
+	int (*mirror)(void *be, const feat_catalog *cat, char *err,
+	    size_t errlen);
 };
 
 extern const struct ft_store_ops ft_store_dir;
+extern const struct ft_store_ops ft_store_pg;
+extern const struct ft_store_ops ft_store_redis;
+
+/* Marks (1) each record of b equal to an earlier one in key, ts,
+   created and kind (free it). */
+uint8_t *ft_batch_duplicates(const feat_store_batch *b);
+
+/* uri without its password, for messages (free it). */
+char *ft_store_redact(const char *uri);
+
+/* ---- feat-load's spool (spool.c) ---- */
+struct ft_spool;
+/* The spool of the store uri under dir, locked for this run (waiting as
+   wait says); NULL with err. */
+struct ft_spool *ft_spool_open(const char *dir, const char *uri,
+    const struct feat_lock_wait *wait, char *err, size_t errlen);
+void ft_spool_close(struct ft_spool *s);
+const char *ft_spool_dir(const struct ft_spool *s);
+/* Batches waiting from earlier runs. */
+size_t ft_spool_waiting(const struct ft_spool *s);
+/* Batches and records spooled by this run. */
+void ft_spool_counts(const struct ft_spool *s, uint64_t *batches,
+    uint64_t *records);
+/* Writes b durably as the next batch: 0, or -1 with err. */
+int ft_spool_put(struct ft_spool *s, const feat_store_batch *b, char *err,
+    size_t errlen);
+/* The oldest waiting batch's lines into text: 1 with *no, 0 when none,
+   -1 with err. */
+int ft_spool_next(struct ft_spool *s, uint32_t *no, struct ft_buf *text,
+    char *err, size_t errlen);
+/* Batch no was stored (w says how): removed, and journalled. */
+void ft_spool_done(struct ft_spool *s, uint32_t no, size_t records,
+    const struct feat_store_written *w);
 
 /* "etype\0eid\0group\0" for k into buf (at least 3 * 4096 bytes);
    its length. */

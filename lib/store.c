@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,34 +17,81 @@ struct feat_store {
 	const struct ft_store_ops *ops;
 	void *be;
 	char *uri;
+	/* A write under way on a thread of its own (write_start). */
+	pthread_t th;
+	int busy, threaded;
+	const feat_store_batch *wb;
+	struct feat_store_written wout;
+	int wrc;
+	char werr[512];
 };
 
 static const struct ft_store_ops *const backends[] = {
-	&ft_store_dir,
+	&ft_store_dir, &ft_store_pg, &ft_store_redis
 };
+
+/* postgres:// is libpq's other spelling. */
+static const char *
+canonical(const char *uri, char *buf, size_t len)
+{
+	if (strncmp(uri, "postgres://", 11) == 0) {
+		snprintf(buf, len, "postgresql://%s", uri + 11);
+		return buf;
+	}
+	return uri;
+}
+
+/* uri without its password (scheme://user:PASSWORD@..., password=...),
+   for messages and metrics. */
+char *
+ft_store_redact(const char *uri)
+{
+	const char *scheme = strstr(uri, "://"), *at, *colon, *pw;
+	char *out;
+
+	if (scheme && (at = strchr(scheme + 3, '@')) != NULL &&
+	    (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3))) !=
+	    NULL) {
+		size_t n = (size_t)(colon - uri), m = strlen(at);
+
+		out = feat_xmalloc(n + m + 1);
+		memcpy(out, uri, n);
+		memcpy(out + n, at, m + 1);
+		return out;
+	}
+	if ((pw = strstr(uri, "password=")) != NULL) {
+		const char *end = pw + 9;
+
+		while (*end && *end != ' ' && *end != '&')
+			end++;
+		out = feat_xmalloc(strlen(uri) + 1);
+		memcpy(out, uri, (size_t)(pw - uri));
+		snprintf(out + (pw - uri), strlen(uri) + 1 - (size_t)(pw - uri),
+		    "password=***%s", end);
+		return out;
+	}
+	return feat_xstrdup(uri);
+}
 
 int
 feat_store_check_uri(const char *uri, char *err, size_t errlen)
 {
+	char buf[4096];
+
+	uri = canonical(uri, buf, sizeof buf);
 	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
 		size_t n = strlen(backends[i]->scheme);
 
 		if (strncmp(uri, backends[i]->scheme, n) != 0)
 			continue;
-		if (uri[n] != '\0')
+		if (uri[n] != '\0' || backends[i] == &ft_store_pg)
 			return 0;
-		snprintf(err, errlen, "invalid store '%s': name a directory, "
-		    "dir:PATH", uri);
-		return -1;
-	}
-	if (strncmp(uri, "redis://", 8) == 0 ||
-	    strncmp(uri, "postgresql://", 13) == 0 ||
-	    strncmp(uri, "postgres://", 11) == 0)
-		snprintf(err, errlen, "store '%s': this build has only dir: "
-		    "stores", uri);
-	else
 		snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
 		    "redis://HOST:PORT or postgresql://...", uri);
+		return -1;
+	}
+	snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
+	    "redis://HOST:PORT or postgresql://...", uri);
 	return -1;
 }
 
@@ -54,8 +102,11 @@ feat_store_open(const char *uri, const struct feat_store_opts *o, char *err,
 	static const struct feat_store_opts none;
 	struct feat_store *s;
 
+	char buf[4096];
+
 	if (o == NULL)
 		o = &none;
+	uri = canonical(uri, buf, sizeof buf);
 	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
 		const struct ft_store_ops *ops = backends[i];
 		size_t n = strlen(ops->scheme);
@@ -68,7 +119,7 @@ feat_store_open(const char *uri, const struct feat_store_opts *o, char *err,
 		s = feat_xcalloc(1, sizeof *s);
 		s->ops = ops;
 		s->be = be;
-		s->uri = feat_xstrdup(uri);
+		s->uri = ft_store_redact(uri);
 		return s;
 	}
 	(void)feat_store_check_uri(uri, err, errlen);
@@ -78,10 +129,13 @@ feat_store_open(const char *uri, const struct feat_store_opts *o, char *err,
 int
 feat_store_close(feat_store *s, char *err, size_t errlen)
 {
+	struct feat_store_written w;
 	int rc;
 
 	if (s == NULL)
 		return 0;
+	if (s->busy)
+		(void)feat_store_write_finish(s, &w, err, errlen);
 	rc = s->ops->close(s->be, err, errlen);
 	free(s->uri);
 	free(s);
@@ -129,6 +183,48 @@ check_key(const struct feat_store_key *k, char *err, size_t errlen)
 	}
 	return feat_record_check_id(k->entity_id, k->entity_id_len, err,
 	    errlen);
+}
+
+static void *
+write_thread(void *arg)
+{
+	feat_store *s = arg;
+
+	s->wrc = s->ops->write(s->be, s->wb, &s->wout, s->werr,
+	    sizeof s->werr);
+	return NULL;
+}
+
+void
+feat_store_write_start(feat_store *s, const feat_store_batch *b)
+{
+	memset(&s->wout, 0, sizeof s->wout);
+	s->werr[0] = '\0';
+	s->wb = b;
+	s->busy = 1;
+	s->wrc = 0;
+	if (b->n == 0)
+		s->threaded = 0;
+	else if ((s->threaded = pthread_create(&s->th, NULL, write_thread,
+	    s) == 0) == 0)
+		write_thread(s);	/* no thread: now, then */
+}
+
+int
+feat_store_write_finish(feat_store *s, struct feat_store_written *out,
+    char *err, size_t errlen)
+{
+	if (!s->busy) {
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	if (s->threaded)
+		pthread_join(s->th, NULL);
+	s->busy = s->threaded = 0;
+	*out = s->wout;
+	if (s->wrc < 0)
+		snprintf(err, errlen, "%s", s->werr);
+	return s->wrc;
 }
 
 int
@@ -200,6 +296,13 @@ feat_store_as_of_many(feat_store *s, const struct feat_store_query *q,
 			return -1;
 	}
 	return 0;
+}
+
+int
+feat_store_mirror_catalog(feat_store *s, const feat_catalog *cat, char *err,
+    size_t errlen)
+{
+	return s->ops->mirror ? s->ops->mirror(s->be, cat, err, errlen) : 0;
 }
 
 long
@@ -282,6 +385,45 @@ ft_store_key_bytes(const struct feat_store_key *k, char *buf, size_t cap)
 
 /* ---- batches --------------------------------------------------------------- */
 
+uint8_t *
+ft_batch_duplicates(const feat_store_batch *b)
+{
+	uint8_t *dup = feat_xcalloc(b->n ? b->n : 1, 1);
+	size_t cap = 16, *slot;
+	uint64_t seed = ft_hash_seed();
+
+	while (cap < b->n * 2)
+		cap *= 2;
+	slot = feat_xcalloc(cap, sizeof *slot);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ft_batch_rec *r = &b->recs[i];
+		uint64_t h = ft_seeded_hash(seed, b->text.p + r->key,
+		    r->keylen) ^ (uint64_t)r->ts * 31 ^
+		    (uint64_t)r->created * 17 ^ (uint64_t)r->version * 7 ^
+		    (uint64_t)r->tombstone;
+
+		for (size_t j = h & (cap - 1);; j = (j + 1) & (cap - 1)) {
+			const struct ft_batch_rec *o;
+
+			if (slot[j] == 0) {
+				slot[j] = i + 1;
+				break;
+			}
+			o = &b->recs[slot[j] - 1];
+			if (o->ts == r->ts && o->created == r->created &&
+			    o->version == r->version &&
+			    o->tombstone == r->tombstone &&
+			    o->keylen == r->keylen && memcmp(b->text.p +
+			    o->key, b->text.p + r->key, r->keylen) == 0) {
+				dup[i] = 1;
+				break;
+			}
+		}
+	}
+	free(slot);
+	return dup;
+}
+
 feat_store_batch *
 feat_store_batch_new(void)
 {
@@ -324,6 +466,7 @@ feat_store_batch_add(feat_store_batch *b, const feat_record *r,
 	struct ft_buf *wb = ft_writer_buf(b->w);
 	struct ft_batch_rec *br;
 	int tomb = tombstone || h->tombstone;
+	struct ft_record_spans sp;
 	size_t a, c;
 
 	if (feat_record_check_name(h->entity_type) < 0 ||
@@ -339,7 +482,7 @@ feat_store_batch_add(feat_store_batch *b, const feat_record *r,
 	}
 	ft_writer_clear(b->w);
 	if (ft_record_write(b->w, r, cat, tomb, tomb && !h->has_created ?
-	    now : INT64_MIN) < 0) {
+	    now : INT64_MIN, &sp) < 0) {
 		snprintf(err, errlen, "cannot write the record: %s",
 		    feat_writer_error(b->w));
 		ft_writer_clear(b->w);
@@ -365,6 +508,7 @@ feat_store_batch_add(feat_store_batch *b, const feat_record *r,
 	br->ts = h->ts;
 	br->created = h->has_created ? h->created : tomb ? now : INT64_MIN;
 	br->tombstone = tomb;
+	br->sp = sp;
 	ft_writer_clear(b->w);
 	return 0;
 }

@@ -11,7 +11,7 @@
 enum { O_FROM = 256, O_KEY, O_MAX_AGE, O_NO_FUTURE_CREATED };
 
 static const struct feat_option options[] = {
-	{ "from", O_FROM, "URI", "the store: dir:PATH", FEAT_OPTF_REQUIRED },
+	{ "from", O_FROM, "URI", "the store: dir:PATH or postgresql://...", FEAT_OPTF_REQUIRED },
 	{ "group", 'g', "GROUP[:FEATURE,...]", "a group's features (all, "
 	    "or those named)", FEAT_OPTF_REPEAT | FEAT_OPTF_REQUIRED },
 	{ "key", O_KEY, "FIELD=ENTITY_TYPE", "the row field holding the "
@@ -83,7 +83,7 @@ main(int argc, char **argv)
 
 	t = feat_tool_start(&def, argc, argv, &r);
 	if (r.jo.uri == NULL)
-		feat_tool_usage_error(t, "give a store: --from dir:PATH");
+		feat_tool_usage_error(t, "give a store: --from dir:PATH or postgresql://...");
 	if (r.ngroups == 0)
 		feat_tool_usage_error(t, "give a group: -g GROUP[:FEATURE,...]");
 	r.jo.groups = r.groups;

@@ -9,16 +9,21 @@
 #include <string.h>
 
 enum {
-	O_TO = 256, O_BATCH, O_BATCH_TIMEOUT, O_DRY_RUN, O_DELETE,
-	O_RETENTION
+	O_TO = 256, O_BATCH, O_BATCH_TIMEOUT, O_TTL, O_SPOOL, O_DRY_RUN,
+	O_DELETE, O_RETENTION
 };
 
 static const struct feat_option options[] = {
-	{ "to", O_TO, "URI", "a store: dir:PATH", FEAT_OPTF_REPEAT |
+	{ "to", O_TO, "URI", "a store: dir:PATH, postgresql://...,\n"
+	    "redis://[:PASSWORD@]HOST:PORT[/DB]", FEAT_OPTF_REPEAT |
 	    FEAT_OPTF_REQUIRED },
 	{ "batch", O_BATCH, "N", "records a batch (default 10000)", 0 },
 	{ "batch-timeout", O_BATCH_TIMEOUT, "DURATION", "write a partial "
 	    "batch after this long (default 1s)", 0 },
+	{ "ttl", O_TTL, "DURATION", "Redis keys expire this long after "
+	    "their last write\n(default 24h)", 0 },
+	{ "spool", O_SPOOL, "DIR", "keep the batches a store cannot take "
+	    "here;\nthe next run replays them first", 0 },
 	{ "dry-run", O_DRY_RUN, NULL, "check the records and open the stores; "
 	    "write nothing", 0 },
 	{ "delete", O_DELETE, NULL, "store each record as a tombstone of its "
@@ -69,6 +74,14 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid --retention '%s': use a "
 		    "duration such as 7d", arg);
 		return -1;
+	case O_TTL:
+		if (feat_parse_duration(arg, &r->lo.ttl) == 0 &&
+		    r->lo.ttl >= FEAT_NS_PER_MS)
+			return 0;
+		snprintf(err, errlen, "invalid --ttl '%s': use a duration "
+		    "such as 24h", arg);
+		return -1;
+	case O_SPOOL: r->lo.spool = arg; return 0;
 	case O_DRY_RUN: r->lo.dry_run = 1; return 0;
 	case O_DELETE: r->lo.delete = 1; return 0;
 	}
@@ -97,7 +110,8 @@ main(int argc, char **argv)
 	r.lo.batch_timeout = FEAT_NS_PER_S;
 	t = feat_tool_start(&def, argc, argv, &r);
 	if (r.nuris == 0)
-		feat_tool_usage_error(t, "give a store: --to dir:PATH");
+		feat_tool_usage_error(t, "give a store: --to dir:PATH, "
+		    "postgresql://... or redis://HOST:PORT");
 	r.lo.uris = r.uris;
 	r.lo.nuris = r.nuris;
 	r.lo.time_unit = feat_tool_time_unit(t);

@@ -37,8 +37,8 @@ static const char trailer[] =
 enum { O_FROM = 256 };
 
 static const struct feat_option options[] = {
-	{ "from", O_FROM, "URI", "the store of get, asof, history and stats: "
-	    "dir:PATH", 0 },
+	{ "from", O_FROM, "URI", "the store of get, asof, history and stats:\n"
+	    "dir:PATH, postgresql://..., redis://HOST:PORT", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
@@ -264,7 +264,7 @@ cmd_stats(struct query *q, char **args, int nargs)
 	}
 	feat_writer_open_object(q->w);
 	feat_writer_key(q->w, "store", 5);
-	feat_writer_string(q->w, q->from, strlen(q->from));
+	feat_writer_string(q->w, feat_store_uri(s), strlen(feat_store_uri(s)));
 	feat_writer_key(q->w, "records", 7);
 	put_count(q->w, st.records);
 	feat_writer_key(q->w, "tombstones", 10);

@@ -1,0 +1,748 @@
+/*
+ * store-redis.c - redis://[:PASSWORD@]HOST:PORT[/DB], the online store:
+ * the latest record of each key, in the layout of feat-stores(7) that
+ * other services read directly.
+ *
+ *	feat:{<entity_type>:<escaped entity_id>}:<group>:v<version>
+ *
+ * a HASH: feature name -> the value as JSON text, _ts and _created (epoch
+ * ms), _window (JSON).  A record is applied by a script (SCRIPT LOAD once,
+ * EVALSHA, loaded again on NOSCRIPT) only when its ts is newer, or equal
+ * with a newer created: it replaces the whole hash and sets PEXPIRE.  A
+ * tombstone deletes the key when it is not older.  A batch is pipelined.
+ * hiredis 0.14 has no timeouts of its own on a blocking context past
+ * connecting: feat sets the socket's send and receive timeouts
+ * (redisSetTimeout), so that a server that stops answering fails the
+ * batch instead of hanging the run.
+ *
+ * Copyright (C) 2026 the feat authors.  GPL-3.0-or-later.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "store-private.h"
+
+#define NO_CREATED	"-9007199254740991"	/* _created of a record
+						   without created */
+#define PIPELINE	1024
+
+static const char script[] =
+"local cur = redis.call('HMGET', KEYS[1], '_ts', '_created')\n"
+"local ts, cr = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+"if cur[1] then\n"
+"  local cts, ccr = tonumber(cur[1]), tonumber(cur[2])\n"
+"  if ARGV[4] == '1' then\n"
+"    if ts < cts or (ts == cts and cr < ccr) then return 0 end\n"
+"    redis.call('DEL', KEYS[1])\n"
+"    return 1\n"
+"  end\n"
+"  if ts < cts or (ts == cts and cr <= ccr) then return 0 end\n"
+"elseif ARGV[4] == '1' then\n"
+"  return 0\n"
+"end\n"
+"redis.call('DEL', KEYS[1])\n"
+"redis.call('HSET', KEYS[1], '_ts', ARGV[1], '_created', ARGV[2],"
+" unpack(ARGV, 5))\n"
+"redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+"return 1\n";
+
+struct rstore {
+	redisContext *c;
+	char *uri;			/* without the password */
+	char sha[41];
+	int64_t ttl;			/* ns */
+	struct ft_json *json;
+	feat_writer *w;
+	struct ft_buf args;		/* a batch's arguments */
+	struct ft_buf line;
+};
+
+static int
+r_fail(struct rstore *r, const char *what, const char *detail, char *err,
+    size_t errlen)
+{
+	snprintf(err, errlen, "store '%s': %s: %s", r->uri, what, detail ?
+	    detail : r->c && r->c->err ? r->c->errstr : "no answer");
+	return -1;
+}
+
+/* A command's reply; NULL with err (the reply freed). */
+static redisReply *
+command(struct rstore *r, const char *what, char *err, size_t errlen,
+    int argc, const char **argv, const size_t *lens)
+{
+	redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+
+	if (rep == NULL) {
+		r_fail(r, what, NULL, err, errlen);
+		return NULL;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		r_fail(r, what, rep->str, err, errlen);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+static int
+load_script(struct rstore *r, char *err, size_t errlen)
+{
+	const char *argv[3] = { "SCRIPT", "LOAD", script };
+	size_t lens[3] = { 6, 4, sizeof script - 1 };
+	redisReply *rep = command(r, "cannot load the script", err, errlen, 3,
+	    argv, lens);
+
+	if (rep == NULL)
+		return -1;
+	if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+		freeReplyObject(rep);
+		return r_fail(r, "cannot load the script", "odd reply", err,
+		    errlen);
+	}
+	memcpy(r->sha, rep->str, 40);
+	r->sha[40] = '\0';
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* ---- keys ----------------------------------------------------------------------- */
+
+/* Appends id escaped: %, {, }, bytes below 0x20 and 0x7F as %XX. */
+static void
+escape_id(struct ft_buf *b, const char *id, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if (c == '%' || c == '{' || c == '}' || c < 0x20 ||
+		    c == 0x7F) {
+			ft_buf_addc(b, '%');
+			ft_buf_addc(b, hex[c >> 4]);
+			ft_buf_addc(b, hex[c & 15]);
+		} else
+			ft_buf_addc(b, (char)c);
+	}
+}
+
+static void
+key_of(struct ft_buf *b, const char *etype, const char *eid, size_t eidlen,
+    const char *group, long version)
+{
+	b->len = 0;
+	ft_buf_printf(b, "feat:{%s:", etype);
+	escape_id(b, eid, eidlen);
+	ft_buf_printf(b, "}:%s:v%ld", group, version > 0 ? version : 1);
+}
+
+/* ---- open, close ---------------------------------------------------------------- */
+
+static void *
+redis_open(const char *rest, const struct feat_store_opts *o, char *err,
+    size_t errlen)
+{
+	struct rstore *r = feat_xcalloc(1, sizeof *r);
+	char host[256] = "", pass[512] = "";
+	const char *p = rest, *at = strchr(rest, '@'), *colon, *slash;
+	long port = 6379, db = 0;
+	int64_t timeout = o->timeout > 0 ? o->timeout : 5 * FEAT_NS_PER_S;
+	struct timeval tv;
+	char *end;
+
+	r->ttl = o->ttl > 0 ? o->ttl : 24 * 3600 * FEAT_NS_PER_S;
+	if (at) {
+		const char *pw = p;
+
+		if (*pw == ':')
+			pw++;
+		else if (memchr(pw, ':', (size_t)(at - pw)))
+			pw = memchr(pw, ':', (size_t)(at - pw)) + 1;
+		if ((size_t)(at - pw) >= sizeof pass)
+			goto bad;
+		memcpy(pass, pw, (size_t)(at - pw));
+		pass[at - pw] = '\0';
+		p = at + 1;
+	}
+	slash = strchr(p, '/');
+	colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
+	if (colon) {
+		if ((size_t)(colon - p) >= sizeof host)
+			goto bad;
+		memcpy(host, p, (size_t)(colon - p));
+		host[colon - p] = '\0';
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || (*end && *end != '/') || port < 1 ||
+		    port > 65535)
+			goto bad;
+	} else {
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (n >= sizeof host)
+			goto bad;
+		memcpy(host, p, n);
+		host[n] = '\0';
+	}
+	if (slash && slash[1]) {
+		db = strtol(slash + 1, &end, 10);
+		if (*end || db < 0 || db > 100000)
+			goto bad;
+	}
+	if (host[0] == '\0')
+		goto bad;
+	r->uri = feat_xmalloc(strlen(host) + 64);
+	snprintf(r->uri, strlen(host) + 64, "redis://%s:%ld/%ld", host, port,
+	    db);
+	tv.tv_sec = (time_t)(timeout / FEAT_NS_PER_S);
+	tv.tv_usec = (suseconds_t)(timeout % FEAT_NS_PER_S / 1000);
+	r->c = redisConnectWithTimeout(host, (int)port, tv);
+	if (r->c == NULL || r->c->err) {
+		r_fail(r, "cannot connect", NULL, err, errlen);
+		goto fail;
+	}
+	redisSetTimeout(r->c, tv);
+	if (pass[0]) {
+		const char *argv[2] = { "AUTH", pass };
+		size_t lens[2] = { 4, strlen(pass) };
+		redisReply *rep = command(r, "cannot authenticate", err,
+		    errlen, 2, argv, lens);
+
+		if (rep == NULL)
+			goto fail;
+		freeReplyObject(rep);
+	}
+	if (db) {
+		char dbs[32];
+		const char *argv[2] = { "SELECT", dbs };
+		size_t lens[2] = { 6, 0 };
+		redisReply *rep;
+
+		snprintf(dbs, sizeof dbs, "%ld", db);
+		lens[1] = strlen(dbs);
+		if ((rep = command(r, "cannot select the database", err,
+		    errlen, 2, argv, lens)) == NULL)
+			goto fail;
+		freeReplyObject(rep);
+	}
+	if (load_script(r, err, errlen) < 0)
+		goto fail;
+	r->json = ft_json_new();
+	r->w = feat_writer_new(-1, 0);
+	return r;
+bad:
+	snprintf(err, errlen, "invalid store 'redis://%s': use "
+	    "redis://[:PASSWORD@]HOST:PORT[/DB]", rest);
+fail:
+	if (r->c)
+		redisFree(r->c);
+	free(r->uri);
+	free(r);
+	return NULL;
+}
+
+static int
+redis_close(void *be, char *err, size_t errlen)
+{
+	struct rstore *r = be;
+
+	(void)err;
+	(void)errlen;
+	redisFree(r->c);
+	if (r->json)
+		ft_json_free(r->json);
+	if (r->w)
+		feat_writer_close(r->w);
+	ft_buf_free(&r->args);
+	ft_buf_free(&r->line);
+	free(r->uri);
+	free(r);
+	return 0;
+}
+
+/* ---- writing --------------------------------------------------------------------- */
+
+/*
+ * The EVALSHA arguments of record i of b, as offsets into r->args:
+ * argv[0..argc).  At most 8 + 2 * features arguments.
+ */
+struct evalargs {
+	size_t *off, *len;
+	int argc, cap;
+};
+
+static void
+arg_add(struct rstore *r, struct evalargs *a, const char *s, size_t n)
+{
+	if (a->argc == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->off = feat_xrealloc(a->off, (size_t)a->cap * sizeof *a->off);
+		a->len = feat_xrealloc(a->len, (size_t)a->cap * sizeof *a->len);
+	}
+	a->off[a->argc] = r->args.len;
+	a->len[a->argc++] = n;
+	ft_buf_add(&r->args, s, n);
+}
+
+static int64_t
+ms_of(int64_t ns)
+{
+	return ns >= 0 ? ns / FEAT_NS_PER_MS : -((-ns + FEAT_NS_PER_MS - 1) /
+	    FEAT_NS_PER_MS);
+}
+
+static int
+record_args(struct rstore *r, const feat_store_batch *b, size_t i,
+    struct evalargs *a, char *err, size_t errlen)
+{
+	const struct ft_batch_rec *rec = &b->recs[i];
+	const char *k = b->text.p + rec->key, *eid = k + strlen(k) + 1;
+	const char *grp = eid + strlen(eid) + 1;
+	const struct ft_jval *root, *v, *m;
+	struct ft_buf key = { 0 };
+	char num[32], msg[200];
+
+	r->args.len = 0;
+	a->argc = 0;
+	key_of(&key, k, eid, strlen(eid), grp, rec->version);
+	arg_add(r, a, "EVALSHA", 7);
+	arg_add(r, a, r->sha, 40);
+	arg_add(r, a, "1", 1);
+	arg_add(r, a, key.p, key.len);
+	ft_buf_free(&key);
+	snprintf(num, sizeof num, "%" PRId64, ms_of(rec->ts));
+	arg_add(r, a, num, strlen(num));
+	if (rec->created == INT64_MIN)
+		arg_add(r, a, NO_CREATED, sizeof NO_CREATED - 1);
+	else {
+		snprintf(num, sizeof num, "%" PRId64, ms_of(rec->created));
+		arg_add(r, a, num, strlen(num));
+	}
+	snprintf(num, sizeof num, "%" PRId64, ms_of(r->ttl));
+	arg_add(r, a, num, strlen(num));
+	arg_add(r, a, rec->tombstone ? "1" : "0", 1);
+	if (rec->tombstone)
+		return 0;
+	if (ft_json_parse(r->json, b->text.p + rec->line, rec->linelen - 1,
+	    msg, sizeof msg) != FT_JOK) {
+		snprintf(err, errlen, "store '%s': a batch record cannot be "
+		    "read: %s", r->uri, msg);
+		return -1;
+	}
+	root = ft_json_node(r->json, 1);
+	if ((v = ft_json_get(r->json, root, "features", 8)) != NULL &&
+	    v->type == FT_JOBJECT)
+		for (m = ft_json_node(r->json, v->child); m;
+		    m = ft_json_node(r->json, m->next)) {
+			struct ft_buf *t;
+
+			arg_add(r, a, m->key, m->keylen);
+			ft_writer_clear(r->w);
+			ft_json_write(r->w, r->json, m);
+			t = ft_writer_buf(r->w);
+			arg_add(r, a, t->p, t->len);
+		}
+	if ((v = ft_json_get(r->json, root, "window", 6)) != NULL &&
+	    v->type == FT_JOBJECT) {
+		struct ft_buf *t;
+
+		arg_add(r, a, "_window", 7);
+		ft_writer_clear(r->w);
+		ft_json_write(r->w, r->json, v);
+		t = ft_writer_buf(r->w);
+		arg_add(r, a, t->p, t->len);
+	}
+	return 0;
+}
+
+static int
+append_record(struct rstore *r, const struct evalargs *a)
+{
+	const char *argv[a->argc > 0 ? a->argc : 1];
+
+	for (int j = 0; j < a->argc; j++)
+		argv[j] = r->args.p + a->off[j];
+	return redisAppendCommandArgv(r->c, a->argc, argv, a->len);
+}
+
+static int
+redis_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
+    char *err, size_t errlen)
+{
+	struct rstore *r = be;
+	struct evalargs a = { 0 };
+	int rc = FEAT_STORE_ERROR;
+
+	for (size_t from = 0; from < b->n; from += PIPELINE) {
+		size_t to = b->n - from < PIPELINE ? b->n : from + PIPELINE;
+
+		for (size_t i = from; i < to; i++)
+			if (record_args(r, b, i, &a, err, errlen) < 0 ||
+			    append_record(r, &a) != REDIS_OK) {
+				if (err[0] == '\0' || r->c->err)
+					r_fail(r, "cannot send a batch", NULL,
+					    err, errlen);
+				goto done;
+			}
+		for (size_t i = from; i < to; i++) {
+			redisReply *rep;
+
+			if (redisGetReply(r->c, (void **)&rep) != REDIS_OK ||
+			    rep == NULL) {
+				r_fail(r, "cannot write a batch", NULL, err,
+				    errlen);
+				goto done;
+			}
+			if (rep->type == REDIS_REPLY_ERROR &&
+			    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+				/* A restarted server: load it again and
+				   apply this record alone, in order. */
+				freeReplyObject(rep);
+				if (load_script(r, err, errlen) < 0 ||
+				    record_args(r, b, i, &a, err, errlen) < 0 ||
+				    append_record(r, &a) != REDIS_OK ||
+				    redisGetReply(r->c, (void **)&rep) !=
+				    REDIS_OK || rep == NULL) {
+					if (r->c->err)
+						r_fail(r, "cannot write a batch",
+						    NULL, err, errlen);
+					goto done;
+				}
+			}
+			if (rep->type == REDIS_REPLY_ERROR) {
+				r_fail(r, "cannot write a batch", rep->str,
+				    err, errlen);
+				freeReplyObject(rep);
+				goto done;
+			}
+			if (rep->type == REDIS_REPLY_INTEGER && rep->integer)
+				out->added++;
+			else
+				out->duplicates++;
+			freeReplyObject(rep);
+		}
+	}
+	rc = 0;
+done:
+	free(a.off);
+	free(a.len);
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+/* A HGETALL reply of key (etype, eid, group, version) as a stored line in
+   r->line; 0 when the hash is empty or not ours. */
+static int
+hash_line(struct rstore *r, const redisReply *rep, const char *etype,
+    const char *eid, size_t eidlen, const char *group, long version)
+{
+	struct ft_buf *b = &r->line;
+	const char *ts = NULL, *created = NULL, *window = NULL;
+	size_t wlen = 0;
+	int64_t ms;
+	char t[64], *end;
+	int nf = 0;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
+		return 0;
+	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *f = rep->element[i], *v = rep->element[i + 1];
+
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING)
+			return 0;
+		if (strcmp(f->str, "_ts") == 0)
+			ts = v->str;
+		else if (strcmp(f->str, "_created") == 0)
+			created = v->str;
+		else if (strcmp(f->str, "_window") == 0) {
+			window = v->str;
+			wlen = v->len;
+		}
+	}
+	if (ts == NULL)
+		return 0;
+	b->len = 0;
+	ft_buf_add(b, "{\"entity_type\":", 15);
+	ft_json_quote_raw(b, etype, strlen(etype));
+	ft_buf_add(b, ",\"entity_id\":", 13);
+	ft_json_quote_raw(b, eid, eidlen);
+	ft_buf_add(b, ",\"group\":", 9);
+	ft_json_quote_raw(b, group, strlen(group));
+	ft_buf_printf(b, ",\"version\":%ld", version > 0 ? version : 1);
+	ms = strtoll(ts, &end, 10);
+	if (*end)
+		return 0;
+	feat_time_format(ms * FEAT_NS_PER_MS, t);
+	ft_buf_printf(b, ",\"ts\":\"%s\"", t);
+	if (created && strcmp(created, NO_CREATED) != 0) {
+		ms = strtoll(created, &end, 10);
+		if (*end)
+			return 0;
+		feat_time_format(ms * FEAT_NS_PER_MS, t);
+		ft_buf_printf(b, ",\"created\":\"%s\"", t);
+	}
+	ft_buf_add(b, ",\"features\":{", 13);
+	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *f = rep->element[i], *v = rep->element[i + 1];
+
+		if (f->str[0] == '_')
+			continue;
+		if (nf++)
+			ft_buf_addc(b, ',');
+		ft_json_quote_raw(b, f->str, f->len);
+		ft_buf_addc(b, ':');
+		ft_buf_add(b, v->str, v->len);
+	}
+	ft_buf_addc(b, '}');
+	if (window) {
+		ft_buf_add(b, ",\"window\":", 10);
+		ft_buf_add(b, window, wlen);
+	}
+	ft_buf_addc(b, '}');
+	return 1;
+}
+
+static redisReply *
+hgetall(struct rstore *r, const char *key, size_t keylen, char *err,
+    size_t errlen)
+{
+	const char *argv[2] = { "HGETALL", key };
+	size_t lens[2] = { 7, keylen };
+
+	return command(r, "cannot read", err, errlen, 2, argv, lens);
+}
+
+static int
+redis_latest(void *be, const struct feat_store_key *k, feat_store_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	struct rstore *r = be;
+	struct ft_buf key = { 0 };
+	redisReply *rep;
+	int found;
+
+	key_of(&key, k->entity_type, k->entity_id, k->entity_id_len, k->group,
+	    k->version);
+	rep = hgetall(r, key.p, key.len, err, errlen);
+	ft_buf_free(&key);
+	if (rep == NULL)
+		return -1;
+	found = hash_line(r, rep, k->entity_type, k->entity_id,
+	    k->entity_id_len, k->group, k->version);
+	freeReplyObject(rep);
+	if (found)
+		fn(ctx, r->line.p, r->line.len);
+	return found;
+}
+
+static int
+no_history(void *be, const struct feat_store_key *k, int64_t t, int nfc,
+    feat_store_fn fn, void *ctx, char *err, size_t errlen)
+{
+	(void)be, (void)k, (void)t, (void)nfc, (void)fn, (void)ctx;
+	snprintf(err, errlen, "a Redis store keeps no history");
+	return -1;
+}
+
+static long
+no_history_list(void *be, const struct feat_store_key *k, feat_store_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	(void)be, (void)k, (void)fn, (void)ctx;
+	snprintf(err, errlen, "a Redis store keeps no history");
+	return -1;
+}
+
+/* Appends s with the glob characters of SCAN MATCH escaped. */
+static void
+glob_escape(struct ft_buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("*?[]\\", s[i]))
+			ft_buf_addc(b, '\\');
+		ft_buf_addc(b, s[i]);
+	}
+}
+
+/* Decodes an escaped id (%XX) into out: its length. */
+static size_t
+unescape_id(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n) {
+			unsigned v;
+			char hx[3] = { s[i + 1], s[i + 2], 0 };
+
+			if (sscanf(hx, "%2X", &v) == 1) {
+				out[o++] = (char)v;
+				i += 2;
+				continue;
+			}
+		}
+		out[o++] = s[i];
+	}
+	return o;
+}
+
+struct walk {
+	feat_store_fn fn;
+	void *ctx;
+	long n;
+	int stop;
+};
+
+/*
+ * SCAN MATCH pattern; for each key of ours, HGETALL and fn with its line.
+ * How many, or -1 with err.
+ */
+static long
+walk_keys(struct rstore *r, const char *pattern, feat_store_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	char cursor[32] = "0";
+	long n = 0;
+
+	do {
+		const char *argv[6] = { "SCAN", cursor, "MATCH", pattern,
+		    "COUNT", "1000" };
+		size_t lens[6] = { 4, strlen(cursor), 5, strlen(pattern), 5,
+		    4 };
+		redisReply *rep = command(r, "cannot scan", err, errlen, 6,
+		    argv, lens);
+		const redisReply *keys;
+
+		if (rep == NULL)
+			return -1;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+			freeReplyObject(rep);
+			return r_fail(r, "cannot scan", "odd reply", err,
+			    errlen);
+		}
+		snprintf(cursor, sizeof cursor, "%s", rep->element[0]->str);
+		keys = rep->element[1];
+		for (size_t i = 0; i < keys->elements; i++) {
+			const char *k = keys->element[i]->str, *e, *g, *vp;
+			char etype[256], eid[FEAT_ENTITY_ID_MAX + 1],
+			    group[256];
+			size_t klen = keys->element[i]->len, eidlen;
+			redisReply *h;
+			long version;
+
+			/* feat:{etype:eid}:group:vN */
+			if (klen < 8 || strncmp(k, "feat:{", 6) != 0 ||
+			    (e = memchr(k + 6, ':', klen - 6)) == NULL ||
+			    (g = memchr(e, '}', klen - (size_t)(e - k))) ==
+			    NULL || g[1] != ':' || (vp = strrchr(g, ':')) ==
+			    NULL || vp[1] != 'v' ||
+			    (size_t)(e - k - 6) >= sizeof etype ||
+			    (size_t)(g - e - 1) > 3 * FEAT_ENTITY_ID_MAX ||
+			    (size_t)(vp - g - 2) >= sizeof group)
+				continue;
+			memcpy(etype, k + 6, (size_t)(e - k - 6));
+			etype[e - k - 6] = '\0';
+			{
+				char raw[3 * FEAT_ENTITY_ID_MAX + 1];
+
+				memcpy(raw, e + 1, (size_t)(g - e - 1));
+				eidlen = unescape_id(raw, (size_t)(g - e - 1),
+				    eid);
+				if (eidlen > FEAT_ENTITY_ID_MAX)
+					continue;
+			}
+			memcpy(group, g + 2, (size_t)(vp - g - 2));
+			group[vp - g - 2] = '\0';
+			version = strtol(vp + 2, NULL, 10);
+			if ((h = hgetall(r, k, klen, err, errlen)) == NULL) {
+				freeReplyObject(rep);
+				return -1;
+			}
+			if (hash_line(r, h, etype, eid, eidlen, group,
+			    version)) {
+				n++;
+				if (fn && fn(ctx, r->line.p, r->line.len)) {
+					freeReplyObject(h);
+					freeReplyObject(rep);
+					err[0] = '\0';
+					return -1;
+				}
+			}
+			freeReplyObject(h);
+		}
+		freeReplyObject(rep);
+	} while (strcmp(cursor, "0") != 0);
+	return n;
+}
+
+static long
+redis_entity(void *be, const char *etype, const char *eid, size_t eidlen,
+    feat_store_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct rstore *r = be;
+	struct ft_buf esc = { 0 }, pat = { 0 };
+	long n;
+
+	ft_buf_printf(&esc, "%s:", etype);
+	escape_id(&esc, eid, eidlen);
+	ft_buf_add(&pat, "feat:{", 6);
+	glob_escape(&pat, esc.p, esc.len);
+	ft_buf_add(&pat, "}:*", 4);		/* with its NUL */
+	n = walk_keys(r, pat.p, fn, ctx, err, errlen);
+	ft_buf_free(&esc);
+	ft_buf_free(&pat);
+	return n;
+}
+
+static long
+redis_scan(void *be, feat_store_fn fn, void *ctx, char *err, size_t errlen)
+{
+	return walk_keys(be, "feat:{*", fn, ctx, err, errlen);
+}
+
+static int
+redis_refresh(void *be, char *err, size_t errlen)
+{
+	(void)be;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static int
+redis_stats(void *be, struct feat_store_stats *st, char *err, size_t errlen)
+{
+	long n = walk_keys(be, "feat:{*", NULL, NULL, err, errlen);
+
+	if (n < 0)
+		return -1;
+	memset(st, 0, sizeof *st);
+	st->records = st->keys = st->live_keys = (uint64_t)n;
+	st->oldest_ts = st->newest_ts = INT64_MIN;
+	return 0;
+}
+
+static int
+redis_compact(void *be, int64_t retention, uint64_t *dropped, char *err,
+    size_t errlen)
+{
+	(void)be, (void)retention, (void)err, (void)errlen;
+	*dropped = 0;		/* keys expire by their TTL */
+	return 0;
+}
+
+const struct ft_store_ops ft_store_redis = {
+	"redis://", 0, redis_open, redis_close, redis_write, redis_latest,
+	no_history, NULL, no_history_list, redis_entity, redis_scan,
+	redis_refresh, redis_stats, redis_compact, NULL
+};
