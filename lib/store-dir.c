@@ -1391,47 +1391,14 @@ cut_segment(struct dstore *d, uint32_t no, uint64_t size)
 	close(fd);
 }
 
-/* Within a batch: has an earlier record the same key, ts, created, kind? */
-struct seen {
-	size_t *slot;		/* record index + 1 */
-	size_t cap;
-};
-
-static int
-seen_before(struct seen *sn, const feat_store_batch *b, size_t i,
-    uint64_t seed)
-{
-	const struct ft_batch_rec *r = &b->recs[i];
-	uint64_t h = ft_seeded_hash(seed, b->text.p + r->key, r->keylen) ^
-	    (uint64_t)r->ts * 31 ^ (uint64_t)r->created * 17 ^
-	    (uint64_t)r->version * 7 ^ (uint64_t)r->tombstone;
-	size_t mask = sn->cap - 1;
-
-	for (size_t j = h & mask;; j = (j + 1) & mask) {
-		const struct ft_batch_rec *o;
-
-		if (sn->slot[j] == 0) {
-			sn->slot[j] = i + 1;
-			return 0;
-		}
-		o = &b->recs[sn->slot[j] - 1];
-		if (o->ts == r->ts && o->created == r->created &&
-		    o->version == r->version && o->tombstone == r->tombstone &&
-		    o->keylen == r->keylen && memcmp(b->text.p + o->key,
-		    b->text.p + r->key, r->keylen) == 0)
-			return 1;
-	}
-}
-
 static int
 dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
     char *err, size_t errlen)
 {
 	struct dstore *d = be;
 	struct ft_buf plain = { 0 }, member = { 0 };
-	struct seen sn = { 0 };
 	uint32_t *lineof = NULL, seg, nl = 0;
-	uint8_t *fresh = NULL;
+	uint8_t *fresh = NULL, *dup = NULL;
 	uint64_t off;
 	int lockfd, rc = FEAT_STORE_ERROR, changed;
 
@@ -1446,10 +1413,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 	if ((changed = repair_tail(d, err, errlen)) < 0)
 		goto done;
 
-	sn.cap = 16;
-	while (sn.cap < b->n * 2)
-		sn.cap *= 2;
-	sn.slot = feat_xcalloc(sn.cap, sizeof *sn.slot);
+	dup = ft_batch_duplicates(b);
 	fresh = feat_xcalloc(b->n, 1);
 	lineof = feat_xcalloc(b->n, sizeof *lineof);
 	for (size_t i = 0; i < b->n; i++) {
@@ -1461,7 +1425,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 		if (k)
 			(void)dent_find(k, r->ts, r->created, r->tombstone,
 			    &found);
-		if (found || seen_before(&sn, b, i, d->seed)) {
+		if (found || dup[i]) {
 			out->duplicates++;
 			continue;
 		}
@@ -1513,7 +1477,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 done:
 	d->locked = 0;
 	close(lockfd);
-	free(sn.slot);
+	free(dup);
 	free(fresh);
 	free(lineof);
 	ft_buf_free(&plain);

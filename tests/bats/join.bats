@@ -306,3 +306,32 @@ EOF
 	[ "$($JQ -s 'map(select((.features.latency_p99_5min // 0) > .ts)) | length' "$TMP/j")" -gt 100 ]
 	[ "$($JQ -s 'map(select((.features.latency_p99_5min // 0) > .ts or (.features.latency_p95_5min // 0) > .ts)) | length' "$TMP/jn")" -eq 0 ]
 }
+
+@test "join-pg-004: feat-join --from postgresql:// equals feat-join --from dir: and the SQL reference, exactly" {
+	[ -n "${FEAT_TEST_PG:-}" ] || { echo "FEAT_TEST_PG is not set: start the servers with scripts/services" >&2; return 1; }
+	pit_data
+	db=feat_join_$$
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	pg=${FEAT_TEST_PG%/*}/$db
+	"$FEAT_LOAD" --to "$pg" "$TMP/recs.ndjson" 2>/dev/null
+	"$FEAT_LOAD" --to "$pg" --delete "$TMP/tombs.ndjson" 2>/dev/null
+	for opts in "" "--max-age 7m" "--no-future-created"; do
+		# shellcheck disable=SC2086
+		"$FEAT_JOIN" --from "dir:$TMP/st" -g perf_5min --key model=model $opts "$TMP/rows.ndjson" > "$TMP/dir.out"
+		# shellcheck disable=SC2086
+		"$FEAT_JOIN" --from "$pg" -g perf_5min --key model=model $opts "$TMP/rows.ndjson" > "$TMP/pg.out"
+		[ "$(wc -l < "$TMP/pg.out")" -eq 10000 ]
+		cmp "$TMP/dir.out" "$TMP/pg.out"
+	done
+	# And the reference of join-pg-001 (the last run's rule aside).
+	"$FEAT_JOIN" --from "$pg" -g perf_5min --key model=model "$TMP/rows.ndjson" | pit_feat > "$TMP/feat"
+	cat "$TMP/load.sql" - > "$TMP/q.sql" <<'SQL'
+select distinct on (r.i) r.i, coalesce(rec.n::text, 'null'),
+    case when rec.n is null then 'not_found' else 'present' end
+from r left join rec on rec.eid = r.eid and rec.ts <= r.ts
+order by r.i, rec.ts desc, rec.created desc nulls last;
+SQL
+	sql "$TMP/q.sql" > "$TMP/sql"
+	diff "$TMP/sql" "$TMP/feat"
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+}

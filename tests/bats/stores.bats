@@ -295,3 +295,24 @@ stop_own() {
 	ttl=$(redis-cli -u "$REDIS" pttl 'feat:{model:a}:perf_5min:v1')
 	[ "$ttl" -gt 3500000 ] && [ "$ttl" -le 3600000 ]
 }
+
+@test "stores-009: examples/backfill-day.sh loads a day into PostgreSQL and Redis; run again, it adds nothing" {
+	mkdir -p "$TMP/bin" "$TMP/logs"
+	for t in feat-window feat-extract feat-load; do
+		v=FEAT_$(echo "${t#feat-}" | tr a-z A-Z)
+		printf '#!/bin/sh\nexec "%s" "$@"\n' "${!v}" > "$TMP/bin/$t"
+		chmod +x "$TMP/bin/$t"
+	done
+	"$FEAT_GENLOAD" -n 20000 -s 4 | gzip > "$TMP/logs/events-2024-11-16.ndjson.gz"
+	export FEAT_LOGS=$TMP/logs FEAT_PG=$PG FEAT_REDIS=$REDIS FEAT_SPOOL=$TMP/spool
+	run --separate-stderr env PATH="$TMP/bin:$PATH" sh "$top_srcdir/examples/backfill-day.sh" 2024-11-16
+	[ "$status" -eq 0 ]
+	n=$(pgq 'select count(*) from feat.feature_values')
+	[ "$n" -ge 30 ]
+	[ "$(redis-cli -u "$REDIS" --scan --pattern 'feat:{model:*}:perf_5min:v1' | wc -l)" -gt 3 ]
+	[ "$(redis-cli -u "$REDIS" pttl "$(redis-cli -u "$REDIS" --scan --pattern 'feat:*' | head -n 1)")" -gt $((47 * 3600 * 1000)) ]
+	run --separate-stderr env PATH="$TMP/bin:$PATH" sh "$top_srcdir/examples/backfill-day.sh" 2024-11-16
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"'${PG}': 0 records added"* ]]
+	[ "$(pgq 'select count(*) from feat.feature_values')" -eq "$n" ]
+}

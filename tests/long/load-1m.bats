@@ -66,3 +66,30 @@ same() {
 	[ "$(wc -l < "$TMP/joined")" -eq 100000 ]
 	[ "$($JQ -c 'select(.features.latency_p50_5min != .want)' "$TMP/joined" | wc -l)" -eq 0 ]
 }
+
+@test "long-load-002: SIGKILL at 5 random points of a 1M-record load into PostgreSQL and Redis at once: each record once, the newest of each key" {
+	[ -n "${FEAT_TEST_PG:-}" ] && [ -n "${FEAT_TEST_REDIS:-}" ] || { echo "FEAT_TEST_PG and FEAT_TEST_REDIS must be set: start the servers with scripts/services" >&2; return 1; }
+	db=feat_long_$$
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	pg=${FEAT_TEST_PG%/*}/$db
+	redis=${FEAT_TEST_REDIS%/*}/13
+	redis-cli -u "$redis" flushdb >/dev/null
+	records 1000000 "$TMP/r.ndjson"
+	for i in 1 2 3 4 5; do
+		"$FEAT_LOAD" --to "$pg" --to "$redis" "$TMP/r.ndjson" 2>>"$TMP/err" &
+		pid=$!
+		sleep "$((RANDOM % 8)).$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+	done
+	run --separate-stderr "$FEAT_LOAD" --to "$pg" --to "$redis" "$TMP/r.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(psql "$pg" -XAtqc 'select count(*) from feat.feature_values')" -eq 1000000 ]
+	[ "$(psql "$pg" -XAtqc 'select count(*) from (select distinct entity_id, ts, created from feat.feature_values) x')" -eq 1000000 ]
+	# Redis: the newest record of each of the 200 keys (the last window).
+	[ "$(redis-cli -u "$redis" --scan --pattern 'feat:*' | wc -l)" -eq 200 ]
+	for m in 0 7 199; do
+		[ "$(redis-cli -u "$redis" hget "feat:{model:m$m}:perf_5min:v1" latency_p50_5min)" -eq $((999800 + m)) ]
+	done
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+}
