@@ -828,6 +828,31 @@ typedef int (*feat_store_at_fn)(void *ctx, size_t i, const char *line,
 int feat_store_as_of_many(feat_store *s, const struct feat_store_query *q,
     size_t n, int no_future_created, feat_store_at_fn fn, void *ctx,
     char *err, size_t errlen);
+/*
+ * Lookups that never block, for an event loop (feat-serve): requests are
+ * queued with a tag, written when the store's descriptor can take them
+ * (feat_store_flush) and answered, in the order sent, as the answers
+ * arrive (feat_store_poll: fn with the tag and the latest line, or NULL
+ * when there is none).  A server store answers on a connection of its
+ * own, opened by the first request (PostgreSQL: in pipeline mode);
+ * dir: answers at once, and its descriptor is -1.
+ */
+typedef void (*feat_store_answer_fn)(void *ctx, uint64_t tag,
+    const char *line, size_t len);
+int feat_store_send_latest(feat_store *s, const struct feat_store_key *k,
+    uint64_t tag, char *err, size_t errlen);
+/* Writes what is queued: 1 while some remains (wait for POLLOUT), 0 when
+   all is sent, -1 with err. */
+int feat_store_flush(feat_store *s, char *err, size_t errlen);
+/* The descriptor to watch (POLLIN, and POLLOUT while flush says 1), or
+   -1 when the store answers without one. */
+int feat_store_fd(feat_store *s);
+/* Delivers the answers that have arrived: how many, or -1 with err (the
+   connection is then lost: its requests are not answered). */
+long feat_store_poll(feat_store *s, feat_store_answer_fn fn, void *ctx,
+    char *err, size_t errlen);
+/* Requests sent and not yet answered. */
+size_t feat_store_pending(const feat_store *s);
 /* Every live record of k, oldest (ts, created) first: how many, or -1. */
 long feat_store_history(feat_store *s, const struct feat_store_key *k,
     feat_store_fn fn, void *ctx, char *err, size_t errlen);

@@ -34,6 +34,10 @@
 
 struct pstore {
 	PGconn *conn;
+	PGconn *nb;			/* the non-blocking lookups', pipelined */
+	char *conninfo;
+	struct ft_askq asked;
+	int got;			/* the front's result came */
 	char *uri;
 	int64_t *months;		/* partitions known to exist (month no) */
 	size_t nmonths, monthcap;
@@ -215,7 +219,7 @@ pg_open(const char *rest, const struct feat_store_opts *o, char *err,
 	snprintf(full, n + sizeof "postgresql://", "postgresql://%s", rest);
 	p->uri = ft_store_redact(full);
 	p->conn = PQconnectdb(full);
-	free(full);
+	p->conninfo = full;
 	}
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		pg_fail(p, NULL, "cannot connect", err, errlen);
@@ -236,6 +240,7 @@ pg_open(const char *rest, const struct feat_store_opts *o, char *err,
 	return p;
 fail:
 	PQfinish(p->conn);
+	free(p->conninfo);
 	free(p->uri);
 	free(p);
 	return NULL;
@@ -249,6 +254,10 @@ pg_close(void *be, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	PQfinish(p->conn);
+	if (p->nb)
+		PQfinish(p->nb);
+	ft_askq_free(&p->asked);
+	free(p->conninfo);
 	if (p->json)
 		ft_json_free(p->json);
 	if (p->w)
@@ -972,8 +981,135 @@ done:
 	return rc;
 }
 
+/* ---- lookups that never block: a connection in pipeline mode ----------------- */
+
+static int
+nb_lost(struct pstore *p, char *err, size_t errlen)
+{
+	if (p->nb) {
+		snprintf(err, errlen, "store '%s': %s", p->uri,
+		    PQerrorMessage(p->nb));
+		PQfinish(p->nb);
+	}
+	p->nb = NULL;
+	p->got = 0;
+	while (ft_askq_front(&p->asked))
+		ft_askq_pop(&p->asked);
+	return -1;
+}
+
+static int
+nb_open(struct pstore *p, char *err, size_t errlen)
+{
+	PGresult *r;
+
+	if (p->nb)
+		return 0;
+	p->nb = PQconnectdb(p->conninfo);
+	if (PQstatus(p->nb) != CONNECTION_OK)
+		return nb_lost(p, err, errlen);
+	PQsetNoticeReceiver(p->nb, quiet, NULL);
+	r = PQexec(p->nb, "SET TimeZone = 'UTC'");
+	PQclear(r);
+	if (PQsetnonblocking(p->nb, 1) != 0 || PQenterPipelineMode(p->nb) != 1)
+		return nb_lost(p, err, errlen);
+	return 0;
+}
+
+static int
+pg_send_latest(void *be, const struct feat_store_key *k, uint64_t tag,
+    char *err, size_t errlen)
+{
+	struct pstore *p = be;
+	struct keyparams kp;
+
+	if (nb_open(p, err, errlen) < 0)
+		return -1;
+	key_params(k, &kp);
+	if (!PQsendQueryParams(p->nb, "SELECT " COLS " FROM "
+	    "feat.feature_values WHERE " KEYMATCH " ORDER BY ts DESC, "
+	    "created DESC LIMIT 1", 4, NULL, kp.v, NULL, NULL, 0) ||
+	    !PQsendFlushRequest(p->nb))
+		return nb_lost(p, err, errlen);
+	ft_askq_push(&p->asked, k, tag, 0);
+	return 0;
+}
+
+static int
+pg_flush(void *be, char *err, size_t errlen)
+{
+	struct pstore *p = be;
+	int rc;
+
+	if (p->nb == NULL)
+		return 0;
+	if ((rc = PQflush(p->nb)) < 0)
+		return nb_lost(p, err, errlen);
+	return rc;
+}
+
+static int
+pg_fd(void *be)
+{
+	struct pstore *p = be;
+
+	return p->nb ? PQsocket(p->nb) : -1;
+}
+
+static long
+pg_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
+    size_t errlen)
+{
+	struct pstore *p = be;
+	long n = 0;
+
+	if (p->nb == NULL || p->asked.n == 0)
+		return 0;
+	if (!PQconsumeInput(p->nb))
+		return nb_lost(p, err, errlen);
+	while (p->asked.n > 0 && !PQisBusy(p->nb)) {
+		struct ft_asked *a = ft_askq_front(&p->asked);
+		PGresult *r = PQgetResult(p->nb);
+
+		if (r == NULL) {
+			/* The end of one query's results. */
+			if (!p->got)
+				break;
+			p->got = 0;
+			ft_askq_pop(&p->asked);
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
+		    row_line(p, r, 0, 0) == 0)
+			fn(ctx, a->tag, p->line.p, p->line.len);
+		else if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			fn(ctx, a->tag, NULL, 0);
+		else {
+			snprintf(err, errlen, "store '%s': %s", p->uri,
+			    PQresultErrorMessage(r));
+			PQclear(r);
+			{
+				char lost[64];
+
+				return nb_lost(p, lost, sizeof lost);
+			}
+		}
+		PQclear(r);
+		p->got = 1;
+		n++;
+	}
+	return n;
+}
+
+static size_t
+pg_pending(const void *be)
+{
+	return ((const struct pstore *)be)->asked.n;
+}
+
 const struct ft_store_ops ft_store_pg = {
 	"postgresql://", 1, pg_open, pg_close, pg_write, pg_latest, pg_as_of,
 	pg_as_of_many, pg_history, pg_entity, pg_scan, pg_refresh, pg_stats,
-	pg_compact, pg_mirror
+	pg_compact, pg_send_latest, pg_flush, pg_fd, pg_poll, pg_pending,
+	pg_mirror
 };

@@ -55,6 +55,14 @@ struct ft_store_ops {
 	    size_t errlen);
 	int (*compact)(void *be, int64_t retention, uint64_t *dropped,
 	    char *err, size_t errlen);
+	/* Non-blocking lookups (NULL: answered at once by latest) */
+	int (*send_latest)(void *be, const struct feat_store_key *k,
+	    uint64_t tag, char *err, size_t errlen);
+	int (*flush)(void *be, char *err, size_t errlen);
+	int (*fd)(void *be);
+	long (*poll)(void *be, feat_store_answer_fn fn, void *ctx, char *err,
+	    size_t errlen);
+	size_t (*pending)(const void *be);
 	/* NULL: the store keeps no catalog */
 	int (*mirror)(void *be, const feat_catalog *cat, char *err,
 	    size_t errlen);
@@ -63,6 +71,24 @@ struct ft_store_ops {
 extern const struct ft_store_ops ft_store_dir;
 extern const struct ft_store_ops ft_store_pg;
 extern const struct ft_store_ops ft_store_redis;
+
+/* The queue of requests sent and not yet answered (server stores). */
+struct ft_asked {
+	uint64_t tag;
+	char *etype, *eid, *group;	/* one allocation, etype first */
+	size_t eidlen;
+	long version;
+	int internal;			/* AUTH, SELECT: not the caller's */
+};
+struct ft_askq {
+	struct ft_asked *q;
+	size_t head, n, cap;
+};
+void ft_askq_push(struct ft_askq *a, const struct feat_store_key *k,
+    uint64_t tag, int internal);
+struct ft_asked *ft_askq_front(struct ft_askq *a);
+void ft_askq_pop(struct ft_askq *a);
+void ft_askq_free(struct ft_askq *a);
 
 /* Marks (1) each record of b equal to an earlier one in key, ts,
    created and kind (free it). */

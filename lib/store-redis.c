@@ -55,6 +55,10 @@ static const char script[] =
 
 struct rstore {
 	redisContext *c;
+	redisContext *nb;		/* the non-blocking lookups' */
+	struct ft_askq asked;
+	char host[256], pass[512];
+	long port, db;
 	char *uri;			/* without the password */
 	char sha[41];
 	int64_t ttl;			/* ns */
@@ -199,6 +203,10 @@ redis_open(const char *rest, const struct feat_store_opts *o, char *err,
 	}
 	if (host[0] == '\0')
 		goto bad;
+	snprintf(r->host, sizeof r->host, "%s", host);
+	snprintf(r->pass, sizeof r->pass, "%s", pass);
+	r->port = port;
+	r->db = db;
 	r->uri = feat_xmalloc(strlen(host) + 64);
 	snprintf(r->uri, strlen(host) + 64, "redis://%s:%ld/%ld", host, port,
 	    db);
@@ -257,6 +265,9 @@ redis_close(void *be, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	redisFree(r->c);
+	if (r->nb)
+		redisFree(r->nb);
+	ft_askq_free(&r->asked);
 	if (r->json)
 		ft_json_free(r->json);
 	if (r->w)
@@ -741,8 +752,168 @@ redis_compact(void *be, int64_t retention, uint64_t *dropped, char *err,
 	return 0;
 }
 
+/* ---- lookups that never block ---------------------------------------------------- */
+
+static int
+nb_open(struct rstore *r, char *err, size_t errlen)
+{
+	struct feat_store_key none = { "", "", 0, "", 1 };
+
+	if (r->nb != NULL)
+		return 0;
+	r->nb = redisConnectNonBlock(r->host, (int)r->port);
+	if (r->nb == NULL || r->nb->err) {
+		snprintf(err, errlen, "store '%s': cannot connect: %s", r->uri,
+		    r->nb ? r->nb->errstr : "out of memory");
+		if (r->nb)
+			redisFree(r->nb);
+		r->nb = NULL;
+		return -1;
+	}
+	/* Sent first, answered first: not the caller's. */
+	if (r->pass[0]) {
+		const char *argv[2] = { "AUTH", r->pass };
+		size_t lens[2] = { 4, strlen(r->pass) };
+
+		redisAppendCommandArgv(r->nb, 2, argv, lens);
+		ft_askq_push(&r->asked, &none, 0, 1);
+	}
+	if (r->db) {
+		char dbs[32];
+		const char *argv[2] = { "SELECT", dbs };
+		size_t lens[2] = { 6, 0 };
+
+		snprintf(dbs, sizeof dbs, "%ld", r->db);
+		lens[1] = strlen(dbs);
+		redisAppendCommandArgv(r->nb, 2, argv, lens);
+		ft_askq_push(&r->asked, &none, 0, 1);
+	}
+	return 0;
+}
+
+/* The connection is lost: what was asked is not answered. */
+static int
+nb_lost(struct rstore *r, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "store '%s': %s", r->uri, r->nb && r->nb->err ?
+	    r->nb->errstr : "the connection was lost");
+	if (r->nb)
+		redisFree(r->nb);
+	r->nb = NULL;
+	while (ft_askq_front(&r->asked))
+		ft_askq_pop(&r->asked);
+	return -1;
+}
+
+static int
+redis_send_latest(void *be, const struct feat_store_key *k, uint64_t tag,
+    char *err, size_t errlen)
+{
+	struct rstore *r = be;
+	struct ft_buf key = { 0 };
+	const char *argv[2];
+	size_t lens[2];
+	int rc;
+
+	if (nb_open(r, err, errlen) < 0)
+		return -1;
+	key_of(&key, k->entity_type, k->entity_id, k->entity_id_len, k->group,
+	    k->version);
+	argv[0] = "HGETALL";
+	lens[0] = 7;
+	argv[1] = key.p;
+	lens[1] = key.len;
+	rc = redisAppendCommandArgv(r->nb, 2, argv, lens);
+	ft_buf_free(&key);
+	if (rc != REDIS_OK)
+		return nb_lost(r, err, errlen);
+	ft_askq_push(&r->asked, k, tag, 0);
+	return 0;
+}
+
+static int
+redis_flush(void *be, char *err, size_t errlen)
+{
+	struct rstore *r = be;
+	int done = 1;
+
+	if (r->nb == NULL)
+		return 0;
+	if (redisBufferWrite(r->nb, &done) != REDIS_OK)
+		return nb_lost(r, err, errlen);
+	return done ? 0 : 1;
+}
+
+static int
+redis_fd(void *be)
+{
+	struct rstore *r = be;
+
+	return r->nb ? r->nb->fd : -1;
+}
+
+static long
+redis_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
+    size_t errlen)
+{
+	struct rstore *r = be;
+	long n = 0;
+
+	if (r->nb == NULL || r->asked.n == 0)
+		return 0;
+	if (redisBufferRead(r->nb) != REDIS_OK)
+		return nb_lost(r, err, errlen);
+	for (;;) {
+		redisReply *rep = NULL;
+		struct ft_asked *a;
+
+		if (redisGetReplyFromReader(r->nb, (void **)&rep) != REDIS_OK)
+			return nb_lost(r, err, errlen);
+		if (rep == NULL)
+			break;
+		if ((a = ft_askq_front(&r->asked)) == NULL) {
+			freeReplyObject(rep);
+			return nb_lost(r, err, errlen);
+		}
+		if (a->internal) {
+			if (rep->type == REDIS_REPLY_ERROR) {
+				char lost[64];
+
+				/* AUTH or SELECT refused: say why. */
+				snprintf(err, errlen, "store '%s': %s", r->uri,
+				    rep->str);
+				freeReplyObject(rep);
+				return nb_lost(r, lost, sizeof lost);
+			}
+		} else if (rep->type != REDIS_REPLY_ERROR &&
+		    hash_line(r, rep, a->etype, a->eid, a->eidlen, a->group,
+		    a->version)) {
+			fn(ctx, a->tag, r->line.p, r->line.len);
+			n++;
+		} else {
+			fn(ctx, a->tag, NULL, 0);
+			n++;
+		}
+		freeReplyObject(rep);
+		ft_askq_pop(&r->asked);
+	}
+	return n;
+}
+
+static size_t
+redis_pending(const void *be)
+{
+	const struct rstore *r = be;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->asked.n; i++)
+		n += !r->asked.q[(r->asked.head + i) % r->asked.cap].internal;
+	return n;
+}
+
 const struct ft_store_ops ft_store_redis = {
 	"redis://", 0, redis_open, redis_close, redis_write, redis_latest,
 	no_history, NULL, no_history_list, redis_entity, redis_scan,
-	redis_refresh, redis_stats, redis_compact, NULL
+	redis_refresh, redis_stats, redis_compact, redis_send_latest,
+	redis_flush, redis_fd, redis_poll, redis_pending, NULL
 };

@@ -24,6 +24,13 @@ struct feat_store {
 	struct feat_store_written wout;
 	int wrc;
 	char werr[512];
+	/* Lookups answered at once (a store without its own queue). */
+	struct ready {
+		uint64_t tag;
+		char *line;		/* NULL: none */
+		size_t len;
+	} *ready;
+	size_t nready, readycap;
 };
 
 static const struct ft_store_ops *const backends[] = {
@@ -137,6 +144,9 @@ feat_store_close(feat_store *s, char *err, size_t errlen)
 	if (s->busy)
 		(void)feat_store_write_finish(s, &w, err, errlen);
 	rc = s->ops->close(s->be, err, errlen);
+	for (size_t i = 0; i < s->nready; i++)
+		free(s->ready[i].line);
+	free(s->ready);
 	free(s->uri);
 	free(s);
 	return rc;
@@ -225,6 +235,138 @@ feat_store_write_finish(feat_store *s, struct feat_store_written *out,
 	if (s->wrc < 0)
 		snprintf(err, errlen, "%s", s->werr);
 	return s->wrc;
+}
+
+/* ---- non-blocking lookups ------------------------------------------------- */
+
+void
+ft_askq_push(struct ft_askq *a, const struct feat_store_key *k, uint64_t tag,
+    int internal)
+{
+	struct ft_asked *e;
+	size_t et = strlen(k->entity_type), g = strlen(k->group);
+
+	if (a->n == a->cap) {
+		struct ft_asked *q = feat_xcalloc(a->cap ? a->cap * 2 : 64,
+		    sizeof *q);
+
+		for (size_t i = 0; i < a->n; i++)
+			q[i] = a->q[(a->head + i) % a->cap];
+		free(a->q);
+		a->q = q;
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->head = 0;
+	}
+	e = &a->q[(a->head + a->n++) % a->cap];
+	e->tag = tag;
+	e->internal = internal;
+	e->version = k->version > 0 ? k->version : 1;
+	e->etype = feat_xmalloc(et + 1 + k->entity_id_len + 1 + g + 1);
+	memcpy(e->etype, k->entity_type, et + 1);
+	e->eid = e->etype + et + 1;
+	memcpy(e->eid, k->entity_id, k->entity_id_len);
+	e->eid[k->entity_id_len] = '\0';
+	e->eidlen = k->entity_id_len;
+	e->group = e->eid + k->entity_id_len + 1;
+	memcpy(e->group, k->group, g + 1);
+}
+
+struct ft_asked *
+ft_askq_front(struct ft_askq *a)
+{
+	return a->n ? &a->q[a->head] : NULL;
+}
+
+void
+ft_askq_pop(struct ft_askq *a)
+{
+	if (a->n == 0)
+		return;
+	free(a->q[a->head].etype);
+	a->head = (a->head + 1) % a->cap;
+	a->n--;
+}
+
+void
+ft_askq_free(struct ft_askq *a)
+{
+	while (a->n)
+		ft_askq_pop(a);
+	free(a->q);
+	memset(a, 0, sizeof *a);
+}
+
+static int
+keep_ready(void *ctx, const char *line, size_t len)
+{
+	struct ready *r = ctx;
+
+	r->line = feat_xmalloc(len + 1);
+	memcpy(r->line, line, len);
+	r->line[len] = '\0';
+	r->len = len;
+	return 0;
+}
+
+int
+feat_store_send_latest(feat_store *s, const struct feat_store_key *k,
+    uint64_t tag, char *err, size_t errlen)
+{
+	struct ready *r;
+
+	if (check_key(k, err, errlen) < 0)
+		return -1;
+	if (s->ops->send_latest)
+		return s->ops->send_latest(s->be, k, tag, err, errlen);
+	if (s->nready == s->readycap) {
+		s->readycap = s->readycap ? s->readycap * 2 : 16;
+		s->ready = feat_xrealloc(s->ready, s->readycap *
+		    sizeof *s->ready);
+	}
+	r = &s->ready[s->nready];
+	memset(r, 0, sizeof *r);
+	r->tag = tag;
+	if (s->ops->latest(s->be, k, keep_ready, r, err, errlen) < 0) {
+		free(r->line);
+		return -1;
+	}
+	s->nready++;
+	return 0;
+}
+
+int
+feat_store_flush(feat_store *s, char *err, size_t errlen)
+{
+	return s->ops->flush ? s->ops->flush(s->be, err, errlen) : 0;
+}
+
+int
+feat_store_fd(feat_store *s)
+{
+	return s->ops->fd ? s->ops->fd(s->be) : -1;
+}
+
+long
+feat_store_poll(feat_store *s, feat_store_answer_fn fn, void *ctx, char *err,
+    size_t errlen)
+{
+	long n;
+
+	if (s->ops->poll)
+		return s->ops->poll(s->be, fn, ctx, err, errlen);
+	n = (long)s->nready;
+	for (size_t i = 0; i < s->nready; i++) {
+		fn(ctx, s->ready[i].tag, s->ready[i].line, s->ready[i].len);
+		free(s->ready[i].line);
+	}
+	s->nready = 0;
+	return n;
+}
+
+size_t
+feat_store_pending(const feat_store *s)
+{
+	return s->ops->pending ? s->ops->pending(s->be) : s->nready;
 }
 
 int
