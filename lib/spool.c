@@ -134,7 +134,8 @@ ft_spool_open(const char *dir, const char *uri,
 			s->next = no + 1;
 	}
 	closedir(d);
-	qsort(s->files, s->nfiles, sizeof *s->files, cmp_u32);
+	if (s->nfiles > 1)
+		qsort(s->files, s->nfiles, sizeof *s->files, cmp_u32);
 	return s;
 fail:
 	free(s->dir);
