@@ -460,65 +460,94 @@ append_record(struct rstore *r, const struct evalargs *a)
 	return redisAppendCommandArgv(r->c, a->argc, argv, a->len);
 }
 
+/* Reads the reply of a record into out: 0, 1 for NOSCRIPT, -1 with err. */
+static int
+read_reply(struct rstore *r, struct feat_store_written *out, char *err,
+    size_t errlen)
+{
+	redisReply *rep;
+
+	if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || rep == NULL)
+		return r_fail(r, "cannot write a batch", NULL, err, errlen);
+	if (rep->type == REDIS_REPLY_ERROR) {
+		int noscript = strncmp(rep->str, "NOSCRIPT", 8) == 0;
+
+		if (!noscript)
+			r_fail(r, "cannot write a batch", rep->str, err,
+			    errlen);
+		freeReplyObject(rep);
+		return noscript ? 1 : -1;
+	}
+	if (rep->type == REDIS_REPLY_INTEGER && rep->integer)
+		out->added++;
+	else
+		out->duplicates++;
+	freeReplyObject(rep);
+	return 0;
+}
+
+/*
+ * Pipelined: up to two chunks of PIPELINE commands in flight, the next
+ * written while the replies of the last are read, so that the server
+ * never waits for the client.  Records refused with NOSCRIPT (a server
+ * that restarted) are sent again once the script is loaded: newer wins
+ * whatever the order.
+ */
 static int
 redis_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
     char *err, size_t errlen)
 {
 	struct rstore *r = be;
 	struct evalargs a = { 0 };
+	size_t sent = 0, got = 0, *again = NULL, nagain = 0;
 	int rc = FEAT_STORE_ERROR;
 
-	for (size_t from = 0; from < b->n; from += PIPELINE) {
-		size_t to = b->n - from < PIPELINE ? b->n : from + PIPELINE;
+	err[0] = '\0';
+	while (got < b->n) {
+		size_t until;
 
-		for (size_t i = from; i < to; i++)
-			if (record_args(r, b, i, &a, err, errlen) < 0 ||
-			    append_record(r, &a) != REDIS_OK) {
-				if (err[0] == '\0' || r->c->err)
-					r_fail(r, "cannot send a batch", NULL,
-					    err, errlen);
+		while (sent < b->n && sent - got < 2 * PIPELINE) {
+			if (record_args(r, b, sent, &a, err, errlen) < 0)
 				goto done;
-			}
-		for (size_t i = from; i < to; i++) {
-			redisReply *rep;
-
-			if (redisGetReply(r->c, (void **)&rep) != REDIS_OK ||
-			    rep == NULL) {
-				r_fail(r, "cannot write a batch", NULL, err,
+			if (append_record(r, &a) != REDIS_OK) {
+				r_fail(r, "cannot send a batch", NULL, err,
 				    errlen);
 				goto done;
 			}
-			if (rep->type == REDIS_REPLY_ERROR &&
-			    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-				/* A restarted server: load it again and
-				   apply this record alone, in order. */
-				freeReplyObject(rep);
-				if (load_script(r, err, errlen) < 0 ||
-				    record_args(r, b, i, &a, err, errlen) < 0 ||
-				    append_record(r, &a) != REDIS_OK ||
-				    redisGetReply(r->c, (void **)&rep) !=
-				    REDIS_OK || rep == NULL) {
-					if (r->c->err)
-						r_fail(r, "cannot write a batch",
-						    NULL, err, errlen);
-					goto done;
-				}
+			sent++;
+		}
+		until = got + PIPELINE < sent ? got + PIPELINE : sent;
+		for (; got < until; got++) {
+			int k = read_reply(r, out, err, errlen);
+
+			if (k < 0)
+				goto done;
+			if (k == 1) {
+				if (again == NULL)
+					again = feat_xcalloc(b->n,
+					    sizeof *again);
+				again[nagain++] = got;
 			}
-			if (rep->type == REDIS_REPLY_ERROR) {
-				r_fail(r, "cannot write a batch", rep->str,
-				    err, errlen);
-				freeReplyObject(rep);
+		}
+	}
+	if (nagain > 0) {
+		if (load_script(r, err, errlen) < 0)
+			goto done;
+		for (size_t j = 0; j < nagain; j++) {
+			if (record_args(r, b, again[j], &a, err, errlen) < 0 ||
+			    append_record(r, &a) != REDIS_OK ||
+			    read_reply(r, out, err, errlen) != 0) {
+				if (err[0] == '\0')
+					r_fail(r, "cannot write a batch",
+					    "the script is not loaded", err,
+					    errlen);
 				goto done;
 			}
-			if (rep->type == REDIS_REPLY_INTEGER && rep->integer)
-				out->added++;
-			else
-				out->duplicates++;
-			freeReplyObject(rep);
 		}
 	}
 	rc = 0;
 done:
+	free(again);
 	free(a.off);
 	free(a.len);
 	return rc;

@@ -316,3 +316,21 @@ stop_own() {
 	[[ "$stderr" == *"'${PG}': 0 records added"* ]]
 	[ "$(pgq 'select count(*) from feat.feature_values')" -eq "$n" ]
 }
+
+@test "stores-010: a Redis that lost the script (SCRIPT FLUSH, a restart) gets it again: nothing is lost" {
+	mkfifo "$TMP/in"
+	"$FEAT_LOAD" --to "$REDIS" --batch-timeout 200ms < "$TMP/in" 2> "$TMP/err" &
+	lp=$!
+	exec 5> "$TMP/in"
+	rec a 2024-11-16T18:05:00Z 2024-11-16T18:05:01Z 1 >&5
+	sleep 1
+	[ "$(redis-cli -u "$REDIS" hget 'feat:{model:a}:perf_5min:v1' latency_p50_5min)" = 1 ]
+	redis-cli -u "$REDIS" script flush >/dev/null
+	for i in $(seq 2 3000); do
+		rec "k$((i % 50))" 2024-11-16T18:05:00Z "2024-11-16T18:05:01.$(printf %03d $((i / 50)))Z" "$i"
+	done >&5
+	exec 5>&-
+	wait "$lp"
+	grep -q "3000 records added" "$TMP/err"
+	[ "$(redis-cli -u "$REDIS" hget 'feat:{model:k7}:perf_5min:v1' latency_p50_5min)" = 2957 ]
+}
