@@ -29,6 +29,7 @@ struct loaded {
 	struct ft_spool *spool;		/* --spool: its batches when down */
 	int down;			/* failed past its retries: spooling */
 	int started;			/* has the batch in flight */
+	uint64_t damaged;		/* spooled records unreadable */
 	char why[512];			/* how it failed */
 	uint64_t added, duplicates, batches;
 };
@@ -150,6 +151,7 @@ replay(struct feat_loader *l, size_t i)
 	    st->why, sizeof st->why)) != 0) {
 		struct feat_store_written w;
 		const char *p, *end;
+		size_t bad = 0;
 
 		if (rc < 0) {
 			st->down = 1;
@@ -166,9 +168,17 @@ replay(struct feat_loader *l, size_t i)
 			if (n > 0 && (feat_record_read(rr, p, n, &r, &fe) < 0 ||
 			    feat_store_batch_add(b, r, NULL, 0, l->now, e2,
 			    sizeof e2) < 0))
-				feat_warn("'%s': a spooled record cannot be "
-				    "read: dropped", ft_spool_dir(st->spool));
+				bad++;
 			p += n + 1;
+		}
+		if (bad) {
+			/* Damaged on disk: kept aside, and the run fails. */
+			st->damaged += bad;
+			if (ft_spool_set_aside(st->spool, no, bad) < 0) {
+				st->down = 1;
+				break;
+			}
+			continue;
 		}
 		if (write_retrying(l, i, b, &w, st->why, sizeof st->why) < 0) {
 			st->down = 1;
@@ -186,6 +196,9 @@ replay(struct feat_loader *l, size_t i)
 		    "from '%s'%s", st->name, batches, records,
 		    ft_spool_dir(st->spool), st->down ? "; the rest wait" :
 		    "");
+	if (st->down)
+		feat_warn("'%s': the spool cannot be replayed: %s", st->name,
+		    st->why);
 	ft_buf_free(&text);
 	feat_store_batch_free(b);
 	feat_record_reader_free(rr);
@@ -566,6 +579,14 @@ load_finish(void *ctx, int stopped, struct feat_error *e)
 		const struct loaded *st = &l->stores[i];
 		uint64_t batches, records;
 
+		if (st->damaged) {
+			e->code = FEAT_ERR_IO;
+			snprintf(e->reason, sizeof e->reason, "'%s': %" PRIu64
+			    " spooled records could not be read: their "
+			    "batches are kept in '%s' as *.damaged",
+			    st->name, st->damaged, ft_spool_dir(st->spool));
+			return -1;
+		}
 		if (!st->down)
 			continue;
 		ft_spool_counts(st->spool, &batches, &records);

@@ -269,3 +269,24 @@ ft_spool_done(struct ft_spool *s, uint32_t no, size_t records,
 		s->nfiles--;
 	}
 }
+
+int
+ft_spool_set_aside(struct ft_spool *s, uint32_t no, size_t bad)
+{
+	char name[4300], aside[4400], e[256];
+
+	snprintf(name, sizeof name, "%s/spool-%09" PRIu32 ".ndjson", s->dir,
+	    no);
+	snprintf(aside, sizeof aside, "%s.damaged", name);
+	if (rename(name, aside) != 0)
+		return -1;
+	(void)ft_fsync_dir(aside, e, sizeof e);
+	journal(s, "damaged spool-%09" PRIu32 ".ndjson: %zu lines cannot be "
+	    "read; kept as %s", no, bad, aside);
+	if (s->nfiles > 0 && s->files[0] == no) {
+		memmove(s->files, s->files + 1, (s->nfiles - 1) *
+		    sizeof *s->files);
+		s->nfiles--;
+	}
+	return 0;
+}

@@ -1005,8 +1005,11 @@ again:
 			}
 			s->torn = 0;
 		}
-		if (catch_up(d, s, err, errlen) < 0 ||
-		    (!s->fd1 && seg_fd(d, s->no, &own, err, errlen) < 0)) {
+		/* (A segment named with nothing committed may not exist
+		   yet: a store's first, see append_member.) */
+		if (catch_up(d, s, err, errlen) < 0 || (!s->fd1 &&
+		    s->committed > 0 && seg_fd(d, s->no, &own, err,
+		    errlen) < 0)) {
 			if (errno == ENOENT && tries++ < 3) {
 				/* Compaction removed it: the new MANIFEST. */
 				free(segs);
@@ -1319,7 +1322,7 @@ append_member(struct dstore *d, const struct ft_buf *member, uint32_t *seg,
 {
 	struct dseg *s = d->nsegs ? &d->segs[d->nsegs - 1] : NULL;
 	char name[4200];
-	int fd, created = 0;
+	int fd, created = 0, new_first = 0;
 
 	if (s == NULL || s->committed >= SEG_MAX) {
 		if (d->nsegs == d->segcap) {
@@ -1331,10 +1334,26 @@ append_member(struct dstore *d, const struct ft_buf *member, uint32_t *seg,
 		memset(s, 0, sizeof *s);
 		s->no = d->nsegs ? d->segs[d->nsegs - 1].no + 1 : 1;
 		created = 1;
+		if (d->nsegs == 0) {
+			/* The store's first segment is named, empty, before
+			   it exists: a writer killed in its first batch
+			   leaves bytes past a committed size of 0, which the
+			   next one cuts, and never a segment without a
+			   MANIFEST (which is refused). */
+			d->nsegs = 1;
+			d->generation = d->generation ? d->generation : 1;
+			if (write_manifest(d, err, errlen) < 0) {
+				d->nsegs = 0;
+				return -1;
+			}
+			created = 0;
+			s = &d->segs[0];
+			new_first = 1;
+		}
 	}
 	seg_name(name, sizeof name, d, s->no);
-	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC | (created ? O_TRUNC :
-	    0), 0644);
+	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC | (created || new_first ?
+	    O_TRUNC : 0), 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open '%s': %s", name,
 		    strerror(errno));
@@ -1364,10 +1383,11 @@ append_member(struct dstore *d, const struct ft_buf *member, uint32_t *seg,
 		return -1;
 	}
 	close(fd);
-	if (created) {
+	if (created || new_first) {
 		if (ft_fsync_dir(name, err, errlen) < 0)
 			return -1;
-		d->nsegs++;
+		if (created)
+			d->nsegs++;
 	}
 	*seg = s->no;
 	*off = s->committed;

@@ -54,12 +54,17 @@ pg_fail(struct pstore *p, PGresult *r, const char *what, char *err,
     size_t errlen)
 {
 	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn);
-	size_t n = strlen(msg);
+	char *clean = ft_store_scrub(msg, p->conninfo);
+	size_t n = strlen(clean);
 
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+	for (size_t i = 0; i < n; i++)
+		if (clean[i] == '\n' || clean[i] == '\t')
+			clean[i] = ' ';
+	while (n > 0 && clean[n - 1] == ' ')
 		n--;
 	snprintf(err, errlen, "store '%s': %s: %.*s", p->uri, what, (int)n,
-	    msg);
+	    clean);
+	free(clean);
 	if (r)
 		PQclear(r);
 	return -1;
@@ -86,17 +91,18 @@ rollback(struct pstore *p)
 	PQclear(r);
 }
 
-/* "2024-11-16T18:05:00.311Z" for t, at microsecond precision floored. */
+/* "2024-11-16T18:05:00.311000Z" for t, at microsecond precision floored
+   (no arithmetic that leaves int64, even at the ends of feat's range). */
 static void
 pg_time(int64_t t, char *buf, size_t len)
 {
-	int64_t us = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
-	int64_t s = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+	int64_t r = t % FEAT_NS_PER_S;
 	char tbuf[64];
 
-	feat_time_format(s * FEAT_NS_PER_S, tbuf);
-	/* tbuf: YYYY-MM-DDTHH:MM:SS.000Z */
-	snprintf(buf, len, "%.19s.%06" PRId64 "Z", tbuf, us - s * 1000000);
+	if (r < 0)
+		r += FEAT_NS_PER_S;
+	feat_time_format(t, tbuf);	/* YYYY-MM-DDTHH:MM:SS.mmmZ, floored */
+	snprintf(buf, len, "%.19s.%06" PRId64 "Z", tbuf, r / 1000);
 }
 
 /* Epoch seconds as PostgreSQL writes them ("1731780300.311") into ns. */
@@ -198,6 +204,17 @@ fail:
 
 /* ---- open, close ------------------------------------------------------------- */
 
+/* Connects with a 5 s connect_timeout unless the URI gives one. */
+static PGconn *
+connect_uri(const char *uri)
+{
+	static const char *const keys[] = { "connect_timeout", "dbname",
+	    NULL };
+	const char *vals[] = { "5", uri, NULL };
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 static void
 quiet(void *arg, const PGresult *r)
 {
@@ -210,23 +227,23 @@ pg_open(const char *rest, const struct feat_store_opts *o, char *err,
     size_t errlen)
 {
 	struct pstore *p = feat_xcalloc(1, sizeof *p);
-	size_t n = strlen(rest);
+	size_t n = strlen(rest) + sizeof "postgresql://";
 
 	(void)o;
-	{
-	char *full = feat_xmalloc(n + sizeof "postgresql://");
-
-	snprintf(full, n + sizeof "postgresql://", "postgresql://%s", rest);
-	p->uri = ft_store_redact(full);
-	p->conn = PQconnectdb(full);
-	p->conninfo = full;
-	}
+	p->conninfo = feat_xmalloc(n);
+	snprintf(p->conninfo, n, "postgresql://%s", rest);
+	p->uri = ft_store_redact(p->conninfo);
+	p->conn = connect_uri(p->conninfo);
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		pg_fail(p, NULL, "cannot connect", err, errlen);
 		goto fail;
 	}
 	PQsetNoticeReceiver(p->conn, quiet, NULL);
+	/* A lock held elsewhere or a statement that never ends fails the
+	   batch (retried, then spooled) instead of hanging the run. */
 	if (exec(p, "SET TimeZone = 'UTC'", err, errlen) < 0 ||
+	    exec(p, "SET lock_timeout = '5s'", err, errlen) < 0 ||
+	    exec(p, "SET statement_timeout = '120s'", err, errlen) < 0 ||
 	    exec(p, "SET extra_float_digits = 3", err, errlen) < 0 ||
 	    migrate(p, err, errlen) < 0 ||
 	    exec(p, "CREATE TEMP TABLE IF NOT EXISTS feat_stage ("
@@ -327,23 +344,26 @@ have_month(const struct pstore *p, int64_t m)
 	return 0;
 }
 
-/* Creates the month partitions b needs, in the open transaction. */
+/*
+ * Creates the month partitions b needs, in the open transaction, under
+ * the advisory lock that compaction's drops take too: whatever another
+ * run dropped meanwhile is made again before a row could go to the
+ * default partition.
+ */
 static int
 make_partitions(struct pstore *p, const feat_store_batch *b, char *err,
     size_t errlen)
 {
-	int locked = 0;
-
+	p->nmonths = 0;		/* this batch's, each once */
+	if (exec(p, "SELECT pg_advisory_xact_lock(" LOCK_DDL ")", err,
+	    errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		int64_t m = month_of(b->recs[i].ts), n = m + 1;
 		char sql[512];
 
 		if (have_month(p, m))
 			continue;
-		if (!locked && exec(p, "SELECT pg_advisory_xact_lock("
-		    LOCK_DDL ")", err, errlen) < 0)
-			return -1;
-		locked = 1;
 		snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS "
 		    "feat.feature_values_y%04" PRId64 "m%02" PRId64 " PARTITION "
 		    "OF feat.feature_values FOR VALUES FROM ('%04" PRId64
@@ -1005,7 +1025,7 @@ nb_open(struct pstore *p, char *err, size_t errlen)
 
 	if (p->nb)
 		return 0;
-	p->nb = PQconnectdb(p->conninfo);
+	p->nb = connect_uri(p->conninfo);
 	if (PQstatus(p->nb) != CONNECTION_OK)
 		return nb_lost(p, err, errlen);
 	PQsetNoticeReceiver(p->nb, quiet, NULL);

@@ -96,6 +96,8 @@ uint8_t *ft_batch_duplicates(const feat_store_batch *b);
 
 /* uri without its password, for messages (free it). */
 char *ft_store_redact(const char *uri);
+/* msg with uri's password, wherever it appears, as *** (free it). */
+char *ft_store_scrub(const char *msg, const char *uri);
 
 /* ---- feat-load's spool (spool.c) ---- */
 struct ft_spool;
@@ -117,6 +119,8 @@ int ft_spool_put(struct ft_spool *s, const feat_store_batch *b, char *err,
    -1 with err. */
 int ft_spool_next(struct ft_spool *s, uint32_t *no, struct ft_buf *text,
     char *err, size_t errlen);
+/* Batch no has bad lines: renamed *.damaged, journalled; 0 or -1. */
+int ft_spool_set_aside(struct ft_spool *s, uint32_t no, size_t bad);
 /* Batch no was stored (w says how): removed, and journalled. */
 void ft_spool_done(struct ft_spool *s, uint32_t no, size_t records,
     const struct feat_store_written *w);

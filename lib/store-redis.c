@@ -156,7 +156,7 @@ redis_open(const char *rest, const struct feat_store_opts *o, char *err,
 {
 	struct rstore *r = feat_xcalloc(1, sizeof *r);
 	char host[256] = "", pass[512] = "";
-	const char *p = rest, *at = strchr(rest, '@'), *colon, *slash;
+	const char *p = rest, *at = strrchr(rest, '@'), *colon, *slash;
 	long port = 6379, db = 0;
 	int64_t timeout = o->timeout > 0 ? o->timeout : 5 * FEAT_NS_PER_S;
 	struct timeval tv;
@@ -247,8 +247,13 @@ redis_open(const char *rest, const struct feat_store_opts *o, char *err,
 	r->w = feat_writer_new(-1, 0);
 	return r;
 bad:
-	snprintf(err, errlen, "invalid store 'redis://%s': use "
-	    "redis://[:PASSWORD@]HOST:PORT[/DB]", rest);
+	{
+		char *shown = ft_store_redact(rest);
+
+		snprintf(err, errlen, "invalid store 'redis://%s': use "
+		    "redis://[:PASSWORD@]HOST:PORT[/DB]", shown);
+		free(shown);
+	}
 fail:
 	if (r->c)
 		redisFree(r->c);
@@ -303,11 +308,13 @@ arg_add(struct rstore *r, struct evalargs *a, const char *s, size_t n)
 	ft_buf_add(&r->args, s, n);
 }
 
+/* ns floored to ms, with nothing that leaves int64. */
 static int64_t
 ms_of(int64_t ns)
 {
-	return ns >= 0 ? ns / FEAT_NS_PER_MS : -((-ns + FEAT_NS_PER_MS - 1) /
-	    FEAT_NS_PER_MS);
+	int64_t q = ns / FEAT_NS_PER_MS;
+
+	return ns % FEAT_NS_PER_MS < 0 ? q - 1 : q;
 }
 
 /* The end of the JSON value at p (p < end): the byte after it, or NULL. */

@@ -56,7 +56,7 @@ ft_store_redact(const char *uri)
 	const char *scheme = strstr(uri, "://"), *at, *colon, *pw;
 	char *out;
 
-	if (scheme && (at = strchr(scheme + 3, '@')) != NULL &&
+	if (scheme && (at = strrchr(scheme + 3, '@')) != NULL &&
 	    (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3))) !=
 	    NULL) {
 		size_t n = (size_t)(colon - uri), m = strlen(at);
@@ -80,6 +80,61 @@ ft_store_redact(const char *uri)
 	return feat_xstrdup(uri);
 }
 
+char *
+ft_store_scrub(const char *msg, const char *uri)
+{
+	const char *scheme = strstr(uri, "://"), *at, *colon, *pw = NULL;
+	size_t pwlen = 0;
+	struct ft_buf b = { 0 };
+
+	if (scheme && (at = strrchr(scheme + 3, '@')) != NULL &&
+	    (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3))) !=
+	    NULL) {
+		pw = colon + 1;
+		pwlen = (size_t)(at - pw);
+	} else if ((pw = strstr(uri, "password=")) != NULL) {
+		pw += 9;
+		while (pw[pwlen] && pw[pwlen] != ' ' && pw[pwlen] != '&')
+			pwlen++;
+	}
+	for (const char *p = msg; *p;) {
+		if (pwlen > 0 && strncmp(p, pw, pwlen) == 0) {
+			ft_buf_add(&b, "***", 3);
+			p += pwlen;
+		} else
+			ft_buf_addc(&b, *p++);
+	}
+	ft_buf_addc(&b, '\0');
+	return b.p;
+}
+
+/* [:PASSWORD@]HOST[:PORT][/DB] */
+static int
+redis_uri_ok(const char *rest)
+{
+	const char *at = strrchr(rest, '@'), *p = at ? at + 1 : rest;
+	size_t host = strcspn(p, ":/");
+	char *end;
+	long v;
+
+	if (host == 0)
+		return 0;
+	p += host;
+	if (*p == ':') {
+		v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || v < 1 || v > 65535)
+			return 0;
+		p = end;
+	}
+	if (*p == '/' && p[1]) {
+		v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || *end || v < 0)
+			return 0;
+		return 1;
+	}
+	return *p == '\0' || (*p == '/' && p[1] == '\0');
+}
+
 int
 feat_store_check_uri(const char *uri, char *err, size_t errlen)
 {
@@ -91,14 +146,22 @@ feat_store_check_uri(const char *uri, char *err, size_t errlen)
 
 		if (strncmp(uri, backends[i]->scheme, n) != 0)
 			continue;
+		if (backends[i] == &ft_store_redis && !redis_uri_ok(uri + n))
+			break;
 		if (uri[n] != '\0' || backends[i] == &ft_store_pg)
 			return 0;
 		snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
 		    "redis://HOST:PORT or postgresql://...", uri);
 		return -1;
 	}
-	snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
-	    "redis://HOST:PORT or postgresql://...", uri);
+	{
+		char *shown = ft_store_redact(uri);
+
+		snprintf(err, errlen, "invalid store '%s': use dir:PATH, "
+		    "redis://[:PASSWORD@]HOST:PORT[/DB] or postgresql://...",
+		    shown);
+		free(shown);
+	}
 	return -1;
 }
 

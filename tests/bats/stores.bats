@@ -334,3 +334,67 @@ stop_own() {
 	grep -q "3000 records added" "$TMP/err"
 	[ "$(redis-cli -u "$REDIS" hget 'feat:{model:k7}:perf_5min:v1' latency_p50_5min)" = 2957 ]
 }
+
+@test "stores-011: AUTH and SELECT from the URI; the password is never said" {
+	# (Its pid where stop_own looks, should the test stop half-way.)
+	SVC=$(mktemp -d /tmp/feat-svc.XXXXXX)
+	mkdir "$SVC/redis"
+	redis-server --port 56480 --bind 127.0.0.1 --requirepass 's3cret' --save '' --daemonize yes \
+	    --pidfile "$SVC/redis/redis.pid" --logfile /dev/null >/dev/null 3>&-
+	sleep 0.3
+	rec a 2024-11-16T18:05:00Z 2024-11-16T18:05:01Z 7 > "$TMP/1.ndjson"
+	load_ --to 'redis://:s3cret@127.0.0.1:56480/5' "$TMP/1.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *s3cret* ]]
+	[ "$(redis-cli -p 56480 -a s3cret --no-auth-warning -n 5 hget 'feat:{model:a}:perf_5min:v1' latency_p50_5min)" = 7 ]
+	[ "$(redis-cli -p 56480 -a s3cret --no-auth-warning -n 0 dbsize)" = 0 ]
+	run --separate-stderr "$FEAT_QUERY" --from 'redis://:s3cret@127.0.0.1:56480/5' get model a latency_p50_5min
+	[ "$($JQ -r .features.latency_p50_5min <<< "$output")" = 7 ]
+	load_ --to 'redis://:wrong@127.0.0.1:56480/5' "$TMP/1.ndjson"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"cannot authenticate"* ]]
+	[[ "$stderr" != *wrong@* ]]
+	stop_own
+}
+
+@test "stores-012: the ends of feat's time range, a dropped partition, a damaged spool, passwords in bad URIs" {
+	# 1677 and 2262 round-trip (no overflow in the time arithmetic).
+	{
+		rec old 1677-09-21T00:12:43.146Z 1677-09-21T00:12:43.900Z 1
+		rec new 2262-04-11T23:47:16.000Z 2262-04-11T23:47:16.500Z 2
+	} > "$TMP/ends.ndjson"
+	load_ --to "$PG" --to "$REDIS" "$TMP/ends.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(pgq "select to_char(ts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') from feat.feature_values where entity_id = 'old'")" = "1677-09-21 00:12:43.146" ]
+	[ "$("$FEAT_QUERY" --from "$PG" history model old perf_5min | $JQ -r .ts)" = 1677-09-21T00:12:43.146Z ]
+	[ "$("$FEAT_QUERY" --from "$REDIS" get model new latency_p50_5min | $JQ -r .metadata.groups.perf_5min.ts)" = 2262-04-11T23:47:16.000Z ]
+	# A partition dropped by another run's --retention is made again
+	# before a row could go to the default partition.
+	rec a 2024-11-16T18:05:00Z 2024-11-16T18:05:01Z 1 > "$TMP/nov.ndjson"
+	load_ --to "$PG" "$TMP/nov.ndjson"
+	psql "$PG" -XAtqc 'DROP TABLE feat.feature_values_y2024m11'
+	rec a 2024-11-16T18:10:00Z 2024-11-16T18:10:01Z 2 > "$TMP/nov2.ndjson"
+	load_ --to "$PG" "$TMP/nov2.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(pgq 'select count(*) from feat.feature_values_default')" -eq 0 ]
+	# A damaged spooled batch is kept aside and the run fails saying so.
+	load_ --to 'redis://127.0.0.1:1/0' --spool "$TMP/sp" "$TMP/nov.ndjson"
+	[ "$status" -eq 4 ]
+	f=$(ls "$TMP"/sp/*/spool-*.ndjson)
+	echo 'not a record' >> "$f"
+	load_ --to "$REDIS" --spool "$TMP/sp3" /dev/null
+	dir=$(ls -d "$TMP"/sp3/*/)
+	cp "$f" "$dir"
+	load_ --to "$REDIS" --spool "$TMP/sp3" /dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"1 spooled records could not be read"* ]]
+	ls "$dir"/spool-*.damaged
+	grep -q ' damaged ' "$dir/JOURNAL"
+	# Passwords in URIs that cannot be used are never said.
+	load_ --to 'redis://:s3cret@127.0.0.1:bad/0' /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *s3cret* ]]
+	load_ --to 'postgresql://u:s3cret@[::1:5/x' /dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" != *s3cret* ]]
+}
