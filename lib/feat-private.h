@@ -285,6 +285,10 @@ int ft_json_depth(const struct ft_json *j, const struct ft_jval *v);
 int ft_line_parse(struct ft_json *j, const char *line, size_t len,
     struct feat_error *err);
 
+/* The parsed line behind a record read by feat_record_read (its root is
+   node 1), and its features object (NULL for a tombstone). */
+const struct ft_json *ft_record_doc(const feat_record *r);
+const struct ft_jval *ft_record_features(const feat_record *r);
 /* Writes v (a parsed document's node) as it is: numbers as their text. */
 void ft_json_write(feat_writer *w, const struct ft_json *j,
     const struct ft_jval *v);
@@ -397,5 +401,45 @@ enum ft_num {
  */
 enum ft_num ft_num_parse(const char *s, size_t n, double *d,
     const char **start, size_t *tlen, int *json_ok);
+
+/* ---- statistics (stats.c) ------------------------------------------------ */
+/* Sorts n finite doubles ascending (aggregate.c). */
+void ft_sort_doubles(double *v, size_t n);
+/*
+ * numpy "linear" percentile p (0-100) of n sorted values, its index
+ * p/100 (n - 1) computed exactly when p is a decimal fraction; NaN when
+ * n is 0 (aggregate.c).
+ */
+double ft_percentile_sorted(const double *v, size_t n, double p);
+/* Welford's running moments. */
+struct ft_moments {
+	uint64_t n;
+	double mean, m2, min, max;
+};
+void ft_moments_add(struct ft_moments *m, double x);
+/* The sample standard deviation (n - 1); NAN below two values. */
+double ft_moments_std(const struct ft_moments *m);
+/* Values kept in chunks, so that growing never copies them. */
+struct ft_values {
+	double **chunks;
+	size_t n, nchunks;
+};
+void ft_values_add(struct ft_values *v, double d);
+/* Every value in one array (free it) of *n, v emptied; chunks are freed
+   as they are copied. */
+double *ft_values_take(struct ft_values *v, size_t *n);
+void ft_values_free(struct ft_values *v);
+/* Names (any bytes) to the indexes 0, 1, ... in the order first seen. */
+struct ft_names {
+	char **names;
+	size_t *lens;
+	size_t n, cap;
+	uint32_t *slots;
+	uint64_t seed;
+};
+void ft_names_init(struct ft_names *m);
+void ft_names_free(struct ft_names *m);
+/* The index of s, or -1; create: adds it when new. */
+long ft_names_get(struct ft_names *m, const char *s, size_t len, int create);
 
 #endif /* FEAT_PRIVATE_H */

@@ -199,6 +199,7 @@ struct feat_line {
 	size_t len;		/* bytes at text */
 	size_t bytes;		/* the whole line's length */
 	unsigned long lineno;	/* 1-based, blank lines counted */
+	const char *file;	/* the reader's name: "<stdin>" for stdin */
 	const char *reason;	/* "line longer than N bytes": never held
 				   whole; NULL for a line to process */
 };
@@ -959,6 +960,71 @@ feat_joiner *feat_joiner_new(const struct feat_join_opts *o,
 void feat_joiner_stage(feat_joiner *j, struct feat_tool_stage *st);
 void feat_joiner_free(feat_joiner *j);
 
+/* ---- feat-drift: baselines and distribution shift (drift.c) ------------- */
+#define FEAT_DRIFT_BINS_DEFAULT 10
+#define FEAT_DRIFT_MIN_SAMPLES_DEFAULT 1000
+struct feat_drift_fit_opts {
+	int bins;			/* PSI bins; 0: the default */
+	enum feat_time_unit time_unit;
+	const feat_catalog *catalog;	/* borrowed: ids, types; may be NULL */
+	feat_writer *out;		/* borrowed: the baseline document */
+};
+typedef struct feat_fitter feat_fitter;
+feat_fitter *feat_fitter_new(const struct feat_drift_fit_opts *o);
+/* The stage feat_tool_run drives: records in, the baseline at the end. */
+void feat_fitter_stage(feat_fitter *f, struct feat_tool_stage *st);
+void feat_fitter_free(feat_fitter *f);
+
+struct feat_drift_check_opts {
+	const char *baseline;		/* the baseline file */
+	uint64_t every;			/* values a block; 0: all input */
+	int per_window;			/* one evaluation per record ts */
+	uint64_t min_samples;		/* 0: the default */
+	int fail_on;			/* a severity (feat_drift_severity);
+					   0: never */
+	const char *report_path;	/* --report FILE.html, or NULL */
+	const char *metrics_path;	/* Prometheus text, or NULL */
+	enum feat_time_unit time_unit;
+	const feat_catalog *catalog;	/* borrowed; may be NULL */
+	const feat_clock *clock;	/* borrowed: the report's date */
+	feat_writer *out;		/* borrowed: the results */
+};
+typedef struct feat_checker feat_checker;
+/* "none" 0, "low" 1, "medium" 2, "high" 3, "critical" 4; -1 for another. */
+int feat_drift_severity(const char *s);
+/* Reads the baseline; NULL with *err (FEAT_ERR_USAGE) when it cannot. */
+feat_checker *feat_checker_new(const struct feat_drift_check_opts *o,
+    struct feat_error *err);
+/* The stage: records in, result lines out; its negative result is an
+   evaluation at or above fail_on. */
+void feat_checker_stage(feat_checker *c, struct feat_tool_stage *st);
+void feat_checker_free(feat_checker *c);
+
+/* ---- feat-validate: the quality gate (validate.c) ------------------------ */
+enum feat_outliers {
+	FEAT_OUTLIERS_FLAG, FEAT_OUTLIERS_REJECT, FEAT_OUTLIERS_CLIP
+};
+struct feat_validate_opts {
+	const char *rejects;		/* --rejects FILE, or NULL */
+	const char *baseline;		/* --baseline FILE, or NULL */
+	int impute;			/* nulls of non-nullable features take
+					   the catalog default */
+	enum feat_outliers outliers;
+	int allow_unknown;		/* features not in the catalog pass */
+	enum feat_time_unit time_unit;
+	const feat_catalog *catalog;	/* borrowed */
+	feat_writer *out;		/* borrowed: the good records */
+};
+typedef struct feat_validator feat_validator;
+/* Reads the baseline and opens the rejects file; NULL with *err
+   (FEAT_ERR_USAGE) when either cannot be. */
+feat_validator *feat_validator_new(const struct feat_validate_opts *o,
+    struct feat_error *err);
+/* The stage: records in, good ones out; its negative result is a record
+   rejected. */
+void feat_validator_stage(feat_validator *v, struct feat_tool_stage *st);
+void feat_validator_free(feat_validator *v);
+
 /* ---- feat-extract's feature groups (request, static, context) ---------- */
 enum {
 	FEAT_GROUP_REQUEST = 1, FEAT_GROUP_STATIC = 2, FEAT_GROUP_CONTEXT = 4
@@ -1125,6 +1191,9 @@ struct feat_tool_def {
 	   (a usage error, exit 2). */
 	int (*option)(void *ctx, int key, const char *arg, char *err,
 	    size_t errlen);
+	/* NULL, or the commands (NULL-ended) one of which is the first
+	   operand, before the files: feat_tool_command says which. */
+	const char *const *commands;
 };
 /*
  * Starts a tool: makes fds 0-2 sane, sets SIGPIPE (default for filters),
@@ -1147,6 +1216,8 @@ void feat_tool_warn_here(const feat_tool *t, const char *fmt, ...)
 struct feat_lock_wait feat_tool_lock_wait(feat_tool *t);
 
 char **feat_tool_operands(const feat_tool *t, int *n);
+/* The command of a tool with def->commands (the first operand). */
+const char *feat_tool_command(const feat_tool *t);
 size_t feat_tool_max_line(const feat_tool *t);
 enum feat_time_unit feat_tool_time_unit(const feat_tool *t);
 const feat_clock *feat_tool_clock(const feat_tool *t);
@@ -1183,6 +1254,9 @@ struct feat_tool_stage {
 	   timeout.  As line's failures. */
 	int64_t idle_ns;
 	int (*idle)(void *ctx, struct feat_error *err);
+	/* Non-zero for a negative result (exit 1: a record rejected, drift
+	   found); NULL: none. */
+	int (*negative)(void *ctx);
 };
 /*
  * Runs a stage over every FILE operand (or stdin) and ends the run:

@@ -362,6 +362,7 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 	line->len = keep;
 	line->bytes = total;
 	line->lineno = r->lineno;
+	line->file = r->name;
 	line->reason = r->reason;
 	return FEAT_READ_LINE;
 }
@@ -437,6 +438,7 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 		if (blank(line->text, len))
 			continue;
 		line->lineno = r->lineno;
+		line->file = r->name;
 		line->bytes = line->len = len;
 		line->reason = NULL;
 		if (len > r->max_line) {

@@ -498,6 +498,18 @@ feat_record_get_window(const feat_record *r)
 	return r->has_window ? &r->window : NULL;
 }
 
+const struct ft_json *
+ft_record_doc(const feat_record *r)
+{
+	return r->doc;
+}
+
+const struct ft_jval *
+ft_record_features(const feat_record *r)
+{
+	return r->features;
+}
+
 size_t
 feat_record_nfeatures(const feat_record *r)
 {

@@ -102,6 +102,7 @@ struct feat_tool {
 	enum feat_time_unit time_unit;
 	int unbuffered, progress;
 	const char *models_path, *catalog_path, *metrics_path;
+	const char *command;		/* def->commands' */
 	const char **overlays;
 	size_t noverlays;
 	int64_t lock_timeout;
@@ -604,6 +605,23 @@ feat_tool_start(const struct feat_tool_def *def, int argc, char **argv,
 	free(sopts);
 	t->operands = argv + optind;
 	t->noperands = argc - optind;
+	if (def->commands) {
+		size_t i;
+
+		if (t->noperands == 0)
+			feat_tool_usage_error(t, "give a command: %s%s%s",
+			    def->commands[0], def->commands[1] ? " or " : "",
+			    def->commands[1] ? def->commands[1] : "");
+		for (i = 0; def->commands[i]; i++)
+			if (strcmp(def->commands[i], t->operands[0]) == 0)
+				break;
+		if (def->commands[i] == NULL)
+			feat_tool_usage_error(t, "unknown command '%s'",
+			    t->operands[0]);
+		t->command = def->commands[i];
+		t->operands++;
+		t->noperands--;
+	}
 
 	t->clock = feat_clock_new(err, sizeof err);
 	if (t->clock == NULL)
@@ -623,6 +641,12 @@ feat_tool_start(const struct feat_tool_def *def, int argc, char **argv,
 }
 
 /* ---- what the tool asks of the driver ------------------------------------------------- */
+
+const char *
+feat_tool_command(const feat_tool *t)
+{
+	return t->command;
+}
 
 char **
 feat_tool_operands(const feat_tool *t, int *n)
@@ -836,6 +860,9 @@ saved:
 	}
 	if (status == FEAT_EXIT_OK && stop_signal == SIGINT)
 		status = 130;
+	else if (status == FEAT_EXIT_OK && st && st->negative &&
+	    st->negative(ctx))
+		status = FEAT_EXIT_NEGATIVE;
 	return status;
 }
 
@@ -1089,7 +1116,7 @@ feat_tool_run_events(feat_tool *t, feat_normaliser *nz,
 	struct event_run er = { t, nz, es, ctx };
 	struct feat_tool_stage st = {
 		event_line, event_finish, es->save ? event_save : NULL,
-		event_summary, 0, NULL
+		event_summary, 0, NULL, NULL
 	};
 
 	return feat_tool_run(t, &st, &er);

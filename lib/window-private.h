@@ -77,9 +77,6 @@ void ft_col_free(struct ft_colstate *c);
 /* Adds x to the double-double hi + lo. */
 void ft_dd_add(double *hi, double *lo, double x);
 
-void ft_sort_doubles(double *v, size_t n);
-/* numpy "linear" percentile p (0-100) of n sorted values; NaN when n 0. */
-double ft_percentile_sorted(const double *v, size_t n, double p);
 
 /* ---- window assignment (window.c) ---------------------------------------- */
 /* The pane (slide-long span) holding ts: floor((ts - align) / slide). */

@@ -136,7 +136,7 @@ main(int argc, char **argv)
 		FEAT_OPT_ON_ERROR | FEAT_OPT_MAX_LINE | FEAT_OPT_TIME_UNIT |
 		FEAT_OPT_UNBUFFERED | FEAT_OPT_LOCK_TIMEOUT | FEAT_OPT_PROGRESS,
 		"[FILE...]", forms, "FILE may be gzip-compressed; none or '-' "
-		"reads stdin.  See feat-extract(1).\n", 0, option
+		"reads stdin.  See feat-extract(1).\n", 0, option, NULL
 	};
 	struct feat_event_stage stage = { on_event, NULL, NULL, NULL, NULL };
 	struct feat_normaliser_opts no = { 0 };

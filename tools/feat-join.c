@@ -72,7 +72,7 @@ main(int argc, char **argv)
 		"FILE holds rows: JSON objects with a 'ts' and the entity ids, "
 		"maybe gzip-\ncompressed; none or '-' reads stdin.  Each row "
 		"is written back with\n\"features\" and \"feature_status\" "
-		"added, in input order.  See feat-join(1).\n", 0, option
+		"added, in input order.  See feat-join(1).\n", 0, option, NULL
 	};
 	struct feat_tool_stage stage;
 	struct run r = { 0 };

@@ -98,7 +98,7 @@ main(int argc, char **argv)
 		FEAT_OPT_PROGRESS | FEAT_OPT_METRICS_FILE, "[FILE...]", NULL,
 		"FILE holds feature records (feat-records(5)), maybe gzip-"
 		"compressed; none or '-'\nreads stdin.  See feat-load(1) and "
-		"feat-stores(7).\n", 0, option
+		"feat-stores(7).\n", 0, option, NULL
 	};
 	struct feat_tool_stage stage;
 	struct run r = { 0 };

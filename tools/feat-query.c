@@ -398,10 +398,10 @@ main(int argc, char **argv)
 	static const struct feat_tool_def def = {
 		"feat-query", NULL, options, FEAT_OPT_CATALOG |
 		FEAT_OPT_CATALOG_OVERLAY, "[COMMAND [ARG...]]", NULL, trailer,
-		FEAT_TOOL_COMMAND, option
+		FEAT_TOOL_COMMAND, option, NULL
 	};
 	static const struct feat_tool_stage stage = { on_line, NULL, NULL,
-	    NULL, 0, NULL };
+	    NULL, 0, NULL, NULL };
 	struct query q = { 0 };
 	char **args;
 	int nargs, status;

@@ -49,6 +49,8 @@ sandbox() {
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_WINDOW" > "$sb/bin/feat-window"
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_LOAD" > "$sb/bin/feat-load"
 	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_JOIN" > "$sb/bin/feat-join"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_VALIDATE" > "$sb/bin/feat-validate"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$FEAT_DRIFT" > "$sb/bin/feat-drift"
 	chmod +x "$sb/bin/"*
 	ln -s "$top_srcdir/tests" "$sb/tests"
 	ln -s "$top_srcdir/data" "$sb/data"
@@ -91,8 +93,9 @@ sandbox() {
 	done
 	echo "# $total commands" >&3
 	# feat.7 5, feat-extract.1 9, feat-window.1 5, feat-query.1 6,
-	# feat-catalog.5 2, feat-records.5 1, feat-load.1 5, feat-join.1 5
-	[ "$total" -ge 38 ]
+	# feat-catalog.5 2, feat-records.5 1, feat-load.1 5, feat-join.1 5,
+	# feat-validate.1 4, feat-drift.1 4
+	[ "$total" -ge 46 ]
 }
 
 # synopsis TOOL: the --help usage lines, "usage: " and the tool's name off,
@@ -101,8 +104,10 @@ norm() { tr -s ' \n' '  ' | sed -e 's/ | /|/g' -e 's/ \.\.\./.../g' -e 's/^ //' 
 
 @test "docs-002: --help and the man page's SYNOPSIS are the same text" {
 	local tool bin
-	for tool in feat-extract feat-window feat-query feat-load feat-join; do
+	for tool in feat-extract feat-window feat-query feat-load feat-join feat-validate feat-drift; do
 		case $tool in
+		feat-validate) bin=$FEAT_VALIDATE ;;
+		feat-drift) bin=$FEAT_DRIFT ;;
 		feat-extract) bin=$FEAT_EXTRACT ;;
 		feat-window) bin=$FEAT_WINDOW ;;
 		feat-load) bin=$FEAT_LOAD ;;
