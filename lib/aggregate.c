@@ -441,12 +441,46 @@ decimal_fraction(double p, uint64_t *num, uint64_t *den)
 	return -1;
 }
 
+/* v[lo] + (v[lo + 1] - v[lo]) * frac, also when the difference would
+   overflow (values of either sign near DBL_MAX). */
+static double
+lerp(const double *v, size_t lo, double frac)
+{
+	double d = v[lo + 1] - v[lo];
+
+	if (isinf(d))
+		return v[lo] * (1 - frac) + v[lo + 1] * frac;
+	return v[lo] + d * frac;
+}
+
+double
+ft_quantile_ratio(const double *v, size_t n, uint64_t num, uint64_t den)
+{
+	uint64_t idx;
+	size_t lo;
+
+	if (n == 0 || den == 0 || num > den)
+		return NAN;
+	if (__builtin_mul_overflow(num, (uint64_t)(n - 1), &idx)) {
+		double x = (double)num / (double)den * (double)(n - 1);
+
+		lo = (size_t)floor(x);
+		if (lo >= n - 1)
+			return v[n - 1];
+		return x == (double)lo ? v[lo] : lerp(v, lo, x - (double)lo);
+	}
+	lo = (size_t)(idx / den);
+	if (lo >= n - 1)
+		return v[n - 1];
+	if (idx % den == 0)
+		return v[lo];
+	return lerp(v, lo, (double)(idx % den) / (double)den);
+}
+
 double
 ft_percentile_sorted(const double *v, size_t n, double p)
 {
-	uint64_t num, den, idx, whole;
-	double frac;
-	size_t lo;
+	uint64_t num, den;
 
 	if (n == 0 || p < 0 || p > 100)
 		return NAN;
@@ -457,22 +491,16 @@ ft_percentile_sorted(const double *v, size_t n, double p)
 	 * its fraction rounded once: p95 of 10, 20, ..., 100 is 95.5, not
 	 * 95.49999999999999 as 0.95 * 9 would give.
 	 */
-	if (decimal_fraction(p, &num, &den) == 0 &&
-	    !__builtin_mul_overflow(num, (uint64_t)(n - 1), &idx)) {
-		whole = 100 * den;
-		lo = (size_t)(idx / whole);
-		frac = (double)(idx % whole) / (double)whole;
-	} else {
+	if (decimal_fraction(p, &num, &den) == 0)
+		return ft_quantile_ratio(v, n, num, 100 * den);
+	{
 		double x = p / 100 * (double)(n - 1);
+		size_t lo = (size_t)floor(x);
 
-		lo = (size_t)floor(x);
-		frac = x - (double)lo;
+		if (lo >= n - 1)
+			return v[n - 1];
+		return x == (double)lo ? v[lo] : lerp(v, lo, x - (double)lo);
 	}
-	if (lo >= n - 1)
-		return v[n - 1];
-	if (frac == 0)
-		return v[lo];
-	return v[lo] + (v[lo + 1] - v[lo]) * frac;
 }
 
 /* ---- a set of strings, for distinct ------------------------------------- */

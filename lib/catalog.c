@@ -480,6 +480,18 @@ feat_catalog_feature_range(const feat_catalog_feature *f, double *min,
 }
 
 int
+feat_catalog_feature_drift(const feat_catalog_feature *f, const char *key,
+    double *v)
+{
+	json_t *t = json_object_get(json_object_get(f->obj, "drift"), key);
+
+	if (!json_is_number(t))
+		return 0;
+	*v = json_number_value(t);
+	return 1;
+}
+
+int
 feat_catalog_feature_nullable(const feat_catalog_feature *f)
 {
 	return f->nullable;

@@ -10,6 +10,10 @@
 
 #define FT_NQ 101		/* the quantiles q0 ... q100 */
 #define FT_PSI_FLOOR 1e-4	/* proportions are floored at this */
+/* The most distinct feature names a run keeps apart (a record's names
+   are a schema, not a key space): past them values are ignored (fit) or
+   names looked up without a cache (check, validate). */
+#define FT_MAX_NAMES 65536
 
 /* One feature's baseline: what feat-drift fit writes and check reads. */
 struct ft_base_feature {
@@ -63,6 +67,17 @@ extern const char *const ft_drift_names[];
 /* "none", "low", ...: the severity, or -1. */
 int ft_severity_parse(const char *s);
 
+/* The thresholds of SPEC 6, which a feature's catalog entry may change. */
+struct ft_thresholds {
+	double psi_medium, psi_high;
+	double z_medium, z_high, z_critical;
+	double ks_p;
+	double std_ratio_min, std_ratio_max;
+	double min_samples;		/* < 0: the tool's --min-samples */
+};
+/* The defaults, then what the catalog feature f (may be NULL) sets. */
+void ft_thresholds_of(struct ft_thresholds *t, const feat_catalog_feature *f);
+
 /* One evaluation of one feature. */
 struct ft_drift {
 	uint64_t n;
@@ -74,20 +89,22 @@ struct ft_drift {
 	size_t nbins;
 	double *actual;			/* the current proportions per bin */
 };
-/* Sets drift and severity from the figures in d (SPEC 6's thresholds and
-   precedence); NAN figures reach no threshold. */
-void ft_drift_judge(struct ft_drift *d);
+/* Sets drift and severity from the figures in d by the thresholds t
+   (NULL: SPEC 6's) and SPEC 6's precedence; NAN figures reach no
+   threshold. */
+void ft_drift_judge(struct ft_drift *d, const struct ft_thresholds *t);
 /*
  * Evaluates the numeric values cur[0, n) (sorted here) against bf; out's
  * actual (nbins = bf->nedges + 1) is (re)allocated.
  */
 void ft_drift_numeric(const struct ft_base_feature *bf, double *cur,
-    size_t n, uint64_t min_samples, struct ft_drift *out);
+    size_t n, uint64_t min_samples, const struct ft_thresholds *t,
+    struct ft_drift *out);
 /* The same for a categorical feature: counts per baseline category, then
    one for the unseen ones. */
 void ft_drift_categorical(const struct ft_base_feature *bf,
     const uint64_t *counts, uint64_t n, uint64_t min_samples,
-    struct ft_drift *out);
+    const struct ft_thresholds *t, struct ft_drift *out);
 
 /* Reads a baseline file (feat-drift(1)); NULL with err. */
 struct ft_baseline *ft_baseline_load(const char *path, char *err,

@@ -106,8 +106,9 @@ struct feat_fitter {
 	struct ft_names names;		/* canonical names */
 	struct fit_acc *acc;
 	size_t acc_cap;
-	uint64_t records, ignored;
+	uint64_t records, ignored, too_many;
 	char ignored_name[80];
+	int stopped;
 };
 
 feat_fitter *
@@ -147,6 +148,10 @@ fit_acc(feat_fitter *f, const struct feat_value *v)
 {
 	long r = ft_names_get(&f->raw, v->name, v->namelen, 0);
 
+	if (r < 0 && f->raw.n >= FT_MAX_NAMES) {
+		f->too_many++;
+		return NULL;
+	}
 	if (r < 0) {
 		const char *canon;
 		size_t clen;
@@ -194,14 +199,25 @@ fit_line(void *ctx, const struct feat_line *line, struct feat_error *e)
 	for (size_t i = 0; feat_record_feature(f->rr, r, i, &v) == 0; i++) {
 		struct fit_acc *a = fit_acc(f, &v);
 
+		if (a == NULL)
+			continue;
 		if (v.type == FEAT_VALUE_NULL) {
 			a->nulls++;
 			continue;
 		}
-		if (a->kind == K_UNKNOWN)
-			a->kind = v.type == FEAT_VALUE_STRING ? K_CATEGORY :
-			    v.type == FEAT_VALUE_NUMBER ||
-			    v.type == FEAT_VALUE_BOOL ? K_NUMERIC : K_SKIP;
+		if (a->kind == K_UNKNOWN) {
+			/* 1e400 is a number too large, not a vector. */
+			if (v.type == FEAT_VALUE_STRING)
+				a->kind = K_CATEGORY;
+			else if (v.type == FEAT_VALUE_VECTOR)
+				a->kind = K_SKIP;
+			else if (v.type != FEAT_VALUE_OTHER || v.text)
+				a->kind = K_NUMERIC;
+			else {		/* an object: undecided still */
+				ignore(f, &v);
+				continue;
+			}
+		}
 		if (a->kind == K_NUMERIC) {
 			if (numeric_value(&v, &d) < 0) {
 				ignore(f, &v);
@@ -343,8 +359,10 @@ fit_finish(void *ctx, int stopped, struct feat_error *e)
 	feat_writer *w = f->o.out;
 	size_t *ix;
 
-	if (stopped)	/* a baseline of part of the input is no baseline */
+	if (stopped) {	/* a baseline of part of the input is no baseline */
+		f->stopped = 1;
 		return 0;
+	}
 	ix = sorted_names(&f->names);
 	feat_writer_open_object(w);
 	KEY(w, "feat_baseline");
@@ -384,8 +402,17 @@ fit_summary(void *ctx)
 
 	for (size_t i = 0; i < f->names.n; i++)
 		n += f->acc[i].kind != K_SKIP;
-	feat_warn("baseline of %zu feature%s from %" PRIu64 " record%s", n,
-	    n == 1 ? "" : "s", f->records, f->records == 1 ? "" : "s");
+	if (f->stopped)
+		feat_warn("stopped after %" PRIu64 " record%s: no baseline "
+		    "written", f->records, f->records == 1 ? "" : "s");
+	else
+		feat_warn("baseline of %zu feature%s from %" PRIu64
+		    " record%s", n, n == 1 ? "" : "s", f->records,
+		    f->records == 1 ? "" : "s");
+	if (f->too_many)
+		feat_warn("%" PRIu64 " value%s of features past the first %d "
+		    "names ignored", f->too_many, f->too_many == 1 ? "" : "s",
+		    FT_MAX_NAMES);
 	if (f->ignored)
 		feat_warn("%" PRIu64 " value%s of another type than the "
 		    "feature's ignored (the first in '%s')", f->ignored,
@@ -412,6 +439,7 @@ struct cur {
 	int64_t newest;			/* newest ts among them */
 	struct ft_drift d;		/* the last evaluation */
 	struct ft_drift best;		/* the report's: most severe, latest */
+	struct ft_thresholds t;		/* the catalog's, else SPEC 6's */
 	int64_t best_ts;
 	int has_best, metrics;
 };
@@ -455,6 +483,10 @@ feat_checker_new(const struct feat_drift_check_opts *o,
 	c->rr = feat_record_reader_new(o->time_unit);
 	c->cur = feat_xcalloc(b->n + 1, sizeof *c->cur);
 	for (size_t i = 0; i < b->n; i++) {
+		const feat_catalog_feature *f = o->catalog ?
+		    feat_catalog_find(o->catalog, b->f[i].name) : NULL;
+
+		ft_thresholds_of(&c->cur[i].t, f);
 		c->cur[i].newest = INT64_MIN;
 		if (b->f[i].categorical)
 			c->cur[i].counts = feat_xcalloc(b->f[i].nedges + 1,
@@ -511,8 +543,8 @@ prom_value(struct ft_buf *b, double v)
 	ft_buf_addc(b, '\n');
 }
 
-static void
-write_metrics(feat_checker *c)
+static int
+write_metrics(feat_checker *c, char *err, size_t errlen)
 {
 	static const struct {
 		const char *name, *help;
@@ -530,10 +562,10 @@ write_metrics(feat_checker *c)
 		    "evaluation." }
 	};
 	struct ft_buf b = { 0 };
-	char err[512];
+	int rc;
 
 	if (c->o.metrics_path == NULL)
-		return;
+		return 0;
 	ft_buf_printf(&b, "# HELP feat_drift_records_total Feature records "
 	    "read.\n# TYPE feat_drift_records_total counter\n"
 	    "feat_drift_records_total %" PRIu64 "\n", c->records);
@@ -563,11 +595,10 @@ write_metrics(feat_checker *c)
 			prom_value(&b, v);
 		}
 	}
-	if (ft_write_atomic(c->o.metrics_path, b.p, b.len, err,
-	    sizeof err) < 0)
-		feat_warn("%s", err);
+	rc = ft_write_file(c->o.metrics_path, b.p, b.len, err, errlen);
 	ft_buf_free(&b);
 	c->metrics_at = feat_clock_mono();
+	return rc;
 }
 
 static void
@@ -593,9 +624,10 @@ evaluate(feat_checker *c, size_t i, struct feat_error *e)
 	if (n == 0)
 		return 0;
 	if (bf->categorical)
-		ft_drift_categorical(bf, u->counts, n, c->o.min_samples, d);
+		ft_drift_categorical(bf, u->counts, n, c->o.min_samples,
+		    &u->t, d);
 	else
-		ft_drift_numeric(bf, u->v, n, c->o.min_samples, d);
+		ft_drift_numeric(bf, u->v, n, c->o.min_samples, &u->t, d);
 	feat_writer_open_object(w);
 	KEY(w, "feature");
 	feat_writer_string(w, bf->name, strlen(bf->name));
@@ -657,8 +689,13 @@ evaluate(feat_checker *c, size_t i, struct feat_error *e)
 		memset(u->counts, 0, (bf->nedges + 1) * sizeof *u->counts);
 	u->newest = INT64_MIN;
 	if (c->o.metrics_path && feat_clock_mono() - c->metrics_at >=
-	    FEAT_NS_PER_S)
-		write_metrics(c);
+	    FEAT_NS_PER_S) {
+		char err[512];
+
+		/* Said now; the end of the run makes it exit 4. */
+		if (write_metrics(c, err, sizeof err) < 0)
+			feat_warn("%s", err);
+	}
 	return 0;
 }
 
@@ -674,6 +711,8 @@ check_index(feat_checker *c, const struct feat_value *v)
 
 		resolve(c->o.catalog, v->name, v->namelen, &canon, &clen);
 		bf = ft_baseline_find(c->b, canon, clen);
+		if (c->raw.n >= FT_MAX_NAMES)	/* not cached */
+			return bf ? (long)(bf - c->b->f) : -1;
 		r = ft_names_get(&c->raw, v->name, v->namelen, 1);
 		c->raw_idx = feat_xrealloc(c->raw_idx, c->raw.n *
 		    sizeof *c->raw_idx);
@@ -767,7 +806,10 @@ check_finish(void *ctx, int stopped, struct feat_error *e)
 	(void)stopped;
 	if (evaluate_all(c, e) < 0)
 		return -1;
-	write_metrics(c);
+	if (write_metrics(c, e->reason, sizeof e->reason) < 0) {
+		e->code = FEAT_ERR_IO;
+		return -1;
+	}
 	if (c->o.report_path == NULL)
 		return 0;
 	items = feat_xcalloc(c->b->n + 1, sizeof *items);

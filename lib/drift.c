@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,13 +75,13 @@ ft_base_fit(struct ft_base_feature *bf, const double *sorted, size_t n,
 	bf->min = m->min;
 	bf->max = m->max;
 	for (int k = 0; k < FT_NQ; k++)
-		bf->q[k] = ft_percentile_sorted(sorted, n, k);
+		bf->q[k] = ft_quantile_ratio(sorted, n, (uint64_t)k, 100);
 	bf->edges = feat_xmalloc((size_t)(bins > 1 ? bins : 1) *
 	    sizeof *bf->edges);
 	bf->nedges = 0;
 	for (int k = 1; k < bins; k++) {
-		double e = ft_percentile_sorted(sorted, n,
-		    100.0 * k / bins);
+		double e = ft_quantile_ratio(sorted, n, (uint64_t)k,
+		    (uint64_t)bins);
 
 		/* Duplicates removed (the quantiles never decrease). */
 		if (bf->nedges > 0 && !(e > bf->edges[bf->nedges - 1]))
@@ -249,24 +250,64 @@ max_sev(enum ft_severity a, enum ft_severity b)
 }
 
 void
-ft_drift_judge(struct ft_drift *d)
+ft_thresholds_of(struct ft_thresholds *t, const feat_catalog_feature *f)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "psi_medium", offsetof(struct ft_thresholds, psi_medium) },
+		{ "psi_high", offsetof(struct ft_thresholds, psi_high) },
+		{ "z_medium", offsetof(struct ft_thresholds, z_medium) },
+		{ "z_high", offsetof(struct ft_thresholds, z_high) },
+		{ "z_critical", offsetof(struct ft_thresholds, z_critical) },
+		{ "ks_p", offsetof(struct ft_thresholds, ks_p) },
+		{ "std_ratio_min", offsetof(struct ft_thresholds,
+		    std_ratio_min) },
+		{ "std_ratio_max", offsetof(struct ft_thresholds,
+		    std_ratio_max) },
+		{ "min_samples", offsetof(struct ft_thresholds, min_samples) }
+	};
+
+	t->psi_medium = 0.1;
+	t->psi_high = 0.25;
+	t->z_medium = 3;
+	t->z_high = 4;
+	t->z_critical = 5;
+	t->ks_p = 0.01;
+	t->std_ratio_min = 0.5;
+	t->std_ratio_max = 2;
+	t->min_samples = -1;
+	for (size_t i = 0; f && i < sizeof keys / sizeof keys[0]; i++)
+		feat_catalog_feature_drift(f, keys[i].key,
+		    (double *)((char *)t + keys[i].off));
+}
+
+void
+ft_drift_judge(struct ft_drift *d, const struct ft_thresholds *t)
 {
 	enum ft_severity sev = FT_SEV_NONE, s;
+	struct ft_thresholds def;
 
-	d->drift = FT_DRIFT_NONE;
-	if (d->z > 3) {			/* INFINITY when std_base is 0 */
-		d->drift = FT_DRIFT_MEAN;
-		sev = d->z > 5 ? FT_SEV_CRITICAL : d->z > 4 ? FT_SEV_HIGH :
-		    FT_SEV_MEDIUM;
+	if (t == NULL) {
+		ft_thresholds_of(&def, NULL);
+		t = &def;
 	}
-	s = d->psi > 0.25 ? FT_SEV_HIGH : d->psi > 0.1 ? FT_SEV_MEDIUM :
-	    d->ks_p < 0.01 ? FT_SEV_LOW : FT_SEV_NONE;
+	d->drift = FT_DRIFT_NONE;
+	if (d->z > t->z_medium) {	/* INFINITY when std_base is 0 */
+		d->drift = FT_DRIFT_MEAN;
+		sev = d->z > t->z_critical ? FT_SEV_CRITICAL :
+		    d->z > t->z_high ? FT_SEV_HIGH : FT_SEV_MEDIUM;
+	}
+	s = d->psi > t->psi_high ? FT_SEV_HIGH : d->psi > t->psi_medium ?
+	    FT_SEV_MEDIUM : d->ks_p < t->ks_p ? FT_SEV_LOW : FT_SEV_NONE;
 	if (s != FT_SEV_NONE) {
 		if (d->drift == FT_DRIFT_NONE)
 			d->drift = FT_DRIFT_DISTRIBUTION;
 		sev = max_sev(sev, s);
 	}
-	if (d->std_ratio < 0.5 || d->std_ratio > 2) {
+	if (d->std_ratio < t->std_ratio_min ||
+	    d->std_ratio > t->std_ratio_max) {
 		if (d->drift == FT_DRIFT_NONE)
 			d->drift = FT_DRIFT_VARIANCE;
 		sev = max_sev(sev, FT_SEV_MEDIUM);
@@ -287,9 +328,22 @@ reset(struct ft_drift *out, size_t nbins)
 	out->base_mean = out->cur_mean = NAN;
 }
 
+/* The verdict: only with enough values (the feature's own minimum when
+   its catalog entry sets one) and a baseline to compare with. */
+static void
+verdict(const struct ft_base_feature *bf, uint64_t min_samples,
+    const struct ft_thresholds *t, struct ft_drift *out)
+{
+	if (t && t->min_samples >= 0)
+		min_samples = (uint64_t)t->min_samples;
+	out->verdict = bf->n > 0 && out->n >= min_samples;
+	ft_drift_judge(out, t);
+}
+
 void
 ft_drift_numeric(const struct ft_base_feature *bf, double *cur, size_t n,
-    uint64_t min_samples, struct ft_drift *out)
+    uint64_t min_samples, const struct ft_thresholds *t,
+    struct ft_drift *out)
 {
 	struct ft_moments m = { 0 };
 	uint64_t *counts;
@@ -297,8 +351,7 @@ ft_drift_numeric(const struct ft_base_feature *bf, double *cur, size_t n,
 
 	reset(out, bf->nedges + 1);
 	out->n = n;
-	out->base_mean = bf->mean;
-	if (n == 0 || bf->n == 0)
+	if (n == 0)
 		return;
 	counts = feat_xcalloc(bf->nedges + 1, sizeof *counts);
 	for (size_t i = 0; i < n; i++) {
@@ -306,6 +359,13 @@ ft_drift_numeric(const struct ft_base_feature *bf, double *cur, size_t n,
 		counts[ft_bin_of(bf, cur[i])]++;
 	}
 	out->cur_mean = m.mean;
+	if (bf->n == 0) {	/* a baseline of nulls: nothing to compare */
+		for (size_t i = 0; i <= bf->nedges; i++)
+			out->actual[i] = (double)counts[i] / (double)n;
+		free(counts);
+		return;
+	}
+	out->base_mean = bf->mean;
 	out->psi = ft_psi(bf->props, counts, bf->nedges + 1, n, out->actual);
 	free(counts);
 	if (bf->std > 0)
@@ -315,27 +375,29 @@ ft_drift_numeric(const struct ft_base_feature *bf, double *cur, size_t n,
 	sc = ft_moments_std(&m);
 	if (bf->std > 0)
 		out->std_ratio = sc / bf->std;
-	else if (sc > 0)
+	else if (bf->std == 0 && sc > 0)
 		out->std_ratio = INFINITY;
 	ft_sort_doubles(cur, n);
 	out->ks = ft_ks_d(bf->q, cur, n);
 	out->ks_p = ft_ks_p(out->ks, n, bf->n);
-	out->verdict = n >= min_samples;
-	ft_drift_judge(out);
+	verdict(bf, min_samples, t, out);
 }
 
 void
 ft_drift_categorical(const struct ft_base_feature *bf,
     const uint64_t *counts, uint64_t n, uint64_t min_samples,
-    struct ft_drift *out)
+    const struct ft_thresholds *t, struct ft_drift *out)
 {
 	reset(out, bf->nedges + 1);
 	out->n = n;
-	if (n == 0 || bf->n == 0)
+	if (n == 0)
+		return;
+	for (size_t i = 0; i <= bf->nedges; i++)
+		out->actual[i] = (double)counts[i] / (double)n;
+	if (bf->n == 0)
 		return;
 	out->psi = ft_psi(bf->props, counts, bf->nedges + 1, n, out->actual);
-	out->verdict = n >= min_samples;
-	ft_drift_judge(out);
+	verdict(bf, min_samples, t, out);
 }
 
 /* ---- baseline files -------------------------------------------------------------- */
@@ -360,15 +422,26 @@ ft_baseline_find(const struct ft_baseline *b, const char *name, size_t len)
 	return i < 0 ? NULL : &b->f[i];
 }
 
+/* A count: a whole number from 0 to 2^53 (integers are read as doubles,
+   so that a baseline's 1e19 reads back as the double it was). */
+static int
+count_value(json_t *v, uint64_t *out)
+{
+	double d;
+
+	if (!json_is_number(v))
+		return -1;
+	d = json_number_value(v);
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
+		return -1;
+	*out = (uint64_t)d;
+	return 0;
+}
+
 static int
 get_count(json_t *o, const char *key, uint64_t *out)
 {
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return -1;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
+	return count_value(json_object_get(o, key), out);
 }
 
 static int
@@ -407,6 +480,7 @@ static const char *
 load_feature(struct ft_base_feature *bf, json_t *o, int bins)
 {
 	const char *type = json_string_value(json_object_get(o, "type"));
+	double sum = 0;
 	json_t *a;
 
 	if (!json_is_object(o) || type == NULL)
@@ -428,11 +502,10 @@ load_feature(struct ft_base_feature *bf, json_t *o, int bins)
 		bf->counts = feat_xcalloc(bf->nedges + 1, sizeof *bf->counts);
 		bf->props = feat_xcalloc(bf->nedges + 1, sizeof *bf->props);
 		json_object_foreach(cats, k, v) {
-			if (!json_is_integer(v) || json_integer_value(v) < 0)
+			if (count_value(v, &bf->counts[i]) < 0)
 				return "a category's count is not a count";
 			ft_names_get(&bf->cats, k, strlen(k), 1);
-			bf->counts[i++] = (uint64_t)json_integer_value(v);
-			sum += (uint64_t)json_integer_value(v);
+			sum += bf->counts[i++];	/* each < 2^53: no wrap */
 		}
 		if (sum != bf->n)
 			return "the categories' counts do not add up to 'n'";
@@ -443,18 +516,22 @@ load_feature(struct ft_base_feature *bf, json_t *o, int bins)
 	}
 	if (strcmp(type, "numeric") != 0)
 		return "'type' is neither 'numeric' nor 'category'";
-	if (bf->n == 0)
+	if (bf->n == 0) {	/* only nulls: one empty bin */
+		bf->props = feat_xcalloc(1, sizeof *bf->props);
 		return NULL;
+	}
 	if (get_num(o, "mean", &bf->mean, 0) < 0 ||
 	    get_num(o, "std", &bf->std, 1) < 0 ||
 	    get_num(o, "min", &bf->min, 0) < 0 ||
 	    get_num(o, "max", &bf->max, 0) < 0)
 		return "'mean', 'std', 'min' and 'max' must be numbers";
+	if (bf->std < 0 || bf->min > bf->max)
+		return "'std' must be >= 0 and 'min' at most 'max'";
 	if (get_nums(json_object_get(o, "quantiles"), bf->q, FT_NQ) < 0)
 		return "'quantiles' must be 101 ascending numbers";
 	a = json_object_get(o, "edges");
-	if (!json_is_array(a) || json_array_size(a) > (size_t)bins)
-		return "'edges' must be an array of at most 'bins' numbers";
+	if (!json_is_array(a) || json_array_size(a) >= (size_t)bins)
+		return "'edges' must be an array of fewer than 'bins' numbers";
 	bf->nedges = json_array_size(a);
 	bf->edges = feat_xmalloc((bf->nedges + 1) * sizeof *bf->edges);
 	bf->props = feat_xmalloc((bf->nedges + 1) * sizeof *bf->props);
@@ -473,7 +550,10 @@ load_feature(struct ft_base_feature *bf, json_t *o, int bins)
 		    json_number_value(v) > 1)
 			return "a proportion is not a number in [0, 1]";
 		bf->props[i] = json_number_value(v);
+		sum += bf->props[i];
 	}
+	if (fabs(sum - 1) > 1e-9)
+		return "the proportions do not add up to 1";
 	return NULL;
 }
 
@@ -484,10 +564,10 @@ ft_baseline_load(const char *path, char *err, size_t errlen)
 	json_error_t je;
 	json_t *root, *fs, *v;
 	const char *name, *why;
-	int64_t bins;
+	uint64_t bins;
 
-	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) ==
-	    NULL) {
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES |
+	    JSON_DECODE_INT_AS_REAL, &je)) == NULL) {
 		snprintf(err, errlen, "cannot read baseline '%s': %s", path,
 		    je.text);
 		return NULL;
@@ -496,19 +576,21 @@ ft_baseline_load(const char *path, char *err, size_t errlen)
 	ft_names_init(&b->names);
 	v = json_object_get(root, "feat_baseline");
 	fs = json_object_get(root, "features");
-	if (!json_is_integer(v) || json_integer_value(v) != 1 ||
+	if (!json_is_number(v) || json_number_value(v) != 1 ||
 	    !json_is_object(fs)) {
 		snprintf(err, errlen, "'%s' is not a baseline of feat-drift "
 		    "fit (version 1)", path);
 		goto fail;
 	}
-	bins = json_integer_value(json_object_get(root, "bins"));
-	if (bins < 2 || bins > 1000) {
+	if (get_count(root, "bins", &bins) < 0 || bins < 2 || bins > 1000) {
 		snprintf(err, errlen, "'%s': 'bins' must be 2 to 1000", path);
 		goto fail;
 	}
 	b->bins = (int)bins;
-	get_count(root, "records", &b->records);
+	if (get_count(root, "records", &b->records) < 0) {
+		snprintf(err, errlen, "'%s': 'records' must be a count", path);
+		goto fail;
+	}
 	b->f = feat_xcalloc(json_object_size(fs) + 1, sizeof *b->f);
 	json_object_foreach(fs, name, v) {
 		struct ft_base_feature *bf = &b->f[b->n];

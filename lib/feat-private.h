@@ -120,6 +120,13 @@ int ft_write_all(int fd, const void *buf, size_t len);
  */
 int ft_write_atomic(const char *path, const void *data, size_t len,
     char *err, size_t errlen);
+/*
+ * A report or metrics file: replaced atomically when path is a regular
+ * file or absent (through a symbolic link, the file it names), written
+ * through when it is a device or a FIFO (/dev/stdout).  -1 with err.
+ */
+int ft_write_file(const char *path, const void *data, size_t len,
+    char *err, size_t errlen);
 int ft_fsync_dir(const char *path, char *err, size_t errlen);
 /* Removes PATH.tmp.<digits> files a killed run left; returns how many.
    Call it only while holding path's lock. */
@@ -411,6 +418,10 @@ void ft_sort_doubles(double *v, size_t n);
  * n is 0 (aggregate.c).
  */
 double ft_percentile_sorted(const double *v, size_t n, double p);
+/* The same at p = num/den exactly (num <= den): the index num (n-1)/den
+   in integers. */
+double ft_quantile_ratio(const double *v, size_t n, uint64_t num,
+    uint64_t den);
 /* Welford's running moments. */
 struct ft_moments {
 	uint64_t n;
@@ -423,6 +434,7 @@ double ft_moments_std(const struct ft_moments *m);
 struct ft_values {
 	double **chunks;
 	size_t n, nchunks;
+	size_t cap0;			/* the first chunk grows to full size */
 };
 void ft_values_add(struct ft_values *v, double d);
 /* Every value in one array (free it) of *n, v emptied; chunks are freed

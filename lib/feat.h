@@ -541,6 +541,10 @@ size_t feat_catalog_feature_vector_len(const feat_catalog_feature *f);
 int feat_catalog_feature_range(const feat_catalog_feature *f, double *min,
     double *max);
 int feat_catalog_feature_nullable(const feat_catalog_feature *f);
+/* A threshold of the feature's "drift" object (psi_high, min_samples, ...):
+   1 and *v, or 0 when it keeps feat-drift's default. */
+int feat_catalog_feature_drift(const feat_catalog_feature *f,
+    const char *key, double *v);
 int feat_catalog_feature_deprecated(const feat_catalog_feature *f);
 /* The default as JSON text: "0.5", "\"und\"", "[0,0]", "null". */
 const char *feat_catalog_feature_default_text(const feat_catalog_feature *f);
@@ -1011,6 +1015,7 @@ struct feat_validate_opts {
 					   the catalog default */
 	enum feat_outliers outliers;
 	int allow_unknown;		/* features not in the catalog pass */
+	int unbuffered;			/* --rejects written per record */
 	enum feat_time_unit time_unit;
 	const feat_catalog *catalog;	/* borrowed */
 	feat_writer *out;		/* borrowed: the good records */
@@ -1218,6 +1223,15 @@ struct feat_lock_wait feat_tool_lock_wait(feat_tool *t);
 char **feat_tool_operands(const feat_tool *t, int *n);
 /* The command of a tool with def->commands (the first operand). */
 const char *feat_tool_command(const feat_tool *t);
+/* --unbuffered was given. */
+int feat_tool_unbuffered(const feat_tool *t);
+/*
+ * Refuses (a usage error, exit 2) a file the tool will write besides
+ * standard output (what is named by option, --rejects) when it is one of
+ * the inputs or the output file.
+ */
+void feat_tool_check_written(const feat_tool *t, const char *path,
+    const char *option);
 size_t feat_tool_max_line(const feat_tool *t);
 enum feat_time_unit feat_tool_time_unit(const feat_tool *t);
 const feat_clock *feat_tool_clock(const feat_tool *t);

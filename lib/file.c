@@ -128,6 +128,47 @@ ft_write_atomic(const char *path, const void *data, size_t len, char *err,
 }
 
 int
+ft_write_file(const char *path, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	char *real = NULL;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* Replace what the link names, and keep the link. */
+		if ((real = realpath(path, NULL)) != NULL &&
+		    stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
+			rc = ft_write_atomic(real, data, len, err, errlen);
+			free(real);
+			return rc;
+		}
+		free(real);
+		if (stat(path, &st) != 0) {	/* a dangling link */
+			snprintf(err, errlen, "cannot write '%s': %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	} else if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return ft_write_atomic(path, data, len, err, errlen);
+	/* A device, a FIFO: written through, as a shell would. */
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0 ||
+	    ft_write_all(fd, data, len) != 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 ft_remove_stale_tmp(const char *path)
 {
 	char dir[4096], prefix[1024];

@@ -291,7 +291,7 @@ write_metrics(struct feat_loader *l)
 	for (size_t i = 0; i < l->nstores; i++)
 		ft_buf_printf(&b, "feat_load_batches_total{store=\"%s\"} %"
 		    PRIu64 "\n", l->stores[i].name, l->stores[i].batches);
-	if (ft_write_atomic(l->o.metrics_path, b.p, b.len, err,
+	if (ft_write_file(l->o.metrics_path, b.p, b.len, err,
 	    sizeof err) < 0)
 		feat_warn("%s", err);
 	ft_buf_free(&b);

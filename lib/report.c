@@ -209,10 +209,13 @@ cmp_item(const void *a, const void *b)
 	const struct ft_report_item *x = a, *y = b;
 	int rx = rank(x), ry = rank(y);
 
+	int nx = isnan(x->d->psi), ny = isnan(y->d->psi);
+
 	if (rx != ry)
 		return ry - rx;
-	if (x->d->psi != y->d->psi && !isnan(x->d->psi) &&
-	    !isnan(y->d->psi))
+	if (nx != ny)		/* a PSI before none */
+		return nx - ny;
+	if (!nx && x->d->psi != y->d->psi)
 		return x->d->psi > y->d->psi ? -1 : 1;
 	return strcmp(x->bf->name, y->bf->name);
 }
@@ -281,7 +284,7 @@ ft_report_write(const char *path, const struct ft_report_item *items,
 		ADDS(&b, "</table></section>\n");
 	}
 	ADDS(&b, "</body></html>\n");
-	rc = ft_write_atomic(path, b.p, b.len, err, errlen);
+	rc = ft_write_file(path, b.p, b.len, err, errlen);
 	ft_buf_free(&b);
 	free(v);
 	return rc;

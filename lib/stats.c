@@ -24,6 +24,13 @@ ft_moments_add(struct ft_moments *m, double x)
 		m->max = x;
 	m->n++;
 	d = x - m->mean;
+	if (isinf(d)) {
+		/* Values of both signs near DBL_MAX: the mean stays finite,
+		   the variance does not. */
+		m->mean += x / (double)m->n - m->mean / (double)m->n;
+		m->m2 = INFINITY;
+		return;
+	}
 	m->mean += d / (double)m->n;
 	m->m2 += d * (x - m->mean);
 }
@@ -43,13 +50,30 @@ ft_moments_std(const struct ft_moments *m)
 void
 ft_values_add(struct ft_values *v, double d)
 {
-	if (v->n % CHUNK == 0) {
-		if (v->n / CHUNK == v->nchunks) {
-			v->chunks = feat_xrealloc(v->chunks, (v->nchunks + 1) *
-			    sizeof *v->chunks);
-			v->chunks[v->nchunks++] = feat_xmalloc(CHUNK *
+	if (v->n < CHUNK) {
+		/* The first chunk grows from 16 values, so that many
+		   features of few values each stay small. */
+		if (v->n == v->cap0) {
+			size_t cap = v->cap0 ? v->cap0 * 2 : 16;
+
+			if (cap > CHUNK)
+				cap = CHUNK;
+			if (v->nchunks == 0) {
+				v->chunks = feat_xcalloc(1, sizeof *v->chunks);
+				v->nchunks = 1;
+			}
+			v->chunks[0] = feat_xrealloc(v->chunks[0], cap *
 			    sizeof **v->chunks);
+			v->cap0 = cap;
 		}
+		v->chunks[0][v->n++] = d;
+		return;
+	}
+	if (v->n % CHUNK == 0 && v->n / CHUNK == v->nchunks) {
+		v->chunks = feat_xrealloc(v->chunks, (v->nchunks + 1) *
+		    sizeof *v->chunks);
+		v->chunks[v->nchunks++] = feat_xmalloc(CHUNK *
+		    sizeof **v->chunks);
 	}
 	v->chunks[v->n / CHUNK][v->n % CHUNK] = d;
 	v->n++;

@@ -648,6 +648,40 @@ feat_tool_command(const feat_tool *t)
 	return t->command;
 }
 
+int
+feat_tool_unbuffered(const feat_tool *t)
+{
+	return t->unbuffered;
+}
+
+void
+feat_tool_check_written(const feat_tool *t, const char *path,
+    const char *option)
+{
+	struct stat w, st;
+
+	if (stat(path, &w) != 0 || !S_ISREG(w.st_mode))
+		return;		/* made by the run, or a device */
+	if (fstat(STDOUT_FILENO, &st) == 0 && st.st_dev == w.st_dev &&
+	    st.st_ino == w.st_ino)
+		feat_die(FEAT_EXIT_USAGE, "the %s file '%s' is the output "
+		    "file", option, path);
+	if (t->noperands == 0 && fstat(STDIN_FILENO, &st) == 0 &&
+	    st.st_dev == w.st_dev && st.st_ino == w.st_ino)
+		feat_die(FEAT_EXIT_USAGE, "the %s file '%s' is the input",
+		    option, path);
+	for (int i = 0; i < t->noperands; i++) {
+		const char *p = t->operands[i];
+
+		if (strcmp(p, "-") == 0 ? fstat(STDIN_FILENO, &st) != 0 :
+		    stat(p, &st) != 0)
+			continue;
+		if (st.st_dev == w.st_dev && st.st_ino == w.st_ino)
+			feat_die(FEAT_EXIT_USAGE, "the %s file '%s' is the "
+			    "input file '%s'", option, path, p);
+	}
+}
+
 char **
 feat_tool_operands(const feat_tool *t, int *n)
 {

@@ -55,7 +55,8 @@ struct violation {
 enum change_kind { C_IMPUTE, C_CLIP };
 struct change {
 	const struct ft_jval *node;
-	const struct info *in;
+	const feat_catalog_feature *f;
+	enum vtype type;
 	enum change_kind kind;
 	double value;			/* C_CLIP */
 };
@@ -69,6 +70,7 @@ struct feat_validator {
 	struct ft_names raw;
 	struct info *info;
 	size_t info_cap;
+	struct info scratch;
 	struct violation *viol;
 	size_t nviol, viol_cap;
 	struct change *chg;
@@ -102,7 +104,7 @@ feat_validator_new(const struct feat_validate_opts *o, struct feat_error *err)
 			free(v);
 			return NULL;
 		}
-		v->rejects = feat_writer_new(v->rejects_fd, 0);
+		v->rejects = feat_writer_new(v->rejects_fd, o->unbuffered);
 	}
 	v->rr = feat_record_reader_new(o->time_unit);
 	ft_names_init(&v->raw);
@@ -171,6 +173,10 @@ info_of(feat_validator *v, const char *name, size_t len)
 {
 	long i = ft_names_get(&v->raw, name, len, 0);
 
+	if (i < 0 && v->raw.n >= FT_MAX_NAMES) {	/* not cached */
+		resolve(v, &v->scratch, name, len);
+		return &v->scratch;
+	}
 	if (i < 0) {
 		i = ft_names_get(&v->raw, name, len, 1);
 		if ((size_t)i >= v->info_cap) {
@@ -204,7 +210,8 @@ change(feat_validator *v, const struct ft_jval *node, const struct info *in,
 		v->chg = feat_xrealloc(v->chg, v->chg_cap * sizeof *v->chg);
 	}
 	v->chg[v->nchg].node = node;
-	v->chg[v->nchg].in = in;
+	v->chg[v->nchg].f = in->f;
+	v->chg[v->nchg].type = in->type;
 	v->chg[v->nchg].kind = kind;
 	v->chg[v->nchg].value = value;
 	v->nchg++;
@@ -280,6 +287,8 @@ check_outlier(feat_validator *v, const struct ft_jval *node,
 		if (in->type == T_INT) {
 			lo = ceil(lo);
 			hi = floor(hi);
+			if (lo > hi)	/* no integer within 3 sigma */
+				lo = hi = round(in->mean);
 		}
 		if ((in->bounds & 1) && lo < in->min)
 			lo = in->min;
@@ -446,8 +455,8 @@ write_changed(feat_validator *v, const struct ft_json *j,
 			    isnan(c->value)))
 				ft_json_write(w, j, f);
 			else if (c->kind == C_IMPUTE)
-				feat_catalog_write_default(c->in->f, w);
-			else if (c->in->type == T_INT)
+				feat_catalog_write_default(c->f, w);
+			else if (c->type == T_INT)
 				feat_writer_int(w, (int64_t)c->value);
 			else
 				feat_writer_double(w, c->value);
@@ -536,12 +545,19 @@ validate_finish(void *ctx, int stopped, struct feat_error *e)
 	feat_validator *v = ctx;
 
 	(void)stopped;
-	if (v->rejects && (feat_writer_flush(v->rejects) < 0 ||
-	    fsync(v->rejects_fd) < 0)) {
+	if (v->rejects == NULL)
+		return 0;
+	if (feat_writer_flush(v->rejects) < 0) {
 		e->code = FEAT_ERR_IO;
 		snprintf(e->reason, sizeof e->reason, "cannot write '%s': %s",
-		    v->o.rejects, v->rejects ? feat_writer_error(v->rejects) :
-		    strerror(errno));
+		    v->o.rejects, feat_writer_error(v->rejects));
+		return -1;
+	}
+	/* A pipe or a device (/dev/null) cannot be synced, and need not. */
+	if (fsync(v->rejects_fd) < 0 && errno != EINVAL && errno != ENOTSUP) {
+		e->code = FEAT_ERR_IO;
+		snprintf(e->reason, sizeof e->reason, "cannot write '%s': %s",
+		    v->o.rejects, strerror(errno));
 		return -1;
 	}
 	return 0;

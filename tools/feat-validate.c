@@ -88,6 +88,9 @@ main(int argc, char **argv)
 	t = feat_tool_start(&def, argc, argv, &r);
 	if (r.outliers_given && r.vo.baseline == NULL)
 		feat_tool_usage_error(t, "--outliers needs --baseline FILE");
+	if (r.vo.rejects)
+		feat_tool_check_written(t, r.vo.rejects, "--rejects");
+	r.vo.unbuffered = feat_tool_unbuffered(t);
 	r.vo.time_unit = feat_tool_time_unit(t);
 	r.vo.catalog = feat_tool_catalog(t);
 	r.vo.out = feat_tool_output(t);

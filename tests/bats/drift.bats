@@ -221,3 +221,62 @@ within() {
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | $JQ -c '[.n, .drift]')" = '[100,"none"]' ]
 }
+
+@test "drift-007: what a hostile pass found: null baselines, catalog thresholds, huge values, files" {
+	# A baseline feature of nulls only: figures without a verdict, a
+	# report without a crash.
+	{ recs x 'seq 1 100'; recs y 'yes null | head -n 100'; } > "$TMP/b.ndjson"
+	"$FEAT_DRIFT" fit "$TMP/b.ndjson" > "$TMP/b.json"
+	[ "$($JQ -c .features.y "$TMP/b.json")" = '{"type":"numeric","n":0,"nulls":100}' ]
+	recs y 'echo 0.5' > "$TMP/c.ndjson"
+	drift check --baseline "$TMP/b.json" --report "$TMP/r.html" "$TMP/c.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | $JQ -c '[.n, .baseline_mean, .current_mean, .drift]')" = '[1,null,0.5,null]' ]
+	grep -q 'no verdict' "$TMP/r.html"
+	# A feature's drift thresholds in the catalog replace the defaults.
+	recs prompt_length 'seq 0.001 0.001 1' > "$TMP/pb.ndjson"
+	recs prompt_length 'seq 0.0011 0.001 0.3' > "$TMP/pc.ndjson"
+	"$FEAT_DRIFT" fit "$TMP/pb.ndjson" > "$TMP/pb.json"
+	drift check --baseline "$TMP/pb.json" "$TMP/pc.ndjson"
+	[ "$(echo "$output" | $JQ -c '[.n, .drift]')" = '[299,null]' ]
+	drift check --baseline "$TMP/pb.json" --min-samples 100 "$TMP/pc.ndjson"
+	[ "$(echo "$output" | $JQ -c '[.drift, .severity]')" = '["distribution_shift","high"]' ]
+	echo '{"features":[{"name":"prompt_length","drift":{"min_samples":100,"psi_medium":10,"psi_high":20,"ks_p":0,"std_ratio_min":0.2}}]}' > "$TMP/ov.json"
+	drift check --catalog-overlay "$TMP/ov.json" --baseline "$TMP/pb.json" "$TMP/pc.ndjson"
+	[ "$(echo "$output" | $JQ -c '[.n, .drift, .severity]')" = '[299,"none","none"]' ]
+	echo '{"features":[{"name":"prompt_length","drift":{"min_samples":100,"z_medium":1}}]}' > "$TMP/ov2.json"
+	drift check --catalog-overlay "$TMP/ov2.json" --baseline "$TMP/pb.json" "$TMP/pc.ndjson"
+	[ "$(echo "$output" | $JQ -c '[.drift, .severity]')" = '["mean_shift","high"]' ]
+	# Values beyond 2^63 and near DBL_MAX: a baseline check reads back.
+	recs v 'printf "%s\n" 1e19 -1e308 1e308 9.3e18' > "$TMP/h.ndjson"
+	"$FEAT_DRIFT" fit "$TMP/h.ndjson" > "$TMP/h.json"
+	drift check --baseline "$TMP/h.json" --min-samples 1 "$TMP/h.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | $JQ -c '[.n, .psi]')" = '[4,0]' ]
+	# A first value too large for a double does not hide its feature.
+	recs v 'printf "%s\n" 1e400 1 2' > "$TMP/i.ndjson"
+	"$FEAT_DRIFT" fit "$TMP/i.ndjson" > "$TMP/i.json" 2> "$TMP/err"
+	[ "$($JQ -c '.features.v | [.type, .n]' "$TMP/i.json")" = '["numeric",2]' ]
+	grep -q "1 value of another type than the feature's ignored" "$TMP/err"
+	# Invalid baselines are refused: a negative std, proportions that
+	# do not add up, more edges than bins allow.
+	$JQ -c '.features.x.std = -5' "$TMP/b.json" > "$TMP/bad1.json"
+	$JQ -c '.features.x.proportions |= map(0)' "$TMP/b.json" > "$TMP/bad2.json"
+	$JQ -c '.features.x.edges += [1000]' "$TMP/b.json" > "$TMP/bad3.json"
+	for f in bad1 bad2 bad3; do
+		drift check --baseline "$TMP/$f.json" "$TMP/c.ndjson"
+		[ "$status" -eq 2 ] || { echo "$f: $status"; false; }
+	done
+	# An unwritable metrics file is exit 4; a link to a file is followed
+	# and kept; a device is written through.
+	drift check --baseline "$TMP/b.json" --metrics-file "$TMP/no/m.prom" "$TMP/c.ndjson"
+	[ "$status" -eq 4 ]
+	touch "$TMP/target.html"
+	ln -s "$TMP/target.html" "$TMP/link.html"
+	drift check --baseline "$TMP/b.json" --report "$TMP/link.html" "$TMP/c.ndjson"
+	[ "$status" -eq 0 ]
+	[ -L "$TMP/link.html" ]
+	grep -q '<svg' "$TMP/target.html"
+	run bash -c '"$1" check --baseline "$2" --report /dev/stdout "$3" 2>/dev/null | grep -c "<svg"' _ "$FEAT_DRIFT" "$TMP/b.json" "$TMP/c.ndjson"
+	[ "$output" -ge 1 ]
+}

@@ -151,3 +151,41 @@ baseline() {
 	    "$FEAT_VALIDATE" --rejects "$TMP/rej" 2>/dev/null || true
 	[ "$($JQ -c . "$TMP/rej")" = '{"entity_type":"request","entity_id":"r","group":"request","ts":"2024-11-16T18:00:00Z","features":{"REQ_001":2},"_error":{"file":"<stdin>","line":1,"violations":[{"feature":"REQ_001","rule":"above_max","value":2}]}}' ]
 }
+
+@test "validate-006: --rejects is never an input or the output; pipes and devices take it" {
+	local V=$DATA/validate
+	cp "$V/bad.ndjson" "$TMP/in"
+	validate --rejects "$TMP/in" "$TMP/in"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"the --rejects file '$TMP/in' is the input file '$TMP/in'"* ]]
+	cmp "$TMP/in" "$V/bad.ndjson"
+	run bash -c '"$1" --rejects "$2" "$3" > "$2"' _ "$FEAT_VALIDATE" "$TMP/out" "$V/good.ndjson"
+	[ "$status" -eq 2 ]
+	# /dev/null, a pipe: written, never synced, the exit status the data's.
+	validate --rejects /dev/null "$V/bad.ndjson"
+	[ "$status" -eq 1 ]
+	validate --rejects /dev/full "$V/good.ndjson"
+	[ "$status" -eq 0 ]
+	validate --rejects /dev/full "$V/bad.ndjson"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"cannot write '/dev/full': No space left on device"* ]]
+	run bash -c '"$1" --rejects >(wc -l > "$3") "$2"; rc=$?; wait; exit $rc' _ "$FEAT_VALIDATE" "$V/bad.ndjson" "$TMP/count"
+	[ "$status" -eq 1 ]
+	sleep 0.2
+	[ "$(cat "$TMP/count")" -eq 15 ]
+}
+
+@test "validate-007: an int clipped where no integer lies within 3 sigma takes the mean's integer" {
+	for i in $(seq 0 999); do
+		printf '{"entity_type":"user","entity_id":"u%d","group":"feedback_1hr","ts":"2024-11-16T17:00:00Z","features":{"user_behavior_cluster":%s}}\n' "$i" "$( [ $((i % 2)) -eq 0 ] && echo 3 || echo 4)"
+	done | "$FEAT_DRIFT" fit > "$TMP/base.json" 2>/dev/null
+	# mean 3.5, sigma 0.5: [2, 5] holds integers; clipped to them.
+	printf '{"entity_type":"user","entity_id":"x","group":"feedback_1hr","ts":"2024-11-16T18:00:00Z","features":{"user_behavior_cluster":%d}}\n' 0 7 > "$TMP/in"
+	validate --baseline "$TMP/base.json" --outliers clip "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | $JQ -c .features.user_behavior_cluster | tr '\n' ' ')" = "2 5 " ]
+	# A baseline of sigma 0.1 around 3.5 holds no integer: 4 (round(3.5)).
+	$JQ -c '.features.user_behavior_cluster.std = 0.1' "$TMP/base.json" > "$TMP/narrow.json"
+	validate --baseline "$TMP/narrow.json" --outliers clip "$TMP/in"
+	[ "$(echo "$output" | $JQ -c .features.user_behavior_cluster | tr '\n' ' ')" = "4 4 " ]
+}

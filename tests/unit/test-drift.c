@@ -49,7 +49,7 @@ eval(const double *base, size_t nb, const double *cur, size_t nc,
 
 	memcpy(c, cur, nc * sizeof *c);
 	fit(&bf, base, nb, 10);
-	ft_drift_numeric(&bf, c, nc, min, &d);
+	ft_drift_numeric(&bf, c, nc, min, NULL, &d);
 	free(d.actual);
 	d.actual = NULL;
 	ft_base_feature_free(&bf);
@@ -132,7 +132,7 @@ judge_case(double z, double psi_, double ks_p, double ratio,
 	d.psi = psi_;
 	d.ks_p = ks_p;
 	d.std_ratio = ratio;
-	ft_drift_judge(&d);
+	ft_drift_judge(&d, NULL);
 	tap_check(d.drift == want_drift && d.severity == want_sev,
 	    "z %.10g psi %.10g ks_p %.10g ratio %.10g: got %s/%s, want %s/%s",
 	    z, psi_, ks_p, ratio, ft_drift_names[d.drift],
@@ -282,6 +282,40 @@ main(void)
 	CHECK(!d.verdict && d.n == 999);
 	d = eval(b, 1000, c, 1000, 1001);
 	CHECK(!d.verdict);
+	tap_end();
+
+	tap_begin("drift-007", "edges at k/bins exactly, whatever bins; "
+	    "values near DBL_MAX stay finite; catalog thresholds");
+	{
+		static double v[301];
+		struct ft_thresholds t;
+
+		for (i = 0; i < 301; i++)
+			v[i] = (double)i;
+		fit(&bf, v, 301, 3);
+		CHECK(bf.nedges == 2 && bf.edges[0] == 100 &&
+		    bf.edges[1] == 200);
+		close_to(bf.props[0], 100.0 / 301, 1e-15, "bin 0");
+		close_to(bf.props[2], 101.0 / 301, 1e-15, "bin 2");
+		CHECK(ft_bin_of(&bf, 100) == 1);
+		ft_base_feature_free(&bf);
+		v[0] = -1e308;
+		v[1] = 1e308;
+		fit(&bf, v, 2, 10);
+		CHECK(isfinite(bf.mean) && isfinite(bf.q[50]) &&
+		    isfinite(bf.edges[0]));
+		ft_base_feature_free(&bf);
+		/* A feature's own thresholds replace SPEC 6's. */
+		ft_thresholds_of(&t, NULL);
+		t.psi_high = 0.5;
+		t.z_medium = 1;
+		memset(&d, 0, sizeof d);
+		d.z = 1.5;
+		d.psi = 0.3;
+		d.ks_p = d.std_ratio = 1;
+		ft_drift_judge(&d, &t);
+		CHECK(d.drift == FT_DRIFT_MEAN && d.severity == FT_SEV_MEDIUM);
+	}
 	tap_end();
 
 	tap_begin("drift-006", "the names map");
