@@ -454,4 +454,53 @@ void ft_names_free(struct ft_names *m);
 /* The index of s, or -1; create: adds it when new. */
 long ft_names_get(struct ft_names *m, const char *s, size_t len, int create);
 
+/* ---- feat-serve's in-process cache (l1.c) -------------------------------- */
+struct ft_l1;
+struct ft_l1_stats {
+	size_t bytes, max_bytes, entries;
+	uint64_t hits, misses, expired, evictions, inserts;
+};
+/* At most max_bytes (0: no cache), entries live ttl ns (0: for ever). */
+struct ft_l1 *ft_l1_new(size_t max_bytes, int64_t ttl);
+void ft_l1_free(struct ft_l1 *c);
+/*
+ * The line stored for key, or NULL: *tier and *gen (what ft_l1_put was
+ * told), *age (ns since it was stored) and *expired (past the ttl: not a hit,
+ * but still there for a server whose stores are down).
+ */
+const char *ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen,
+    int64_t now, size_t *linelen, int *tier, uint64_t *gen, int *expired,
+    int64_t *age);
+void ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen,
+    const char *line, size_t linelen, int tier, uint64_t gen, int64_t now);
+void ft_l1_stats(const struct ft_l1 *c, struct ft_l1_stats *st);
+
+/* ---- one entity's lookup in steps, for feat-serve (lookup.c) -------------- */
+struct ft_lookup;
+struct ft_lookup_group {
+	const char *group;		/* the catalog's name */
+	long version;			/* the arm's (SPEC 8) */
+	const char *arm;		/* "control", "candidate", "explicit" */
+	char *line;			/* the record found, or NULL */
+	size_t len;
+	const char *tier;		/* where it was found */
+	int stale;			/* from a cache past its time */
+};
+/* Resolves the features (a list as feat_lookup takes; NULL: every group
+   of the entity type) and each group's version; NULL with err. */
+struct ft_lookup *ft_lookup_plan(const feat_catalog *cat, const char *etype,
+    const char *eid, size_t eidlen, const char *features,
+    const char *user_id, long version, char *err, size_t errlen);
+void ft_lookup_free(struct ft_lookup *lk);
+size_t ft_lookup_ngroups(const struct ft_lookup *lk);
+struct ft_lookup_group *ft_lookup_group(struct ft_lookup *lk, size_t j);
+struct feat_store_key ft_lookup_key(const struct ft_lookup *lk, size_t j);
+/* Group j's record (NULL: none) and the tier it came from (borrowed). */
+void ft_lookup_set(struct ft_lookup *lk, size_t j, const char *line,
+    size_t len, const char *tier);
+/* The response object of SPEC 9 (no newline); o->tier for groups
+   without one. */
+int ft_lookup_write(const struct ft_lookup *lk,
+    const struct feat_lookup_opts *o, feat_writer *w);
+
 #endif /* FEAT_PRIVATE_H */

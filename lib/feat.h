@@ -1030,6 +1030,35 @@ feat_validator *feat_validator_new(const struct feat_validate_opts *o,
 void feat_validator_stage(feat_validator *v, struct feat_tool_stage *st);
 void feat_validator_free(feat_validator *v);
 
+/* ---- feat-serve: the HTTP API (serve.c) ---------------------------------- */
+struct feat_serve_opts {
+	const char *const *stores;	/* borrowed: the tiers, in order */
+	size_t nstores;
+	const char *listen;		/* HOST:PORT; NULL: 127.0.0.1:8080 */
+	int threads;			/* 0: 1 */
+	size_t cache_size;		/* L1 bytes, all threads; 0: none */
+	int64_t cache_ttl;		/* ns; 0: for ever */
+	int64_t max_age;		/* ns; 0: only freshness_s */
+	size_t max_inflight;		/* 0: 1024 */
+	const char *token_file;		/* bearer token, or NULL */
+	size_t max_body;		/* bytes; 0: 1 MiB */
+	int64_t timeout;		/* a request's deadline, ns; 0: 50 ms */
+	int64_t idle_timeout;		/* ns; 0: 10 s */
+	const feat_clock *clock;	/* borrowed */
+	/* The catalog: loaded at start and again on *reload (SIGHUP). */
+	feat_catalog *(*load_catalog)(void *ctx, char *err, size_t errlen);
+	void *ctx;
+	const volatile sig_atomic_t *stop;	/* borrowed: drain and end */
+	volatile sig_atomic_t *reload;		/* borrowed; cleared here */
+};
+/*
+ * Serves until *stop: 0 after draining, or -1 with err (FEAT_EXIT_USAGE
+ * in *status for a bad option or an address that cannot be had, else
+ * FEAT_EXIT_STORE).
+ */
+int feat_serve(const struct feat_serve_opts *o, int *status, char *err,
+    size_t errlen);
+
 /* ---- feat-extract's feature groups (request, static, context) ---------- */
 enum {
 	FEAT_GROUP_REQUEST = 1, FEAT_GROUP_STATIC = 2, FEAT_GROUP_CONTEXT = 4
@@ -1248,6 +1277,9 @@ const char *feat_tool_metrics_path(const feat_tool *t);
 feat_writer *feat_tool_output(feat_tool *t);
 /* The flag SIGINT and SIGTERM set; a stage's blocking loops watch it. */
 const volatile sig_atomic_t *feat_tool_stop_flag(void);
+/* The flag SIGHUP sets in a server tool (FEAT_TOOL_SERVER), which clears
+   it once it has reloaded. */
+volatile sig_atomic_t *feat_tool_reload_flag(void);
 int feat_tool_stopping(const feat_tool *t);
 
 /*

@@ -21,24 +21,6 @@ struct want {
 	size_t group;			/* index into groups */
 };
 
-struct got {
-	const char *name;		/* the group */
-	char *line;			/* its record, or NULL */
-	size_t len;
-};
-
-static int
-copy_line(void *ctx, const char *line, size_t len)
-{
-	struct got *g = ctx;
-
-	g->line = feat_xmalloc(len + 1);
-	memcpy(g->line, line, len);
-	g->line[len] = '\0';
-	g->len = len;
-	return 0;
-}
-
 /* Adds f (once) to wants; -1 past FEAT_LOOKUP_MAX_FEATURES. */
 static int
 add_want(struct want *wants, size_t *n, const feat_catalog_feature *f)
@@ -133,165 +115,300 @@ fail:
 	return -1;
 }
 
+/* ---- a lookup in three steps: plan, fetch (the caller's), write ------------ */
+
+struct ft_lookup {
+	char etype[64];
+	char *eid;
+	size_t eidlen;
+	struct want *wants;
+	size_t n;
+	struct ft_lookup_group *groups;
+	size_t ngroups;
+};
+
+/* The arm of SPEC 8: the control (lowest version), or the candidate
+   (the version with traffic) for a user whose hash falls below it. */
+static void
+choose_version(const feat_catalog_group *g, const char *user_id,
+    long version, struct ft_lookup_group *lg)
+{
+	size_t nv = g ? feat_catalog_group_version_count(g) : 0;
+	long control = 1, candidate = 0;
+	int traffic = 0;
+
+	for (size_t i = 0; i < nv; i++) {
+		int t;
+		long v = feat_catalog_group_version(g, i, &t);
+
+		if (i == 0)
+			control = v;
+		else if (t > 0 && candidate == 0) {
+			candidate = v;
+			traffic = t;
+		}
+	}
+	lg->version = control;
+	lg->arm = "control";
+	if (version > 0) {
+		lg->version = version;
+		lg->arm = version == control ? "control" : version ==
+		    candidate ? "candidate" : "explicit";
+	} else if (candidate && user_id && feat_fnv1a64(user_id,
+	    strlen(user_id)) % 100 < (uint64_t)traffic) {
+		lg->version = candidate;
+		lg->arm = "candidate";
+	}
+}
+
+struct ft_lookup *
+ft_lookup_plan(const feat_catalog *cat, const char *etype, const char *eid,
+    size_t eidlen, const char *features, const char *user_id, long version,
+    char *err, size_t errlen)
+{
+	struct ft_lookup *lk;
+
+	if (feat_record_check_name(etype) < 0 || strlen(etype) >= 64) {
+		snprintf(err, errlen, "invalid entity type '%.64s': use "
+		    "[a-z0-9_]+", etype);
+		return NULL;
+	}
+	if (feat_record_check_id(eid, eidlen, err, errlen) < 0)
+		return NULL;
+	lk = feat_xcalloc(1, sizeof *lk);
+	strcpy(lk->etype, etype);
+	lk->eid = feat_xmalloc(eidlen + 1);
+	memcpy(lk->eid, eid, eidlen);
+	lk->eid[eidlen] = '\0';
+	lk->eidlen = eidlen;
+	lk->wants = feat_xcalloc(FEAT_LOOKUP_MAX_FEATURES, sizeof *lk->wants);
+	if (resolve(cat, etype, features, lk->wants, &lk->n, err,
+	    errlen) < 0) {
+		ft_lookup_free(lk);
+		return NULL;
+	}
+	lk->groups = feat_xcalloc(lk->n + 1, sizeof *lk->groups);
+	for (size_t i = 0; i < lk->n; i++) {
+		const char *g = feat_catalog_feature_group_name(lk->wants[i].f);
+		size_t j;
+
+		for (j = 0; j < lk->ngroups; j++)
+			if (strcmp(lk->groups[j].group, g) == 0)
+				break;
+		if (j == lk->ngroups) {
+			lk->groups[j].group = g;
+			choose_version(feat_catalog_group_find(cat, g),
+			    user_id, version, &lk->groups[j]);
+			lk->ngroups++;
+		}
+		lk->wants[i].group = j;
+	}
+	return lk;
+}
+
+void
+ft_lookup_free(struct ft_lookup *lk)
+{
+	if (lk == NULL)
+		return;
+	for (size_t j = 0; j < lk->ngroups; j++)
+		free(lk->groups[j].line);
+	free(lk->groups);
+	free(lk->wants);
+	free(lk->eid);
+	free(lk);
+}
+
+size_t
+ft_lookup_ngroups(const struct ft_lookup *lk)
+{
+	return lk->ngroups;
+}
+
+struct ft_lookup_group *
+ft_lookup_group(struct ft_lookup *lk, size_t j)
+{
+	return &lk->groups[j];
+}
+
+struct feat_store_key
+ft_lookup_key(const struct ft_lookup *lk, size_t j)
+{
+	struct feat_store_key k = { lk->etype, lk->eid, lk->eidlen,
+	    lk->groups[j].group, lk->groups[j].version };
+
+	return k;
+}
+
+void
+ft_lookup_set(struct ft_lookup *lk, size_t j, const char *line, size_t len,
+    const char *tier)
+{
+	struct ft_lookup_group *g = &lk->groups[j];
+
+	free(g->line);
+	g->line = NULL;
+	g->len = 0;
+	g->tier = tier;
+	if (line) {
+		g->line = feat_xmalloc(len + 1);
+		memcpy(g->line, line, len);
+		g->line[len] = '\0';
+		g->len = len;
+	}
+}
+
+int
+ft_lookup_write(const struct ft_lookup *lk, const struct feat_lookup_opts *o,
+    feat_writer *w)
+{
+	size_t n = lk->n, ngroups = lk->ngroups;
+	const feat_record **recs = feat_xcalloc(ngroups + 1, sizeof *recs);
+	feat_record_reader **rrs = feat_xcalloc(ngroups + 1, sizeof *rrs);
+	const char **status = feat_xcalloc(n + 1, sizeof *status);
+	int64_t now = o->clock ? feat_clock_now(o->clock) : 0;
+	int64_t at = o->as_of != INT64_MIN ? o->as_of : now;
+	struct feat_error fe;
+
+	for (size_t j = 0; j < ngroups; j++) {
+		if (lk->groups[j].line == NULL)
+			continue;
+		rrs[j] = feat_record_reader_new(FEAT_TIME_S);
+		if (feat_record_read(rrs[j], lk->groups[j].line,
+		    lk->groups[j].len, &recs[j], &fe) < 0)
+			recs[j] = NULL;
+	}
+	feat_writer_open_object(w);
+	KEY(w, "entity_type");
+	feat_writer_string(w, lk->etype, strlen(lk->etype));
+	KEY(w, "entity_id");
+	feat_writer_string(w, lk->eid, lk->eidlen);
+	KEY(w, "features");
+	feat_writer_open_object(w);
+	for (size_t i = 0; i < n; i++) {
+		const feat_catalog_feature *f = lk->wants[i].f;
+		const char *name = feat_catalog_feature_name(f);
+		const feat_record *r = recs[lk->wants[i].group];
+		feat_record_reader *grr = rrs[lk->wants[i].group];
+		long fresh = feat_catalog_feature_freshness(f);
+		struct feat_value v;
+		int64_t age;
+
+		feat_writer_key(w, name, strlen(name));
+		if (r == NULL) {
+			feat_writer_null(w);
+			status[i] = "not_found";
+			continue;
+		}
+		/* A record without the feature holds null for it, as
+		   feat-join says. */
+		if (feat_record_find(grr, r, name, &v) < 0 &&
+		    feat_record_find(grr, r, feat_catalog_feature_id(f),
+		    &v) < 0)
+			v.type = FEAT_VALUE_NULL;
+		age = at - feat_record_get_head(r)->ts;
+		status[i] = v.type == FEAT_VALUE_NULL ||
+		    v.type == FEAT_VALUE_OTHER ? "null" : "present";
+		if ((o->max_age > 0 && age > o->max_age) ||
+		    (fresh > 0 && age > (int64_t)fresh * FEAT_NS_PER_S) ||
+		    lk->groups[lk->wants[i].group].stale)
+			status[i] = "stale";
+		ft_value_write(w, &v);
+	}
+	feat_writer_close_object(w);
+	KEY(w, "status");
+	feat_writer_open_object(w);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = feat_catalog_feature_name(lk->wants[i].f);
+
+		feat_writer_key(w, name, strlen(name));
+		feat_writer_string(w, status[i], strlen(status[i]));
+	}
+	feat_writer_close_object(w);
+	KEY(w, "metadata");
+	feat_writer_open_object(w);
+	KEY(w, "groups");
+	feat_writer_open_object(w);
+	for (size_t j = 0; j < ngroups; j++) {
+		const struct ft_lookup_group *g = &lk->groups[j];
+		const struct feat_record_head *h;
+		const char *tier = g->tier ? g->tier : o->tier ? o->tier :
+		    "store";
+
+		if (recs[j] == NULL)
+			continue;
+		h = feat_record_get_head(recs[j]);
+		feat_writer_key(w, g->group, strlen(g->group));
+		feat_writer_open_object(w);
+		KEY(w, "ts");
+		feat_writer_time(w, h->ts);
+		if (h->has_created) {
+			KEY(w, "created");
+			feat_writer_time(w, h->created);
+		}
+		KEY(w, "version");
+		feat_writer_int(w, h->version);
+		KEY(w, "arm");
+		feat_writer_string(w, g->arm, strlen(g->arm));
+		KEY(w, "tier");
+		feat_writer_string(w, tier, strlen(tier));
+		KEY(w, "freshness_seconds");
+		feat_writer_double(w, (double)(at - h->ts) /
+		    (double)FEAT_NS_PER_S);
+		feat_writer_close_object(w);
+	}
+	feat_writer_close_object(w);
+	feat_writer_close_object(w);
+	feat_writer_close_object(w);
+	for (size_t j = 0; j < ngroups; j++)
+		feat_record_reader_free(rrs[j]);
+	free(rrs);
+	free(recs);
+	free(status);
+	return 0;
+}
+
+struct fetched {
+	struct ft_lookup *lk;
+	size_t j;
+};
+
+static int
+fetched_line(void *ctx, const char *line, size_t len)
+{
+	struct fetched *f = ctx;
+
+	ft_lookup_set(f->lk, f->j, line, len, NULL);
+	return 0;
+}
+
 int
 feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
     const char *etype, const char *eid, size_t eidlen, const char *features,
     feat_writer *w, char *err, size_t errlen)
 {
-	struct want *wants = feat_xcalloc(FEAT_LOOKUP_MAX_FEATURES,
-	    sizeof *wants);
-	struct got *groups = NULL;
-	const feat_record **recs = NULL;
-	size_t n, ngroups = 0;
-	int64_t now = o->clock ? feat_clock_now(o->clock) : 0;
-	int64_t at = o->as_of != INT64_MIN ? o->as_of : now;
+	struct ft_lookup *lk = ft_lookup_plan(o->catalog, etype, eid, eidlen,
+	    features, NULL, 0, err, errlen);
 	int rc = -1;
 
-	if (feat_record_check_name(etype) < 0) {
-		snprintf(err, errlen, "invalid entity type '%s': use "
-		    "[a-z0-9_]+", etype);
-		goto done;
-	}
-	if (feat_record_check_id(eid, eidlen, err, errlen) < 0)
-		goto done;
-	if (resolve(o->catalog, etype, features, wants, &n, err, errlen) < 0)
-		goto done;
-	/* The groups they come from, each read once. */
-	groups = feat_xcalloc(n + 1, sizeof *groups);
-	for (size_t i = 0; i < n; i++) {
-		const char *g = feat_catalog_feature_group_name(wants[i].f);
-		size_t j;
+	if (lk == NULL)
+		return -1;
+	for (size_t j = 0; j < lk->ngroups; j++) {
+		struct feat_store_key k = ft_lookup_key(lk, j);
+		struct fetched f = { lk, j };
+		int r;
 
-		for (j = 0; j < ngroups; j++)
-			if (strcmp(groups[j].name, g) == 0)
-				break;
-		if (j == ngroups)
-			groups[ngroups++].name = g;
-		wants[i].group = j;
-	}
-	for (size_t j = 0; j < ngroups; j++) {
-		const feat_catalog_group *g = feat_catalog_group_find(
-		    o->catalog, groups[j].name);
-		struct feat_store_key k = { etype, eid, eidlen,
-		    groups[j].name, 1 };
-		int traffic, r;
-
-		/* The control: the group's lowest version (SPEC 8). */
-		if (g && feat_catalog_group_version_count(g) > 0)
-			k.version = feat_catalog_group_version(g, 0, &traffic);
 		if (o->as_of == INT64_MIN)
-			r = feat_store_latest(s, &k, copy_line, &groups[j],
-			    err, errlen);
+			r = feat_store_latest(s, &k, fetched_line, &f, err,
+			    errlen);
 		else
 			r = feat_store_as_of(s, &k, o->as_of,
-			    o->no_future_created, copy_line, &groups[j], err,
+			    o->no_future_created, fetched_line, &f, err,
 			    errlen);
 		if (r < 0)
 			goto done;
 	}
-
-	/* Each group's record parsed once: one reader each. */
-	recs = feat_xcalloc(ngroups + 1, sizeof *recs);
-	feat_writer_open_object(w);
-	KEY(w, "entity_type");
-	feat_writer_string(w, etype, strlen(etype));
-	KEY(w, "entity_id");
-	feat_writer_string(w, eid, eidlen);
-	KEY(w, "features");
-	feat_writer_open_object(w);
-	{
-		feat_record_reader **rrs = feat_xcalloc(ngroups + 1,
-		    sizeof *rrs);
-		struct feat_error fe;
-		const char **status = feat_xcalloc(n + 1, sizeof *status);
-
-		for (size_t j = 0; j < ngroups; j++) {
-			if (groups[j].line == NULL)
-				continue;
-			rrs[j] = feat_record_reader_new(FEAT_TIME_S);
-			if (feat_record_read(rrs[j], groups[j].line,
-			    groups[j].len, &recs[j], &fe) < 0)
-				recs[j] = NULL;
-		}
-		for (size_t i = 0; i < n; i++) {
-			const feat_catalog_feature *f = wants[i].f;
-			const char *name = feat_catalog_feature_name(f);
-			const feat_record *r = recs[wants[i].group];
-			feat_record_reader *grr = rrs[wants[i].group];
-			long fresh = feat_catalog_feature_freshness(f);
-			struct feat_value v;
-			int64_t age;
-
-			feat_writer_key(w, name, strlen(name));
-			if (r == NULL) {
-				feat_writer_null(w);
-				status[i] = "not_found";
-				continue;
-			}
-			/* A record without the feature holds null for it,
-			   as feat-join says. */
-			if (feat_record_find(grr, r, name, &v) < 0 &&
-			    feat_record_find(grr, r, feat_catalog_feature_id(f),
-			    &v) < 0)
-				v.type = FEAT_VALUE_NULL;
-			age = at - feat_record_get_head(r)->ts;
-			status[i] = v.type == FEAT_VALUE_NULL ||
-			    v.type == FEAT_VALUE_OTHER ? "null" : "present";
-			if ((o->max_age > 0 && age > o->max_age) ||
-			    (fresh > 0 && age > (int64_t)fresh *
-			    FEAT_NS_PER_S))
-				status[i] = "stale";
-			ft_value_write(w, &v);
-		}
-		feat_writer_close_object(w);
-		KEY(w, "status");
-		feat_writer_open_object(w);
-		for (size_t i = 0; i < n; i++) {
-			const char *name = feat_catalog_feature_name(wants[i].f);
-
-			feat_writer_key(w, name, strlen(name));
-			feat_writer_string(w, status[i], strlen(status[i]));
-		}
-		feat_writer_close_object(w);
-		KEY(w, "metadata");
-		feat_writer_open_object(w);
-		KEY(w, "groups");
-		feat_writer_open_object(w);
-		for (size_t j = 0; j < ngroups; j++) {
-			const struct feat_record_head *h;
-
-			if (recs[j] == NULL)
-				continue;
-			h = feat_record_get_head(recs[j]);
-			feat_writer_key(w, groups[j].name,
-			    strlen(groups[j].name));
-			feat_writer_open_object(w);
-			KEY(w, "ts");
-			feat_writer_time(w, h->ts);
-			if (h->has_created) {
-				KEY(w, "created");
-				feat_writer_time(w, h->created);
-			}
-			KEY(w, "version");
-			feat_writer_int(w, h->version);
-			KEY(w, "arm");
-			feat_writer_string(w, "control", 7);
-			KEY(w, "tier");
-			feat_writer_string(w, o->tier ? o->tier : "store",
-			    strlen(o->tier ? o->tier : "store"));
-			KEY(w, "freshness_seconds");
-			feat_writer_double(w, (double)(at - h->ts) /
-			    (double)FEAT_NS_PER_S);
-			feat_writer_close_object(w);
-		}
-		feat_writer_close_object(w);
-		feat_writer_close_object(w);
-		feat_writer_close_object(w);
-		free(status);
-		for (size_t j = 0; j < ngroups; j++)
-			feat_record_reader_free(rrs[j]);
-		free(rrs);
-	}
+	ft_lookup_write(lk, o, w);
 	if (feat_writer_end_record(w) < 0) {
 		snprintf(err, errlen, "cannot write: %s",
 		    feat_writer_error(w));
@@ -299,10 +416,6 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
 	} else
 		rc = 0;
 done:
-	for (size_t j = 0; j < ngroups; j++)
-		free(groups[j].line);
-	free(groups);
-	free(recs);
-	free(wants);
+	ft_lookup_free(lk);
 	return rc;
 }

@@ -126,12 +126,24 @@ struct feat_tool {
 
 /* ---- signals ------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void
 on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void
+on_reload(int sig)
+{
+	reload_signal = sig;
+}
+
+volatile sig_atomic_t *
+feat_tool_reload_flag(void)
+{
+	return &reload_signal;
 }
 
 const volatile sig_atomic_t *
@@ -637,6 +649,10 @@ feat_tool_start(const struct feat_tool_def *def, int argc, char **argv,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (def->flags & FEAT_TOOL_SERVER) {
+		sa.sa_handler = on_reload;
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	return t;
 }
 

@@ -104,8 +104,9 @@ norm() { tr -s ' \n' '  ' | sed -e 's/ | /|/g' -e 's/ \.\.\./.../g' -e 's/^ //' 
 
 @test "docs-002: --help and the man page's SYNOPSIS are the same text" {
 	local tool bin
-	for tool in feat-extract feat-window feat-query feat-load feat-join feat-validate feat-drift; do
+	for tool in feat-extract feat-window feat-query feat-load feat-join feat-validate feat-drift feat-serve; do
 		case $tool in
+		feat-serve) bin=$FEAT_SERVE ;;
 		feat-validate) bin=$FEAT_VALIDATE ;;
 		feat-drift) bin=$FEAT_DRIFT ;;
 		feat-extract) bin=$FEAT_EXTRACT ;;

@@ -1,0 +1,2076 @@
+/*
+ * serve.c - feat-serve (SPEC 9, feat-serve(1)): the HTTP API over an
+ * in-process L1 and the store tiers, on h2o's own event loop.
+ *
+ * One loop per thread, each with its own listening socket on the same
+ * address (SO_REUSEPORT), its own L1 (so the read path takes no lock),
+ * and its own connection to each store.  A lookup is a job: its groups
+ * are answered by the L1, else by the first tier that holds them, tried
+ * in order; a server tier (Redis, PostgreSQL) answers through the
+ * non-blocking lookups of store.c, its descriptor watched by the loop
+ * (a dup of it, since h2o closes what it watches); dir: answers at once.
+ * A job that is not done by --timeout answers 504; its late answers are
+ * dropped.  A tier whose connection fails is skipped until a reconnection
+ * (with backoff) succeeds.
+ *
+ * Pushed records (POST /v1/records) are written through to every tier;
+ * a push bumps the generation of each key's shard, which every L1 entry
+ * of that shard compares on its next read, so no thread serves a value
+ * older than a push it has seen acknowledged.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#define H2O_USE_EPOLL 1
+#include <h2o.h>
+#include <h2o/http1.h>
+
+#include "feat-private.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_URL 8192
+#define MAX_HEADER_BYTES 16384
+#define MAX_BATCH 1000
+#define SHARDS 4096
+#define NBUCKETS 14		/* latency histogram: 0.1 ms .. 5 s, +Inf */
+
+static const double buckets_s[NBUCKETS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 5
+};
+
+enum route {
+	R_FEATURES, R_BATCH, R_RECORDS, R_CATALOG, R_HEALTH, R_READY,
+	R_METRICS, R_OTHER, R_COUNT
+};
+static const char *const route_names[R_COUNT] = {
+	"features", "batch", "records", "catalog", "healthz", "readyz",
+	"metrics", "other"
+};
+#define MAX_TIERS 8
+#define T_L1 0			/* tier index 0 is the L1 in metrics */
+enum { CODE_COUNT = 600 };
+
+struct tier {
+	const char *uri;
+	char name[16];			/* dir, redis, postgresql */
+	feat_store *s;			/* lookups */
+	feat_store *wr;			/* pushes (opened when first needed) */
+	int history, server;
+	h2o_socket_t *sock;		/* watching a dup of s's descriptor */
+	int sockfd;			/* the descriptor it watches */
+	atomic_int down;
+	int64_t retry_at, backoff;
+	char why[256];
+	atomic_uint_fast64_t hits, requests, errors, latency_ns;
+};
+
+struct job;
+struct slot {				/* one group of one entity, asked */
+	struct job *job;
+	uint32_t entity, group;
+	int tier;
+	uint32_t gen;
+	int64_t sent;
+	uint64_t shardgen;		/* of the key's shard when asked */
+};
+
+struct metrics {
+	atomic_uint_fast64_t hist[R_COUNT][MAX_TIERS + 1][NBUCKETS + 1];
+	atomic_uint_fast64_t count[R_COUNT][MAX_TIERS + 1];
+	atomic_uint_fast64_t sum_ns[R_COUNT][MAX_TIERS + 1];
+	atomic_uint_fast64_t codes[CODE_COUNT];
+	atomic_uint_fast64_t l1_hits, l1_misses, l1_expired;
+	atomic_uint_fast64_t fresh_count, fresh_sum_ms;
+};
+
+struct server;
+struct worker {
+	struct server *srv;
+	int id;
+	pthread_t thread;
+	h2o_context_t ctx;
+	h2o_accept_ctx_t accept;
+	h2o_socket_t *listener;
+	struct tier tiers[MAX_TIERS];
+	size_t ntiers;
+	struct ft_l1 *l1;
+	h2o_timeout_t deadline, tick;
+	h2o_timeout_entry_t tick_entry;
+	struct slot *slots;
+	size_t nslots, slotcap;
+	uint32_t slotgen;
+	size_t *freeslots;
+	size_t nfree;
+	feat_writer *out;
+	feat_catalog *cat;
+	unsigned catgen;
+	uint64_t pushes_seen;
+	struct metrics m;
+	atomic_size_t l1_bytes, l1_entries;
+	atomic_uint_fast64_t l1_evictions;
+	int stopping;
+};
+
+struct server {
+	struct feat_serve_opts o;
+	h2o_globalconf_t config;
+	struct worker *w;
+	int nworkers;
+	_Atomic(feat_catalog *) cat;
+	atomic_uint catgen;
+	feat_catalog **oldcats;
+	size_t noldcats;
+	char *token;
+	size_t tokenlen;
+	atomic_size_t inflight;
+	atomic_uint_fast64_t pushes;		/* bumped by each push */
+	atomic_uint_fast64_t shard[SHARDS];	/* per key shard */
+	pthread_mutex_t push_lock;		/* one push at a time */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int64_t started;
+	atomic_int ready;
+};
+
+struct entity {
+	struct ft_lookup *lk;
+	int64_t as_of;
+	int no_future_created;
+	int status;			/* an error of its own: 400 ... */
+	char code[32];
+	char msg[300];
+};
+
+struct job {
+	struct worker *w;
+	h2o_req_t *req;			/* NULL once answered */
+	enum route route;
+	h2o_timeout_entry_t timer;
+	struct entity *ents;
+	size_t nents;
+	size_t waiting;			/* slots asked, not answered */
+	int64_t started;
+	int best_tier;			/* the slowest tier that answered */
+	int tier_failed;		/* a tier that could not answer */
+	int batch;
+	int counted;			/* in srv->inflight */
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int64_t
+mono(void)
+{
+	return feat_clock_mono();
+}
+
+static void
+set_error(struct entity *e, int status, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+set_error(struct entity *e, int status, const char *code, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	e->status = status;
+	snprintf(e->code, sizeof e->code, "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+reason_of(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "Error";
+}
+
+static void
+count_code(struct worker *w, int status)
+{
+	if (status > 0 && status < CODE_COUNT)
+		atomic_fetch_add_explicit(&w->m.codes[status], 1,
+		    memory_order_relaxed);
+}
+
+static void
+observe(struct worker *w, enum route r, int tier, int64_t ns)
+{
+	double s = (double)ns / 1e9;
+	int b = 0;
+
+	if (tier < 0 || tier > MAX_TIERS)
+		tier = MAX_TIERS;
+	while (b < NBUCKETS && s > buckets_s[b])
+		b++;
+	atomic_fetch_add_explicit(&w->m.hist[r][tier][b], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->m.count[r][tier], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->m.sum_ns[r][tier], (uint64_t)ns,
+	    memory_order_relaxed);
+}
+
+static void
+send_body(h2o_req_t *req, int status, const char *type, const char *body,
+    size_t len)
+{
+	req->res.status = status;
+	req->res.reason = reason_of(status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+	    NULL, type, strlen(type));
+	h2o_send_inline(req, body, len);
+}
+
+/* {"error":{"code":C,"message":M}} with status. */
+static void
+send_error(struct worker *w, h2o_req_t *req, enum route r, int status,
+    const char *code, const char *msg)
+{
+	feat_writer *o = w->out;
+	struct ft_buf *b;
+
+	ft_writer_clear(o);
+	feat_writer_open_object(o);
+	feat_writer_key(o, "error", 5);
+	feat_writer_open_object(o);
+	feat_writer_key(o, "code", 4);
+	feat_writer_string(o, code, strlen(code));
+	feat_writer_key(o, "message", 7);
+	feat_writer_string(o, msg, strlen(msg));
+	feat_writer_close_object(o);
+	feat_writer_close_object(o);
+	feat_writer_end_record(o);
+	b = ft_writer_buf(o);
+	if (status == 401)
+		h2o_add_header(&req->pool, &req->res.headers,
+		    H2O_TOKEN_WWW_AUTHENTICATE, NULL, H2O_STRLIT("Bearer"));
+	send_body(req, status, "application/json", b->p, b->len);
+	count_code(w, status);
+	(void)r;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Strict percent-decoding of s[0, n) into out (outlen bytes with the
+   NUL); -1 for a bad escape, a NUL, or no room. */
+static int
+pct_decode(const char *s, size_t n, char *out, size_t outlen, size_t *len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (c == 0 || o + 1 >= outlen)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	*len = o;
+	return 0;
+}
+
+/* The value of query parameter name in q[0, n) (after '?'), decoded into
+   out: 1, 0 when absent, -1 when malformed. */
+static int
+query_param(const char *q, size_t n, const char *name, char *out,
+    size_t outlen)
+{
+	size_t nl = strlen(name), i = 0, len;
+
+	while (i < n) {
+		size_t j = i, eq;
+
+		while (j < n && q[j] != '&')
+			j++;
+		for (eq = i; eq < j && q[eq] != '='; eq++)
+			;
+		if (eq - i == nl && memcmp(q + i, name, nl) == 0) {
+			if (eq == j)
+				return -1;
+			return pct_decode(q + eq + 1, j - eq - 1, out, outlen,
+			    &len) < 0 ? -1 : 1;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+/* ---- tiers -------------------------------------------------------------------- */
+
+static void tier_watch(struct worker *w, size_t t);
+
+static void
+tier_down(struct worker *w, size_t t, const char *why)
+{
+	struct tier *tr = &w->tiers[t];
+
+	if (tr->sock) {
+		h2o_socket_close(tr->sock);
+		tr->sock = NULL;
+		tr->sockfd = -1;
+	}
+	if (!tr->down)
+		feat_warn("thread %d: tier '%s' is down: %s", w->id,
+		    tr->name, why);
+	snprintf(tr->why, sizeof tr->why, "%s", why);
+	tr->down = 1;
+	tr->backoff = tr->backoff ? tr->backoff * 2 : 100 * FEAT_NS_PER_MS;
+	if (tr->backoff > 5 * FEAT_NS_PER_S)
+		tr->backoff = 5 * FEAT_NS_PER_S;
+	tr->retry_at = mono() + tr->backoff;
+	atomic_fetch_add_explicit(&tr->errors, 1, memory_order_relaxed);
+}
+
+static int
+tier_open(struct worker *w, size_t t)
+{
+	struct tier *tr = &w->tiers[t];
+	struct feat_store_opts so = { 0 };
+	char err[512];
+
+	so.timeout = w->srv->o.timeout > 0 ? w->srv->o.timeout : 0;
+	if (tr->s == NULL &&
+	    (tr->s = feat_store_open(tr->uri, &so, err, sizeof err)) == NULL) {
+		tier_down(w, t, err);
+		return -1;
+	}
+	tr->history = feat_store_has_history(tr->s);
+	tr->server = strncmp(tr->uri, "dir:", 4) != 0;
+	if (tr->down)
+		feat_warn("thread %d: tier '%s' is back", w->id, tr->name);
+	tr->down = 0;
+	tr->backoff = 0;
+	return 0;
+}
+
+static void answer_cb(void *ctx, uint64_t tag, const char *line, size_t len);
+
+static void
+tier_poll(struct worker *w, size_t t)
+{
+	struct tier *tr = &w->tiers[t];
+	char err[512];
+
+	if (tr->s == NULL || tr->down)
+		return;
+	if (feat_store_poll(tr->s, answer_cb, w, err, sizeof err) < 0) {
+		size_t t2 = t;
+
+		tier_down(w, t2, err);
+		/* Its connection is gone with the answers it owed. */
+		feat_store_close(tr->s, err, sizeof err);
+		tr->s = NULL;
+	}
+}
+
+static void fail_over(struct worker *w, size_t t);
+
+static void
+on_tier_read(h2o_socket_t *sock, const char *err)
+{
+	struct worker *w = sock->data;
+
+	for (size_t t = 0; t < w->ntiers; t++)
+		if (w->tiers[t].sock == sock) {
+			if (err) {
+				tier_down(w, t, err);
+				fail_over(w, t);
+				return;
+			}
+			tier_poll(w, t);
+			if (w->tiers[t].s == NULL || w->tiers[t].down)
+				fail_over(w, t);
+			else
+				tier_watch(w, t);
+			return;
+		}
+}
+
+static void
+on_tier_write(h2o_socket_t *sock, const char *err)
+{
+	struct worker *w = sock->data;
+
+	(void)err;
+	for (size_t t = 0; t < w->ntiers; t++)
+		if (w->tiers[t].sock == sock) {
+			tier_watch(w, t);
+			return;
+		}
+}
+
+/* Watches tier t's descriptor: readable always, writable while its
+   store has requests to send. */
+static void
+tier_watch(struct worker *w, size_t t)
+{
+	struct tier *tr = &w->tiers[t];
+	char err[512];
+	int fd, rc;
+
+	if (tr->s == NULL || tr->down || !tr->server)
+		return;
+	rc = feat_store_flush(tr->s, err, sizeof err);
+	if (rc < 0) {
+		tier_down(w, t, err);
+		feat_store_close(tr->s, err, sizeof err);
+		tr->s = NULL;
+		fail_over(w, t);
+		return;
+	}
+	fd = feat_store_fd(tr->s);
+	if (fd < 0)
+		return;
+	if (tr->sock && tr->sockfd != fd) {	/* reconnected */
+		h2o_socket_close(tr->sock);
+		tr->sock = NULL;
+	}
+	if (tr->sock == NULL) {
+		int d = dup(fd);
+
+		if (d < 0) {
+			tier_down(w, t, strerror(errno));
+			return;
+		}
+		fcntl(d, F_SETFD, FD_CLOEXEC);
+		tr->sock = h2o_evloop_socket_create(w->ctx.loop, d,
+		    H2O_SOCKET_FLAG_DONT_READ);
+		tr->sock->data = w;
+		tr->sockfd = fd;
+		h2o_socket_read_start(tr->sock, on_tier_read);
+	}
+	if (rc == 1 && !h2o_socket_is_writing(tr->sock))
+		h2o_socket_notify_write(tr->sock, on_tier_write);
+}
+
+/* ---- jobs: lookups of one or more entities ------------------------------------ */
+
+static size_t
+slot_new(struct worker *w)
+{
+	if (w->nfree > 0)
+		return w->freeslots[--w->nfree];
+	if (w->nslots == w->slotcap) {
+		w->slotcap = w->slotcap ? w->slotcap * 2 : 1024;
+		w->slots = feat_xrealloc(w->slots, w->slotcap *
+		    sizeof *w->slots);
+		w->freeslots = feat_xrealloc(w->freeslots, w->slotcap *
+		    sizeof *w->freeslots);
+	}
+	return w->nslots++;
+}
+
+static void
+slot_free(struct worker *w, size_t i)
+{
+	w->slots[i].job = NULL;
+	w->freeslots[w->nfree++] = i;
+}
+
+/* The L1 key of entity e's group j: type, group, version, then the id. */
+static size_t
+l1_key(const struct entity *e, size_t j, char *buf, size_t len)
+{
+	struct feat_store_key k = ft_lookup_key(e->lk, j);
+	int n = snprintf(buf, len, "%s%c%s%c%ld%c", k.entity_type, 0,
+	    k.group, 0, k.version > 0 ? k.version : 1, 0);
+
+	if (n < 0 || (size_t)n + k.entity_id_len > len)
+		return 0;
+	memcpy(buf + n, k.entity_id, k.entity_id_len);
+	return (size_t)n + k.entity_id_len;
+}
+
+static size_t
+shard_of(const char *key, size_t len)
+{
+	return (size_t)(ft_quick_hash(key, len) % SHARDS);
+}
+
+static void job_done(struct job *j);
+
+static void
+found(struct worker *w, struct job *j, size_t e, size_t g, int t,
+    const char *line, size_t len)
+{
+	struct entity *en = &j->ents[e];
+
+	ft_lookup_set(en->lk, g, line, len, t < 0 ? NULL : t == 0 ? "l1" :
+	    w->tiers[t - 1].name);
+	if (t > j->best_tier)
+		j->best_tier = t;
+}
+
+struct sync_fetch {
+	struct worker *w;
+	struct job *j;
+	size_t e, g;
+	int t;
+};
+
+static int
+sync_line(void *ctx, const char *line, size_t len)
+{
+	struct sync_fetch *f = ctx;
+
+	found(f->w, f->j, f->e, f->g, f->t, line, len);
+	return 0;
+}
+
+static void
+tier_lost(struct worker *w, size_t t, const char *why)
+{
+	struct tier *tr = &w->tiers[t];
+	char err[256];
+
+	tier_down(w, t, why);
+	if (tr->server && tr->s) {
+		feat_store_close(tr->s, err, sizeof err);
+		tr->s = NULL;
+	}
+}
+
+/*
+ * Asks the tiers from index t (0-based among w->tiers) for group g of
+ * entity e: 1 while an answer is awaited, 0 when settled (found, or in
+ * no tier).  dir:, and as_of from any tier, answer at once.
+ */
+static int
+ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
+{
+	struct entity *en = &j->ents[e];
+	struct feat_store_key k = ft_lookup_key(en->lk, g);
+	char err[512];
+
+	for (; t < w->ntiers; t++) {
+		struct tier *tr = &w->tiers[t];
+		size_t si;
+		int rc;
+
+		/* A tier down is reopened by the tick, never here: a
+		   request does not wait for a connection. */
+		if (tr->down || tr->s == NULL) {
+			j->tier_failed = 1;
+			continue;
+		}
+		if (en->as_of != INT64_MIN && !tr->history)
+			continue;
+		atomic_fetch_add_explicit(&tr->requests, 1,
+		    memory_order_relaxed);
+		if (!tr->server || en->as_of != INT64_MIN) {
+			struct sync_fetch f = { w, j, e, g, (int)t + 1 };
+			int64_t t0 = mono();
+			char key[1024];
+			size_t kl = en->as_of == INT64_MIN ? l1_key(en, g, key,
+			    sizeof key) : 0;
+			uint64_t sg = kl ? atomic_load(
+			    &w->srv->shard[shard_of(key, kl)]) : 0;
+
+			if (!tr->server && atomic_load_explicit(
+			    &w->srv->pushes, memory_order_acquire) !=
+			    w->pushes_seen) {
+				w->pushes_seen = atomic_load(&w->srv->pushes);
+				feat_store_refresh(tr->s, err, sizeof err);
+			}
+			if (en->as_of == INT64_MIN)
+				rc = feat_store_latest(tr->s, &k, sync_line,
+				    &f, err, sizeof err);
+			else
+				rc = feat_store_as_of(tr->s, &k, en->as_of,
+				    en->no_future_created, sync_line, &f, err,
+				    sizeof err);
+			atomic_fetch_add_explicit(&tr->latency_ns,
+			    (uint64_t)(mono() - t0), memory_order_relaxed);
+			if (rc < 0) {
+				tier_lost(w, t, err);
+				j->tier_failed = 1;
+				continue;
+			}
+			if (rc == 0)
+				continue;	/* not there: the next tier */
+			atomic_fetch_add_explicit(&tr->hits, 1,
+			    memory_order_relaxed);
+			if (kl > 0) {
+				const struct ft_lookup_group *lg =
+				    ft_lookup_group(en->lk, g);
+
+				ft_l1_put(w->l1, key, kl, lg->line, lg->len,
+				    (int)t + 1, sg, mono());
+			}
+			return 0;
+		}
+		si = slot_new(w);
+		w->slots[si].job = j;
+		w->slots[si].entity = (uint32_t)e;
+		w->slots[si].group = (uint32_t)g;
+		w->slots[si].tier = (int)t;
+		w->slots[si].gen = ++w->slotgen;
+		w->slots[si].sent = mono();
+		{
+			char key[1024];
+			size_t kl = l1_key(en, g, key, sizeof key);
+
+			w->slots[si].shardgen = kl ? atomic_load(
+			    &w->srv->shard[shard_of(key, kl)]) : 0;
+		}
+		if (feat_store_send_latest(tr->s, &k,
+		    ((uint64_t)w->slots[si].gen << 32) | si, err,
+		    sizeof err) < 0) {
+			slot_free(w, si);
+			tier_lost(w, t, err);
+			j->tier_failed = 1;
+			continue;
+		}
+		j->waiting++;
+		tier_watch(w, t);
+		return 1;
+	}
+	return 0;
+}
+
+/* An answer of a server tier: the line, or NULL (not there). */
+static void
+answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
+{
+	struct worker *w = ctx;
+	size_t si = (size_t)(tag & 0xffffffffu);
+	struct slot sl;
+	struct job *j;
+
+	if (si >= w->nslots || w->slots[si].gen != (uint32_t)(tag >> 32))
+		return;
+	sl = w->slots[si];
+	slot_free(w, si);
+	atomic_fetch_add_explicit(&w->tiers[sl.tier].latency_ns,
+	    (uint64_t)(mono() - sl.sent), memory_order_relaxed);
+	if ((j = sl.job) == NULL)
+		return;
+	j->waiting--;
+	if (line) {
+		struct entity *en = &j->ents[sl.entity];
+		char key[1024];
+		size_t kl = l1_key(en, sl.group, key, sizeof key);
+
+		atomic_fetch_add_explicit(&w->tiers[sl.tier].hits, 1,
+		    memory_order_relaxed);
+		found(w, j, sl.entity, sl.group, sl.tier + 1, line, len);
+		if (kl > 0 && en->as_of == INT64_MIN)
+			ft_l1_put(w->l1, key, kl, line, len, sl.tier + 1,
+			    sl.shardgen, mono());
+	} else if (ask(w, j, sl.entity, sl.group, (size_t)sl.tier + 1) == 1)
+		return;
+	if (j->waiting == 0)
+		job_done(j);
+}
+
+/* Tier t lost its connection: what it owed goes to the next tiers. */
+static void
+fail_over(struct worker *w, size_t t)
+{
+	for (size_t si = 0; si < w->nslots; si++) {
+		struct slot sl = w->slots[si];
+		struct job *j = sl.job;
+
+		if (j == NULL || (size_t)sl.tier != t)
+			continue;
+		slot_free(w, si);
+		j->waiting--;
+		j->tier_failed = 1;
+		if (ask(w, j, sl.entity, sl.group, t + 1) == 1)
+			continue;
+		if (j->waiting == 0)
+			job_done(j);
+	}
+}
+
+static feat_catalog *
+catalog_of(struct worker *w)
+{
+	unsigned gen = atomic_load(&w->srv->catgen);
+
+	if (w->cat == NULL || gen != w->catgen) {
+		w->cat = atomic_load(&w->srv->cat);
+		w->catgen = gen;
+	}
+	return w->cat;
+}
+
+static void
+lookup_opts(struct worker *w, const struct entity *en,
+    struct feat_lookup_opts *lo)
+{
+	memset(lo, 0, sizeof *lo);
+	lo->catalog = catalog_of(w);
+	lo->clock = w->srv->o.clock;
+	lo->as_of = en->as_of;
+	lo->no_future_created = en->no_future_created;
+	lo->max_age = w->srv->o.max_age;
+	lo->tier = "none";
+}
+
+static void
+write_entity_error(feat_writer *o, const struct entity *en)
+{
+	feat_writer_open_object(o);
+	feat_writer_key(o, "error", 5);
+	feat_writer_open_object(o);
+	feat_writer_key(o, "code", 4);
+	feat_writer_string(o, en->code, strlen(en->code));
+	feat_writer_key(o, "message", 7);
+	feat_writer_string(o, en->msg, strlen(en->msg));
+	feat_writer_close_object(o);
+	feat_writer_close_object(o);
+}
+
+static void
+job_free(struct job *j)
+{
+	for (size_t e = 0; e < j->nents; e++)
+		ft_lookup_free(j->ents[e].lk);
+	free(j->ents);
+	free(j);
+}
+
+static void
+release(struct job *j)
+{
+	if (j->counted) {
+		atomic_fetch_sub(&j->w->srv->inflight, 1);
+		j->counted = 0;
+	}
+}
+
+/* Every group settled: the response (once), then the job is freed when
+   nothing more is awaited. */
+static void
+job_done(struct job *j)
+{
+	struct worker *w = j->w;
+	feat_writer *o = w->out;
+	struct feat_lookup_opts lo;
+	struct ft_buf *b;
+	int status = 200, all_missing = 1;
+
+	if (h2o_timeout_is_linked(&j->timer))
+		h2o_timeout_unlink(&j->timer);
+	if (j->req == NULL) {
+		if (j->waiting == 0)
+			job_free(j);
+		return;
+	}
+	/* Nothing found anywhere while a tier could not answer: 503. */
+	for (size_t e = 0; e < j->nents && all_missing; e++) {
+		struct entity *en = &j->ents[e];
+
+		if (en->lk == NULL)
+			continue;
+		for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++)
+			if (ft_lookup_group(en->lk, g)->line)
+				all_missing = 0;
+	}
+	ft_writer_clear(o);
+	if (!j->batch) {
+		struct entity *en = &j->ents[0];
+
+		if (all_missing && j->tier_failed) {
+			send_error(w, j->req, j->route, 503, "unavailable",
+			    "no tier could answer");
+			goto sent;
+		}
+		lookup_opts(w, en, &lo);
+		ft_lookup_write(en->lk, &lo, o);
+	} else {
+		if (all_missing && j->tier_failed) {
+			send_error(w, j->req, j->route, 503, "unavailable",
+			    "no tier could answer");
+			goto sent;
+		}
+		feat_writer_open_object(o);
+		feat_writer_key(o, "responses", 9);
+		feat_writer_open_array(o);
+		for (size_t e = 0; e < j->nents; e++) {
+			struct entity *en = &j->ents[e];
+
+			if (en->lk == NULL) {
+				write_entity_error(o, en);
+				continue;
+			}
+			lookup_opts(w, en, &lo);
+			ft_lookup_write(en->lk, &lo, o);
+		}
+		feat_writer_close_array(o);
+		feat_writer_close_object(o);
+	}
+	feat_writer_end_record(o);
+	b = ft_writer_buf(o);
+	send_body(j->req, status, "application/json", b->p, b->len);
+	count_code(w, status);
+sent:
+	observe(w, j->route, j->best_tier, mono() - j->started);
+	j->req = NULL;
+	release(j);
+	if (j->waiting == 0)
+		job_free(j);
+}
+
+static void
+on_deadline(h2o_timeout_entry_t *entry)
+{
+	struct job *j = H2O_STRUCT_FROM_MEMBER(struct job, timer, entry);
+	struct worker *w = j->w;
+
+	if (j->req == NULL)
+		return;
+	send_error(w, j->req, j->route, 504, "deadline", "the stores did "
+	    "not answer within --timeout");
+	observe(w, j->route, MAX_TIERS, mono() - j->started);
+	j->req = NULL;
+	release(j);
+	/* Late answers find the job and drop it when the last comes. */
+	if (j->waiting == 0)
+		job_free(j);
+}
+
+/* Starts every group of every entity: L1 first, then the tiers. */
+static void
+job_start(struct job *j)
+{
+	struct worker *w = j->w;
+	int64_t now = mono();
+
+	j->started = j->started ? j->started : now;
+	j->timer.cb = on_deadline;
+	h2o_timeout_link(w->ctx.loop, &w->deadline, &j->timer);
+	for (size_t e = 0; e < j->nents; e++) {
+		struct entity *en = &j->ents[e];
+
+		if (en->lk == NULL)
+			continue;
+		for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++) {
+			char key[1024];
+			size_t kl = 0, len;
+			const char *line = NULL;
+			int tier, expired = 1;
+			uint64_t gen;
+			int64_t age;
+
+			if (en->as_of == INT64_MIN && (kl = l1_key(en, g, key,
+			    sizeof key)) > 0)
+				line = ft_l1_get(w->l1, key, kl, now, &len,
+				    &tier, &gen, &expired, &age);
+			if (line && !expired && gen == atomic_load_explicit(
+			    &w->srv->shard[shard_of(key, kl)],
+			    memory_order_acquire)) {
+				atomic_fetch_add_explicit(&w->m.l1_hits, 1,
+				    memory_order_relaxed);
+				found(w, j, e, g, 0, line, len);
+				continue;
+			}
+			if (en->as_of == INT64_MIN)
+				atomic_fetch_add_explicit(line ?
+				    &w->m.l1_expired : &w->m.l1_misses, 1,
+				    memory_order_relaxed);
+			if (ask(w, j, e, g, 0) == 1)
+				continue;
+			/* Every tier down: what the L1 holds, stale. */
+			if (line && ft_lookup_group(en->lk, g)->line == NULL &&
+			    j->tier_failed) {
+				found(w, j, e, g, 0, line, len);
+				ft_lookup_group(en->lk, g)->stale = 1;
+			}
+		}
+	}
+	if (j->waiting == 0)
+		job_done(j);
+}
+
+/* ---- routes ---------------------------------------------------------------------- */
+
+/* The error code of a planning failure, from its message. */
+static const char *
+plan_code(const char *msg)
+{
+	if (strncmp(msg, "unknown feature", 15) == 0 ||
+	    strncmp(msg, "unknown group", 13) == 0 ||
+	    strncmp(msg, "feature '", 9) == 0 ||
+	    strncmp(msg, "group '", 7) == 0)
+		return "unknown_feature";
+	if (strncmp(msg, "more than", 9) == 0)
+		return "too_many_features";
+	if (strncmp(msg, "unknown entity type", 19) == 0 ||
+	    strncmp(msg, "invalid entity type", 19) == 0)
+		return "unknown_entity_type";
+	if (strstr(msg, "entity id") || strstr(msg, "UTF-8") ||
+	    strstr(msg, "bytes"))
+		return "invalid_entity_id";
+	return "bad_request";
+}
+
+static int
+has_history(struct worker *w)
+{
+	for (size_t t = 0; t < w->ntiers; t++)
+		if (strncmp(w->tiers[t].uri, "dir:", 4) == 0 ||
+		    strncmp(w->tiers[t].uri, "postgres", 8) == 0)
+			return 1;
+	return 0;
+}
+
+/* Plans entity en; an error is kept in en (status 400). */
+static void
+plan(struct worker *w, struct entity *en, const char *etype,
+    const char *eid, size_t eidlen, const char *features,
+    const char *as_of, const char *user_id, const char *version)
+{
+	char err[300];
+	long v = 0;
+
+	en->as_of = INT64_MIN;
+	if (as_of && *as_of) {
+		if (feat_time_parse(as_of, strlen(as_of), &en->as_of) < 0) {
+			set_error(en, 400, "bad_request", "invalid as_of "
+			    "'%.64s': use RFC 3339", as_of);
+			return;
+		}
+		if (!has_history(w)) {
+			set_error(en, 400, "bad_request", "as_of needs a tier "
+			    "with history (dir: or postgresql://)");
+			return;
+		}
+	}
+	if (version && *version) {
+		char *end;
+
+		errno = 0;
+		v = strtol(version, &end, 10);
+		if (*end || errno || v < 1 || v > 1000000) {
+			set_error(en, 400, "bad_request", "invalid version "
+			    "'%.32s': use 1 to 1000000", version);
+			return;
+		}
+	}
+	en->lk = ft_lookup_plan(catalog_of(w), etype, eid, eidlen, features,
+	    user_id && *user_id ? user_id : NULL, v, err, sizeof err);
+	if (en->lk == NULL)
+		set_error(en, 400, plan_code(err), "%s", err);
+}
+
+static struct job *
+job_new(struct worker *w, h2o_req_t *req, enum route r, size_t n)
+{
+	struct job *j = feat_xcalloc(1, sizeof *j);
+
+	j->w = w;
+	j->req = req;
+	j->route = r;
+	j->ents = feat_xcalloc(n ? n : 1, sizeof *j->ents);
+	j->nents = n;
+	j->started = mono();
+	j->best_tier = -1;
+	atomic_fetch_add(&w->srv->inflight, 1);
+	j->counted = 1;
+	return j;
+}
+
+static int
+get_features(struct worker *w, h2o_req_t *req)
+{
+	const char *path = req->path.base;
+	size_t plen = req->query_at != SIZE_MAX ? req->query_at :
+	    req->path.len, qn = 0;
+	const char *q = NULL, *p, *slash;
+	char etype[80], eid[1600], features[4096] = "", as_of[80] = "",
+	    user_id[600] = "", version[32] = "";
+	size_t elen, idlen;
+	struct job *j;
+	int rc = 0;
+
+	if (req->query_at != SIZE_MAX) {
+		q = path + req->query_at + 1;
+		qn = req->path.len - req->query_at - 1;
+	}
+	p = path + strlen("/v1/features/");
+	slash = memchr(p, '/', (size_t)(path + plen - p));
+	if (slash == NULL || slash == p) {
+		send_error(w, req, R_FEATURES, 404, "not_found", "use "
+		    "/v1/features/{entity_type}/{entity_id}");
+		return 0;
+	}
+	if (pct_decode(p, (size_t)(slash - p), etype, sizeof etype,
+	    &elen) < 0 || pct_decode(slash + 1, (size_t)(path + plen -
+	    slash - 1), eid, sizeof eid, &idlen) < 0 || idlen == 0) {
+		send_error(w, req, R_FEATURES, 400, "bad_request", "invalid "
+		    "entity type or id in the path (percent escapes, no NUL, "
+		    "an id of 1 to 512 bytes)");
+		return 0;
+	}
+	if (q && ((rc = query_param(q, qn, "features", features,
+	    sizeof features)) < 0 || query_param(q, qn, "as_of", as_of,
+	    sizeof as_of) < 0 || query_param(q, qn, "user_id", user_id,
+	    sizeof user_id) < 0 || query_param(q, qn, "version", version,
+	    sizeof version) < 0)) {
+		send_error(w, req, R_FEATURES, 400, "bad_request", "invalid "
+		    "query parameter (percent escapes, no NUL, within the "
+		    "limits)");
+		return 0;
+	}
+	j = job_new(w, req, R_FEATURES, 1);
+	plan(w, &j->ents[0], etype, eid, idlen, features[0] ? features :
+	    NULL, as_of, user_id, version);
+	if (j->ents[0].lk == NULL) {
+		send_error(w, req, R_FEATURES, j->ents[0].status,
+		    j->ents[0].code, j->ents[0].msg);
+		observe(w, R_FEATURES, MAX_TIERS, mono() - j->started);
+		j->req = NULL;
+		release(j);
+		job_free(j);
+		return 0;
+	}
+	job_start(j);
+	return 0;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int
+post_batch(struct worker *w, h2o_req_t *req)
+{
+	json_error_t je;
+	json_t *root, *list;
+	struct job *j;
+	size_t n;
+
+	root = json_loadb(req->entity.base ? req->entity.base : "",
+	    req->entity.len, JSON_REJECT_DUPLICATES, &je);
+	list = json_is_array(root) ? root : json_object_get(root, "requests");
+	if (root == NULL || !json_is_array(list)) {
+		char msg[300];
+
+		snprintf(msg, sizeof msg, root ? "the body is not "
+		    "{\"requests\":[...]} or an array" : "invalid JSON: %s",
+		    je.text);
+		send_error(w, req, R_BATCH, 400, "bad_request", msg);
+		json_decref(root);
+		return 0;
+	}
+	if ((n = json_array_size(list)) > MAX_BATCH) {
+		send_error(w, req, R_BATCH, 400, "too_many_requests",
+		    "more than 1000 requests in a batch");
+		json_decref(root);
+		return 0;
+	}
+	j = job_new(w, req, R_BATCH, n);
+	j->batch = 1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = json_array_get(list, i), *f, *v;
+		const char *etype = jstr(it, "entity_type"),
+		    *eid = jstr(it, "entity_id");
+		char features[4096] = "", version[32] = "";
+
+		if (!json_is_object(it) || etype == NULL || eid == NULL) {
+			set_error(&j->ents[i], 400, "bad_request", "a request "
+			    "needs \"entity_type\" and \"entity_id\" "
+			    "strings");
+			continue;
+		}
+		f = json_object_get(it, "features");
+		if (json_is_string(f))
+			snprintf(features, sizeof features, "%s",
+			    json_string_value(f));
+		else if (json_is_array(f)) {
+			size_t k, o = 0;
+			json_t *x;
+
+			json_array_foreach(f, k, x) {
+				if (!json_is_string(x))
+					break;
+				o += (size_t)snprintf(features + o,
+				    sizeof features - (o < sizeof features ?
+				    o : sizeof features), "%s%s", k ? "," : "",
+				    json_string_value(x));
+				if (o >= sizeof features)
+					break;
+			}
+			if (k < json_array_size(f) || o >= sizeof features) {
+				set_error(&j->ents[i], 400, "bad_request",
+				    "\"features\" is a list of names");
+				continue;
+			}
+		} else if (f && !json_is_null(f)) {
+			set_error(&j->ents[i], 400, "bad_request",
+			    "\"features\" is a list of names");
+			continue;
+		}
+		v = json_object_get(it, "version");
+		if (json_is_integer(v))
+			snprintf(version, sizeof version, "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+		else if (json_is_string(v))
+			snprintf(version, sizeof version, "%s",
+			    json_string_value(v));
+		plan(w, &j->ents[i], etype, eid, strlen(eid),
+		    features[0] ? features : NULL, jstr(it, "as_of"),
+		    jstr(it, "user_id"), version);
+	}
+	json_decref(root);
+	job_start(j);
+	return 0;
+}
+
+/* POST /v1/records: NDJSON feature records, written through to every
+   tier, all or none of a body checked first. */
+static int
+post_records(struct worker *w, h2o_req_t *req)
+{
+	feat_record_reader *rr = feat_record_reader_new(FEAT_TIME_S);
+	feat_store_batch *b = feat_store_batch_new();
+	const char *p = req->entity.base ? req->entity.base : "";
+	const char *end = p + req->entity.len;
+	int64_t now = feat_clock_now(w->srv->o.clock);
+	feat_writer *o = w->out;
+	unsigned long lineno = 0;
+	char err[512], msg[700];
+	struct ft_buf keys = { 0 };
+	int64_t t0 = mono();
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const feat_record *r;
+		struct feat_error fe;
+
+		lineno++;
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len > 0 && (feat_record_read(rr, p, len, &r, &fe) < 0 ||
+		    feat_store_batch_add(b, r, catalog_of(w), 0, now, fe.reason,
+		    sizeof fe.reason) < 0)) {
+			snprintf(msg, sizeof msg, "line %lu: %s", lineno,
+			    fe.reason);
+			send_error(w, req, R_RECORDS, 400, "bad_record", msg);
+			goto done;
+		}
+		if (len > 0) {
+			const struct feat_record_head *h =
+			    feat_record_get_head(r);
+			char key[1024];
+			int n = snprintf(key, sizeof key, "%s%c%s%c%ld%c",
+			    h->entity_type, 0, h->group, 0, h->version > 0 ?
+			    h->version : 1, 0);
+
+			if (n > 0 && (size_t)n + h->entity_id_len <=
+			    sizeof key) {
+				size_t sh;
+
+				memcpy(key + n, h->entity_id,
+				    h->entity_id_len);
+				sh = shard_of(key, (size_t)n +
+				    h->entity_id_len);
+				ft_buf_add(&keys, &sh, sizeof sh);
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	ft_writer_clear(o);
+	feat_writer_open_object(o);
+	feat_writer_key(o, "records", 7);
+	feat_writer_int(o, (int64_t)feat_store_batch_count(b));
+	feat_writer_key(o, "tiers", 5);
+	feat_writer_open_object(o);
+	for (size_t t = 0; t < w->ntiers && feat_store_batch_count(b) > 0;
+	    t++) {
+		struct tier *tr = &w->tiers[t];
+		struct feat_store_written wr;
+		int rc;
+
+		if (tr->wr == NULL) {
+			struct feat_store_opts so = { 0 };
+
+			so.write = 1;
+			so.timeout = w->srv->o.timeout;
+			so.lock.timeout = w->srv->o.timeout;
+			so.lock.stop = w->srv->o.stop;
+			if ((tr->wr = feat_store_open(tr->uri, &so, err,
+			    sizeof err)) == NULL) {
+				snprintf(msg, sizeof msg, "tier '%s': %s",
+				    tr->name, err);
+				send_error(w, req, R_RECORDS, 503,
+				    "unavailable", msg);
+				goto done;
+			}
+		}
+		rc = feat_store_write(tr->wr, b, &wr, err, sizeof err);
+		if (rc < 0) {
+			char e2[64];
+
+			snprintf(msg, sizeof msg, "tier '%s': %s", tr->name,
+			    rc == FEAT_STORE_LOCKED ? "its lock was held "
+			    "past --timeout" : err);
+			if (rc != FEAT_STORE_LOCKED) {
+				feat_store_close(tr->wr, e2, sizeof e2);
+				tr->wr = NULL;
+			}
+			send_error(w, req, R_RECORDS, 503, "unavailable", msg);
+			goto done;
+		}
+		feat_writer_key(o, tr->name, strlen(tr->name));
+		feat_writer_open_object(o);
+		feat_writer_key(o, "added", 5);
+		feat_writer_int(o, (int64_t)wr.added);
+		feat_writer_key(o, "duplicates", 10);
+		feat_writer_int(o, (int64_t)wr.duplicates);
+		feat_writer_close_object(o);
+	}
+	feat_writer_close_object(o);
+	feat_writer_close_object(o);
+	feat_writer_end_record(o);
+	/* Every L1 entry of the keys' shards is read again. */
+	for (size_t i = 0; i + sizeof(size_t) <= keys.len; i += sizeof(size_t)) {
+		size_t sh;
+
+		memcpy(&sh, keys.p + i, sizeof sh);
+		atomic_fetch_add_explicit(&w->srv->shard[sh], 1,
+		    memory_order_release);
+	}
+	atomic_fetch_add_explicit(&w->srv->pushes, 1, memory_order_release);
+	send_body(req, 200, "application/json", ft_writer_buf(o)->p,
+	    ft_writer_buf(o)->len);
+	count_code(w, 200);
+done:
+	observe(w, R_RECORDS, MAX_TIERS, mono() - t0);
+	ft_buf_free(&keys);
+	feat_store_batch_free(b);
+	feat_record_reader_free(rr);
+	return 0;
+}
+
+static int
+get_catalog(struct worker *w, h2o_req_t *req, const char *name)
+{
+	feat_catalog *cat = catalog_of(w);
+	feat_writer *o = w->out;
+
+	ft_writer_clear(o);
+	if (name && *name) {
+		const feat_catalog_feature *f = feat_catalog_find(cat, name);
+
+		if (f == NULL) {
+			char msg[300];
+
+			snprintf(msg, sizeof msg, "unknown feature '%.200s'",
+			    name);
+			send_error(w, req, R_CATALOG, 404, "unknown_feature",
+			    msg);
+			return 0;
+		}
+		feat_writer_open_object(o);
+		feat_catalog_write_feature(f, o);
+		feat_writer_close_object(o);
+	} else {
+		feat_writer_open_object(o);
+		feat_writer_key(o, "catalog_version", 15);
+		feat_writer_int(o, feat_catalog_version(cat));
+		feat_writer_key(o, "groups", 6);
+		feat_writer_open_object(o);
+		for (size_t i = 0; i < feat_catalog_group_count(cat); i++) {
+			const feat_catalog_group *g =
+			    feat_catalog_group_nth(cat, i);
+			const char *gn = feat_catalog_group_name(g);
+
+			feat_writer_key(o, gn, strlen(gn));
+			feat_writer_open_object(o);
+			feat_catalog_write_group(g, o);
+			feat_writer_close_object(o);
+		}
+		feat_writer_close_object(o);
+		feat_writer_key(o, "features", 8);
+		feat_writer_open_array(o);
+		for (size_t i = 0; i < feat_catalog_count(cat); i++) {
+			feat_writer_open_object(o);
+			feat_catalog_write_feature(feat_catalog_nth(cat, i),
+			    o);
+			feat_writer_close_object(o);
+		}
+		feat_writer_close_array(o);
+		feat_writer_close_object(o);
+	}
+	feat_writer_end_record(o);
+	send_body(req, 200, "application/json", ft_writer_buf(o)->p,
+	    ft_writer_buf(o)->len);
+	count_code(w, 200);
+	return 0;
+}
+
+static int
+get_ready(struct worker *w, h2o_req_t *req, int ready_only)
+{
+	struct server *srv = w->srv;
+	feat_writer *o = w->out;
+	int up = 0;
+
+	ft_writer_clear(o);
+	feat_writer_open_object(o);
+	feat_writer_key(o, "status", 6);
+	if (ready_only) {
+		feat_writer_string(o, "ok", 2);
+		feat_writer_close_object(o);
+		feat_writer_end_record(o);
+		send_body(req, 200, "application/json", ft_writer_buf(o)->p,
+		    ft_writer_buf(o)->len);
+		count_code(w, 200);
+		return 0;
+	}
+	for (size_t t = 0; t < w->ntiers; t++) {
+		int down = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			down |= atomic_load_explicit(
+			    &srv->w[k].tiers[t].down, memory_order_relaxed);
+		up += !down;
+	}
+	feat_writer_string(o, up > 0 || w->ntiers == 0 ? "ready" :
+	    "unavailable", up > 0 || w->ntiers == 0 ? 5 : 11);
+	feat_writer_key(o, "tiers", 5);
+	feat_writer_open_array(o);
+	for (size_t t = 0; t < w->ntiers; t++) {
+		int down = 0;
+		const char *why = "";
+
+		for (int k = 0; k < srv->nworkers; k++)
+			if (atomic_load_explicit(
+			    &srv->w[k].tiers[t].down, memory_order_relaxed)) {
+				down = 1;
+				why = k == w->id ? srv->w[k].tiers[t].why :
+				    "down in another thread";
+			}
+		feat_writer_open_object(o);
+		feat_writer_key(o, "tier", 4);
+		feat_writer_string(o, w->tiers[t].name,
+		    strlen(w->tiers[t].name));
+		feat_writer_key(o, "up", 2);
+		feat_writer_bool(o, !down);
+		if (down) {
+			feat_writer_key(o, "error", 5);
+			feat_writer_string(o, why, strlen(why));
+		}
+		feat_writer_close_object(o);
+	}
+	feat_writer_close_array(o);
+	feat_writer_close_object(o);
+	feat_writer_end_record(o);
+	send_body(req, up > 0 || w->ntiers == 0 ? 200 : 503,
+	    "application/json", ft_writer_buf(o)->p, ft_writer_buf(o)->len);
+	count_code(w, up > 0 || w->ntiers == 0 ? 200 : 503);
+	return 0;
+}
+
+static uint64_t
+sum_workers(struct server *srv, size_t off)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < srv->nworkers; k++)
+		n += atomic_load_explicit((atomic_uint_fast64_t *)
+		    ((char *)&srv->w[k] + off), memory_order_relaxed);
+	return n;
+}
+
+#define SUM(field) sum_workers(srv, offsetof(struct worker, field))
+
+static const char *
+tier_label(struct worker *w, int t)
+{
+	return t == 0 ? "l1" : t > 0 && (size_t)t <= w->ntiers ?
+	    w->tiers[t - 1].name : "none";
+}
+
+static int
+get_metrics(struct worker *w, h2o_req_t *req)
+{
+	struct server *srv = w->srv;
+	struct ft_buf b = { 0 };
+
+	ft_buf_printf(&b, "# HELP feat_serve_request_duration_seconds Time "
+	    "to answer, by route and the slowest tier that answered "
+	    "(none: no store was read).\n# TYPE "
+	    "feat_serve_request_duration_seconds histogram\n");
+	for (int r = 0; r < R_COUNT; r++)
+		for (int t = 0; t <= MAX_TIERS; t++) {
+			uint64_t cum = 0, cnt = 0, sum = 0;
+
+			for (int k = 0; k < srv->nworkers; k++)
+				cnt += atomic_load(&srv->w[k].m.count[r][t]);
+			if (cnt == 0)
+				continue;
+			for (int bk = 0; bk <= NBUCKETS; bk++) {
+				for (int k = 0; k < srv->nworkers; k++)
+					cum += atomic_load(
+					    &srv->w[k].m.hist[r][t][bk]);
+				if (bk < NBUCKETS)
+					ft_buf_printf(&b, "feat_serve_request_"
+					    "duration_seconds_bucket{route=\""
+					    "%s\",tier=\"%s\",le=\"%g\"} %"
+					    PRIu64 "\n", route_names[r],
+					    tier_label(w, t == MAX_TIERS ?
+					    -1 : t), buckets_s[bk], cum);
+				else
+					ft_buf_printf(&b, "feat_serve_request_"
+					    "duration_seconds_bucket{route=\""
+					    "%s\",tier=\"%s\",le=\"+Inf\"} %"
+					    PRIu64 "\n", route_names[r],
+					    tier_label(w, t == MAX_TIERS ?
+					    -1 : t), cum);
+			}
+			for (int k = 0; k < srv->nworkers; k++)
+				sum += atomic_load(&srv->w[k].m.sum_ns[r][t]);
+			ft_buf_printf(&b, "feat_serve_request_duration_"
+			    "seconds_sum{route=\"%s\",tier=\"%s\"} %.9f\n"
+			    "feat_serve_request_duration_seconds_count{route="
+			    "\"%s\",tier=\"%s\"} %" PRIu64 "\n",
+			    route_names[r], tier_label(w, t == MAX_TIERS ?
+			    -1 : t), (double)sum / 1e9, route_names[r],
+			    tier_label(w, t == MAX_TIERS ? -1 : t), cnt);
+		}
+	ft_buf_printf(&b, "# HELP feat_serve_cache_hits_total Group lookups "
+	    "answered, by tier.\n# TYPE feat_serve_cache_hits_total "
+	    "counter\nfeat_serve_cache_hits_total{tier=\"l1\"} %" PRIu64
+	    "\n", SUM(m.l1_hits));
+	for (size_t t = 0; t < w->ntiers; t++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			n += atomic_load(&srv->w[k].tiers[t].hits);
+		ft_buf_printf(&b, "feat_serve_cache_hits_total{tier=\"%s\"} %"
+		    PRIu64 "\n", w->tiers[t].name, n);
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_cache_misses_total L1 lookups "
+	    "that went to the tiers (expired: past --cache-ttl).\n# TYPE "
+	    "feat_serve_cache_misses_total counter\n"
+	    "feat_serve_cache_misses_total{tier=\"l1\",reason=\"absent\"} %"
+	    PRIu64 "\nfeat_serve_cache_misses_total{tier=\"l1\",reason=\""
+	    "expired\"} %" PRIu64 "\n", SUM(m.l1_misses),
+	    SUM(m.l1_expired));
+	ft_buf_printf(&b, "# HELP feat_serve_store_requests_total Lookups "
+	    "sent to a tier.\n# TYPE feat_serve_store_requests_total "
+	    "counter\n");
+	for (size_t t = 0; t < w->ntiers; t++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			n += atomic_load(&srv->w[k].tiers[t].requests);
+		ft_buf_printf(&b, "feat_serve_store_requests_total{tier=\"%s\""
+		    "} %" PRIu64 "\n", w->tiers[t].name, n);
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_store_latency_seconds_total "
+	    "Time the tiers took to answer.\n# TYPE "
+	    "feat_serve_store_latency_seconds_total counter\n");
+	for (size_t t = 0; t < w->ntiers; t++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			n += atomic_load(&srv->w[k].tiers[t].latency_ns);
+		ft_buf_printf(&b, "feat_serve_store_latency_seconds_total{"
+		    "tier=\"%s\"} %.9f\n", w->tiers[t].name, (double)n / 1e9);
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_store_errors_total Failures of "
+	    "a tier (connection lost, refused, timed out).\n# TYPE "
+	    "feat_serve_store_errors_total counter\n");
+	for (size_t t = 0; t < w->ntiers; t++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			n += atomic_load(&srv->w[k].tiers[t].errors);
+		ft_buf_printf(&b, "feat_serve_store_errors_total{tier=\"%s\"} "
+		    "%" PRIu64 "\n", w->tiers[t].name, n);
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_tier_up 1 while every thread "
+	    "reaches the tier.\n# TYPE feat_serve_tier_up gauge\n");
+	for (size_t t = 0; t < w->ntiers; t++) {
+		int down = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			down |= atomic_load(&srv->w[k].tiers[t].down);
+		ft_buf_printf(&b, "feat_serve_tier_up{tier=\"%s\"} %d\n",
+		    w->tiers[t].name, !down);
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_responses_total Responses by "
+	    "status code.\n# TYPE feat_serve_responses_total counter\n");
+	for (int c = 100; c < CODE_COUNT; c++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			n += atomic_load(&srv->w[k].m.codes[c]);
+		if (n)
+			ft_buf_printf(&b, "feat_serve_responses_total{code=\""
+			    "%d\"} %" PRIu64 "\n", c, n);
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_inflight Requests being "
+	    "answered.\n# TYPE feat_serve_inflight gauge\n"
+	    "feat_serve_inflight %zu\n", atomic_load(&srv->inflight));
+	{
+		uint64_t bytes = 0, entries = 0;
+
+		for (int k = 0; k < srv->nworkers; k++) {
+			bytes += atomic_load(&srv->w[k].l1_bytes);
+			entries += atomic_load(&srv->w[k].l1_entries);
+		}
+		ft_buf_printf(&b, "# HELP feat_serve_l1_bytes Bytes the L1 "
+		    "holds (all threads).\n# TYPE feat_serve_l1_bytes gauge\n"
+		    "feat_serve_l1_bytes %" PRIu64 "\n# HELP "
+		    "feat_serve_l1_max_bytes --cache-size.\n# TYPE "
+		    "feat_serve_l1_max_bytes gauge\nfeat_serve_l1_max_bytes "
+		    "%zu\n# HELP feat_serve_l1_entries Keys the L1 holds.\n"
+		    "# TYPE feat_serve_l1_entries gauge\n"
+		    "feat_serve_l1_entries %" PRIu64 "\n# HELP "
+		    "feat_serve_l1_evictions_total Keys the L1 let go for "
+		    "room.\n# TYPE feat_serve_l1_evictions_total counter\n"
+		    "feat_serve_l1_evictions_total %" PRIu64 "\n", bytes,
+		    srv->o.cache_size, entries, SUM(l1_evictions));
+	}
+	ft_buf_printf(&b, "# HELP feat_serve_uptime_seconds Seconds since "
+	    "start.\n# TYPE feat_serve_uptime_seconds gauge\n"
+	    "feat_serve_uptime_seconds %.3f\n", (double)(mono() -
+	    srv->started) / 1e9);
+	send_body(req, 200, "text/plain; version=0.0.4", b.p, b.len);
+	count_code(w, 200);
+	ft_buf_free(&b);
+	return 0;
+}
+
+/* ---- the handler: limits, the token, routing ------------------------------------ */
+
+static int
+path_is(h2o_req_t *req, const char *p)
+{
+	size_t plen = req->query_at != SIZE_MAX ? req->query_at :
+	    req->path.len;
+
+	return plen == strlen(p) && memcmp(req->path.base, p, plen) == 0;
+}
+
+static int
+path_starts(h2o_req_t *req, const char *p)
+{
+	size_t plen = req->query_at != SIZE_MAX ? req->query_at :
+	    req->path.len;
+
+	return plen > strlen(p) && memcmp(req->path.base, p, strlen(p)) == 0;
+}
+
+static int
+method_is(h2o_req_t *req, const char *m)
+{
+	return req->method.len == strlen(m) &&
+	    memcmp(req->method.base, m, req->method.len) == 0;
+}
+
+/* The bearer token, compared in constant time. */
+static int
+authorised(struct server *srv, h2o_req_t *req)
+{
+	ssize_t i;
+	const h2o_iovec_t *v;
+	unsigned char diff = 0;
+
+	if (srv->token == NULL)
+		return 1;
+	if ((i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION,
+	    -1)) < 0)
+		return 0;
+	v = &req->headers.entries[i].value;
+	if (v->len != 7 + srv->tokenlen ||
+	    strncasecmp(v->base, "Bearer ", 7) != 0)
+		return 0;
+	for (size_t k = 0; k < srv->tokenlen; k++)
+		diff |= (unsigned char)(v->base[7 + k] ^ srv->token[k]);
+	return diff == 0;
+}
+
+static int
+on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx,
+	    req->conn->ctx);
+	struct server *srv = w->srv;
+	size_t hbytes = 0;
+	int64_t t0 = mono();
+
+	(void)self;
+	for (size_t i = 0; i < req->headers.size; i++)
+		hbytes += req->headers.entries[i].name->len +
+		    req->headers.entries[i].value.len + 4;
+	if (hbytes > MAX_HEADER_BYTES) {
+		send_error(w, req, R_OTHER, 431, "headers_too_large",
+		    "the request's headers exceed 16 KiB");
+		return 0;
+	}
+	if (req->path.len > MAX_URL) {
+		send_error(w, req, R_OTHER, 414, "url_too_long",
+		    "the URL exceeds 8 KiB");
+		return 0;
+	}
+	if (req->entity.len > srv->o.max_body) {
+		send_error(w, req, R_OTHER, 413, "body_too_large",
+		    "the body exceeds --max-body");
+		return 0;
+	}
+	if (path_is(req, "/healthz")) {
+		get_ready(w, req, 1);
+		observe(w, R_HEALTH, MAX_TIERS, mono() - t0);
+		return 0;
+	}
+	if (path_is(req, "/readyz")) {
+		get_ready(w, req, 0);
+		observe(w, R_READY, MAX_TIERS, mono() - t0);
+		return 0;
+	}
+	if (!authorised(srv, req)) {
+		send_error(w, req, R_OTHER, 401, "unauthorized", "a bearer "
+		    "token is required: Authorization: Bearer TOKEN");
+		return 0;
+	}
+	if (atomic_load(&srv->inflight) >= srv->o.max_inflight) {
+		send_error(w, req, R_OTHER, 429, "too_many_requests", "more "
+		    "requests in flight than --max-inflight");
+		return 0;
+	}
+	if (path_starts(req, "/v1/features/") && !path_is(req,
+	    "/v1/features/batch")) {
+		if (!method_is(req, "GET") && !method_is(req, "HEAD"))
+			goto bad_method;
+		return get_features(w, req);
+	}
+	if (path_is(req, "/v1/features/batch")) {
+		if (!method_is(req, "POST"))
+			goto bad_method;
+		return post_batch(w, req);
+	}
+	if (path_is(req, "/v1/records")) {
+		if (!method_is(req, "POST"))
+			goto bad_method;
+		return post_records(w, req);
+	}
+	if (path_is(req, "/v1/catalog") || path_starts(req, "/v1/catalog/")) {
+		char name[300] = "";
+		size_t n, plen = req->query_at != SIZE_MAX ? req->query_at :
+		    req->path.len;
+
+		if (!method_is(req, "GET") && !method_is(req, "HEAD"))
+			goto bad_method;
+		if (plen > 12 && pct_decode(req->path.base + 12, plen - 12,
+		    name, sizeof name, &n) < 0) {
+			send_error(w, req, R_CATALOG, 400, "bad_request",
+			    "invalid feature name in the path");
+			return 0;
+		}
+		get_catalog(w, req, name);
+		observe(w, R_CATALOG, MAX_TIERS, mono() - t0);
+		return 0;
+	}
+	if (path_is(req, "/metrics")) {
+		get_metrics(w, req);
+		observe(w, R_METRICS, MAX_TIERS, mono() - t0);
+		return 0;
+	}
+	send_error(w, req, R_OTHER, 404, "not_found", "no such route: see "
+	    "feat-serve(1)");
+	return 0;
+bad_method:
+	send_error(w, req, R_OTHER, 405, "method_not_allowed", "this route "
+	    "takes another method");
+	return 0;
+}
+
+/* ---- threads ------------------------------------------------------------------------ */
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	struct worker *w = listener->data;
+	h2o_socket_t *sock;
+
+	if (err != NULL || w->stopping)
+		return;
+	if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+		return;
+	h2o_accept(&w->accept, sock);
+}
+
+static void
+on_tick(h2o_timeout_entry_t *entry)
+{
+	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, tick_entry,
+	    entry);
+	struct ft_l1_stats st;
+
+	ft_l1_stats(w->l1, &st);
+	atomic_store(&w->l1_bytes, st.bytes);
+	atomic_store(&w->l1_entries, st.entries);
+	atomic_store(&w->l1_evictions, st.evictions);
+	for (size_t t = 0; t < w->ntiers; t++) {
+		struct tier *tr = &w->tiers[t];
+		char err[256];
+
+		/* What feat-load added meanwhile. */
+		if (!tr->server && tr->s && !tr->down &&
+		    feat_store_refresh(tr->s, err, sizeof err) < 0)
+			feat_warn("thread %d: tier '%s': %s", w->id, tr->name,
+			    err);
+		if (tr->down && mono() >= tr->retry_at) {
+			if (tier_open(w, t) == 0 && tr->server &&
+			    feat_store_flush(tr->s, err, sizeof err) < 0)
+				tier_lost(w, t, err);
+		}
+	}
+	h2o_timeout_link(w->ctx.loop, &w->tick, &w->tick_entry);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+	int64_t drain_until = 0;
+
+	while (!w->stopping || (atomic_load(&srv->inflight) > 0 &&
+	    mono() < drain_until)) {
+		h2o_evloop_run(w->ctx.loop, 50);
+		if (!w->stopping && *srv->o.stop) {
+			w->stopping = 1;
+			drain_until = mono() + 5 * FEAT_NS_PER_S;
+			h2o_socket_read_stop(w->listener);
+		}
+	}
+	return NULL;
+}
+
+static int
+parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+    char *err, size_t errlen)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':'), *port;
+	struct addrinfo hints = { 0 }, *res = NULL;
+	size_t hl;
+	int rc;
+
+	if (colon == NULL || colon == spec || colon[1] == '\0') {
+		snprintf(err, errlen, "invalid --listen '%s': use HOST:PORT",
+		    spec);
+		return -1;
+	}
+	port = colon + 1;
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof host) {
+		snprintf(err, errlen, "invalid --listen: host too long");
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "invalid --listen '%s': %s", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+listen_fd(struct server *srv, char *err, size_t errlen)
+{
+	int fd, one = 1;
+
+	fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof one) != 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT,
+	    &one, sizeof one) != 0 || setsockopt(fd, IPPROTO_TCP,
+	    TCP_NODELAY, &one, sizeof one) != 0 ||
+	    bind(fd, (struct sockaddr *)&srv->addr, srv->addrlen) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		snprintf(err, errlen, "cannot listen on '%s': %s",
+		    srv->o.listen, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+read_token(struct server *srv, char *err, size_t errlen)
+{
+	FILE *f = fopen(srv->o.token_file, "re");
+	char buf[1024];
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open '%s': %s",
+		    srv->o.token_file, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n < 16 || strchr(buf, '\n')) {
+		snprintf(err, errlen, "'%s' must hold one token of 16 bytes "
+		    "or more on one line", srv->o.token_file);
+		return -1;
+	}
+	srv->token = feat_xstrdup(buf);
+	srv->tokenlen = n;
+	return 0;
+}
+
+static const char *
+tier_name(const char *uri)
+{
+	return strncmp(uri, "dir:", 4) == 0 ? "dir" :
+	    strncmp(uri, "redis", 5) == 0 ? "redis" : "postgresql";
+}
+
+int
+feat_serve(const struct feat_serve_opts *o, int *status, char *err,
+    size_t errlen)
+{
+	struct server *srv = feat_xcalloc(1, sizeof *srv);
+	h2o_hostconf_t *host;
+	h2o_pathconf_t *pc;
+	h2o_handler_t *h;
+	feat_catalog *cat;
+	int *fds = NULL, rc = -1;
+
+	*status = FEAT_EXIT_USAGE;
+	srv->o = *o;
+	if (srv->o.listen == NULL)
+		srv->o.listen = "127.0.0.1:8080";
+	if (srv->o.threads <= 0)
+		srv->o.threads = 1;
+	if (srv->o.max_inflight == 0)
+		srv->o.max_inflight = 1024;
+	if (srv->o.max_body == 0)
+		srv->o.max_body = (size_t)1 << 20;
+	if (srv->o.timeout <= 0)
+		srv->o.timeout = 50 * FEAT_NS_PER_MS;
+	if (srv->o.idle_timeout <= 0)
+		srv->o.idle_timeout = 10 * FEAT_NS_PER_S;
+	if (o->nstores == 0 || o->nstores > MAX_TIERS) {
+		snprintf(err, errlen, "give 1 to %d stores: --store URI",
+		    MAX_TIERS);
+		goto done;
+	}
+	for (size_t t = 0; t < o->nstores; t++)
+		if (feat_store_check_uri(o->stores[t], err, errlen) < 0)
+			goto done;
+	if (parse_listen(srv->o.listen, &srv->addr, &srv->addrlen, err,
+	    errlen) < 0)
+		goto done;
+	if (srv->o.token_file && read_token(srv, err, errlen) < 0)
+		goto done;
+	if ((cat = o->load_catalog(o->ctx, err, errlen)) == NULL)
+		goto done;
+	atomic_store(&srv->cat, cat);
+	srv->started = mono();
+
+	h2o_config_init(&srv->config);
+	srv->config.max_request_entity_size = srv->o.max_body;
+	srv->config.http1.req_timeout = (uint64_t)(srv->o.idle_timeout /
+	    FEAT_NS_PER_MS);
+	srv->config.http2.idle_timeout = (uint64_t)(srv->o.idle_timeout /
+	    FEAT_NS_PER_MS);
+	srv->config.http1.upgrade_to_http2 = 0;
+	host = h2o_config_register_host(&srv->config, h2o_iovec_init(
+	    H2O_STRLIT("default")), 65535);
+	pc = h2o_config_register_path(host, "/", 0);
+	h = h2o_create_handler(pc, sizeof *h);
+	h->on_req = on_req;
+
+	srv->nworkers = srv->o.threads;
+	srv->w = feat_xcalloc((size_t)srv->nworkers, sizeof *srv->w);
+	fds = feat_xcalloc((size_t)srv->nworkers, sizeof *fds);
+	for (int k = 0; k < srv->nworkers; k++)
+		fds[k] = -1;
+	for (int k = 0; k < srv->nworkers; k++)
+		if ((fds[k] = listen_fd(srv, err, errlen)) < 0)
+			goto done;
+	*status = FEAT_EXIT_STORE;
+	for (int k = 0; k < srv->nworkers; k++) {
+		struct worker *w = &srv->w[k];
+
+		w->srv = srv;
+		w->id = k;
+		h2o_context_init(&w->ctx, h2o_evloop_create(), &srv->config);
+		w->accept.ctx = &w->ctx;
+		w->accept.hosts = srv->config.hosts;
+		h2o_timeout_init(w->ctx.loop, &w->deadline, (uint64_t)
+		    ((srv->o.timeout + FEAT_NS_PER_MS - 1) / FEAT_NS_PER_MS));
+		h2o_timeout_init(w->ctx.loop, &w->tick, 100);
+		w->tick_entry.cb = on_tick;
+		h2o_timeout_link(w->ctx.loop, &w->tick, &w->tick_entry);
+		w->listener = h2o_evloop_socket_create(w->ctx.loop, fds[k],
+		    H2O_SOCKET_FLAG_DONT_READ);
+		fds[k] = -1;
+		w->listener->data = w;
+		h2o_socket_read_start(w->listener, on_accept);
+		w->l1 = ft_l1_new(srv->o.cache_size / (size_t)srv->nworkers,
+		    srv->o.cache_ttl);
+		w->out = feat_writer_new(-1, 0);
+		w->ntiers = o->nstores;
+		for (size_t t = 0; t < o->nstores; t++) {
+			struct tier *tr = &w->tiers[t];
+
+			tr->uri = o->stores[t];
+			snprintf(tr->name, sizeof tr->name, "%s",
+			    tier_name(tr->uri));
+			tr->sockfd = -1;
+			tr->server = strncmp(tr->uri, "dir:", 4) != 0;
+			tier_open(w, t);	/* a tier down is retried */
+		}
+	}
+	for (int k = 0; k < srv->nworkers; k++)
+		if (pthread_create(&srv->w[k].thread, NULL, worker_main,
+		    &srv->w[k]) != 0)
+			feat_die(FEAT_EXIT_STORE, "cannot start a thread");
+	feat_warn("listening on %s (%d thread%s, %zu store%s)",
+	    srv->o.listen, srv->nworkers, srv->nworkers == 1 ? "" : "s",
+	    o->nstores, o->nstores == 1 ? "" : "s");
+	while (!*o->stop) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (o->reload && *o->reload) {
+			char e2[512];
+			feat_catalog *nc;
+
+			*o->reload = 0;
+			if ((nc = o->load_catalog(o->ctx, e2, sizeof e2)) ==
+			    NULL) {
+				feat_warn("SIGHUP: the catalog was not "
+				    "reloaded: %s", e2);
+				continue;
+			}
+			srv->oldcats = feat_xrealloc(srv->oldcats,
+			    (srv->noldcats + 1) * sizeof *srv->oldcats);
+			srv->oldcats[srv->noldcats++] = atomic_load(&srv->cat);
+			atomic_store(&srv->cat, nc);
+			atomic_fetch_add(&srv->catgen, 1);
+			feat_warn("SIGHUP: catalog reloaded (%zu features)",
+			    feat_catalog_count(nc));
+		}
+	}
+	for (int k = 0; k < srv->nworkers; k++)
+		pthread_join(srv->w[k].thread, NULL);
+	feat_warn("stopped: %zu request%s still in flight were dropped",
+	    atomic_load(&srv->inflight), atomic_load(&srv->inflight) == 1 ?
+	    "" : "s");
+	rc = 0;
+	*status = FEAT_EXIT_OK;
+done:
+	if (fds)
+		for (int k = 0; k < srv->nworkers; k++)
+			if (fds[k] >= 0)
+				close(fds[k]);
+	free(fds);
+	if (srv->w) {
+		for (int k = 0; k < srv->nworkers; k++) {
+			struct worker *w = &srv->w[k];
+			char e2[256];
+
+			for (size_t t = 0; t < w->ntiers; t++) {
+				if (w->tiers[t].s)
+					feat_store_close(w->tiers[t].s, e2,
+					    sizeof e2);
+				if (w->tiers[t].wr)
+					feat_store_close(w->tiers[t].wr, e2,
+					    sizeof e2);
+			}
+			ft_l1_free(w->l1);
+			if (w->out)
+				feat_writer_close(w->out);
+			free(w->slots);
+			free(w->freeslots);
+		}
+		free(srv->w);
+	}
+	for (size_t i = 0; i < srv->noldcats; i++)
+		feat_catalog_free(srv->oldcats[i]);
+	free(srv->oldcats);
+	if (atomic_load(&srv->cat))
+		feat_catalog_free(atomic_load(&srv->cat));
+	free(srv->token);
+	free(srv);
+	return rc;
+}
