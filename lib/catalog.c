@@ -266,7 +266,7 @@ more_problems(struct first_problem *fp)
 
 	if (fp->n > 1 && len < fp->errlen)
 		snprintf(fp->err + len, fp->errlen - len, " (and %d more "
-		    "ft_cat_problem%s)", fp->n - 1, fp->n == 2 ? "" : "s");
+		    "problem%s)", fp->n - 1, fp->n == 2 ? "" : "s");
 }
 
 feat_catalog *

@@ -108,7 +108,7 @@ struct feat_fitter {
 	size_t acc_cap;
 	uint64_t records, ignored, too_many;
 	char ignored_name[80];
-	int stopped;
+	int stopped, written;
 };
 
 feat_fitter *
@@ -361,7 +361,11 @@ fit_finish(void *ctx, int stopped, struct feat_error *e)
 
 	if (stopped) {	/* a baseline of part of the input is no baseline */
 		f->stopped = 1;
-		return 0;
+		e->code = FEAT_ERR_IO;
+		snprintf(e->reason, sizeof e->reason, "stopped after %" PRIu64
+		    " record%s: no baseline written", f->records,
+		    f->records == 1 ? "" : "s");
+		return -1;
 	}
 	ix = sorted_names(&f->names);
 	feat_writer_open_object(w);
@@ -391,6 +395,7 @@ fit_finish(void *ctx, int stopped, struct feat_error *e)
 		    "%s", feat_writer_error(w));
 		return -1;
 	}
+	f->written = 1;
 	return 0;
 }
 
@@ -402,13 +407,12 @@ fit_summary(void *ctx)
 
 	for (size_t i = 0; i < f->names.n; i++)
 		n += f->acc[i].kind != K_SKIP;
-	if (f->stopped)
-		feat_warn("stopped after %" PRIu64 " record%s: no baseline "
-		    "written", f->records, f->records == 1 ? "" : "s");
-	else
+	if (f->written)
 		feat_warn("baseline of %zu feature%s from %" PRIu64
 		    " record%s", n, n == 1 ? "" : "s", f->records,
 		    f->records == 1 ? "" : "s");
+	else if (!f->stopped)
+		feat_warn("no baseline written");
 	if (f->too_many)
 		feat_warn("%" PRIu64 " value%s of features past the first %d "
 		    "names ignored", f->too_many, f->too_many == 1 ? "" : "s",
@@ -455,6 +459,7 @@ struct feat_checker {
 	int has_window;
 	uint64_t records, evaluations, no_verdict, ignored, failed;
 	int64_t metrics_at;
+	int metrics_dirty;
 };
 
 int
@@ -598,6 +603,7 @@ write_metrics(feat_checker *c, char *err, size_t errlen)
 	rc = ft_write_file(c->o.metrics_path, b.p, b.len, err, errlen);
 	ft_buf_free(&b);
 	c->metrics_at = feat_clock_mono();
+	c->metrics_dirty = 0;
 	return rc;
 }
 
@@ -688,14 +694,7 @@ evaluate(feat_checker *c, size_t i, struct feat_error *e)
 	if (u->counts)
 		memset(u->counts, 0, (bf->nedges + 1) * sizeof *u->counts);
 	u->newest = INT64_MIN;
-	if (c->o.metrics_path && feat_clock_mono() - c->metrics_at >=
-	    FEAT_NS_PER_S) {
-		char err[512];
-
-		/* Said now; the end of the run makes it exit 4. */
-		if (write_metrics(c, err, sizeof err) < 0)
-			feat_warn("%s", err);
-	}
+	c->metrics_dirty = 1;
 	return 0;
 }
 
@@ -730,6 +729,29 @@ evaluate_all(feat_checker *c, struct feat_error *e)
 	return 0;
 }
 
+/* The metrics of the evaluations made, at most once a second while
+   records come and at once when the input goes quiet. */
+static void
+maybe_metrics(feat_checker *c, int now)
+{
+	char err[512];
+
+	if (c->o.metrics_path == NULL || !c->metrics_dirty ||
+	    (!now && feat_clock_mono() - c->metrics_at < FEAT_NS_PER_S))
+		return;
+	/* Said now; the end of the run makes it exit 4. */
+	if (write_metrics(c, err, sizeof err) < 0)
+		feat_warn("%s", err);
+}
+
+static int
+check_idle(void *ctx, struct feat_error *e)
+{
+	(void)e;
+	maybe_metrics(ctx, 1);
+	return 0;
+}
+
 static int
 check_line(void *ctx, const struct feat_line *line, struct feat_error *e)
 {
@@ -742,6 +764,7 @@ check_line(void *ctx, const struct feat_line *line, struct feat_error *e)
 	if (bad_record(c->rr, line, &r, e) < 0)
 		return -1;
 	c->records++;
+	maybe_metrics(c, 0);
 	h = feat_record_get_head(r);
 	if (h->tombstone)
 		return 0;
@@ -861,10 +884,11 @@ check_negative(void *ctx)
 void
 feat_checker_stage(feat_checker *c, struct feat_tool_stage *st)
 {
-	(void)c;
 	memset(st, 0, sizeof *st);
 	st->line = check_line;
 	st->finish = check_finish;
 	st->summary = check_summary;
 	st->negative = check_negative;
+	st->idle_ns = c->o.metrics_path ? FEAT_NS_PER_S : 0;
+	st->idle = c->o.metrics_path ? check_idle : NULL;
 }

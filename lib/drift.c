@@ -72,6 +72,8 @@ ft_base_fit(struct ft_base_feature *bf, const double *sorted, size_t n,
 	bf->n = n;
 	bf->mean = m->mean;
 	bf->std = ft_moments_std(m);
+	if (isinf(bf->std) || (n >= 2 && isnan(bf->std)))
+		bf->std = ft_std_scaled(sorted, n, bf->mean);
 	bf->min = m->min;
 	bf->max = m->max;
 	for (int k = 0; k < FT_NQ; k++)
@@ -335,7 +337,8 @@ verdict(const struct ft_base_feature *bf, uint64_t min_samples,
     const struct ft_thresholds *t, struct ft_drift *out)
 {
 	if (t && t->min_samples >= 0)
-		min_samples = (uint64_t)t->min_samples;
+		min_samples = t->min_samples >= 18446744073709549568.0 ?
+		    UINT64_MAX : (uint64_t)t->min_samples;
 	out->verdict = bf->n > 0 && out->n >= min_samples;
 	ft_drift_judge(out, t);
 }
@@ -373,6 +376,8 @@ ft_drift_numeric(const struct ft_base_feature *bf, double *cur, size_t n,
 	else	/* sigma 0 (or one value): equal means or critical */
 		out->z = m.mean == bf->mean ? 0 : INFINITY;
 	sc = ft_moments_std(&m);
+	if (isinf(sc))
+		sc = ft_std_scaled(cur, n, m.mean);
 	if (bf->std > 0)
 		out->std_ratio = sc / bf->std;
 	else if (bf->std == 0 && sc > 0)
@@ -525,8 +530,10 @@ load_feature(struct ft_base_feature *bf, json_t *o, int bins)
 	    get_num(o, "min", &bf->min, 0) < 0 ||
 	    get_num(o, "max", &bf->max, 0) < 0)
 		return "'mean', 'std', 'min' and 'max' must be numbers";
-	if (bf->std < 0 || bf->min > bf->max)
-		return "'std' must be >= 0 and 'min' at most 'max'";
+	if (bf->std < 0 || bf->min > bf->max || (bf->n >= 2 &&
+	    isnan(bf->std)))
+		return "'std' must be a number >= 0 (null below two values) "
+		    "and 'min' at most 'max'";
 	if (get_nums(json_object_get(o, "quantiles"), bf->q, FT_NQ) < 0)
 		return "'quantiles' must be 101 ascending numbers";
 	a = json_object_get(o, "edges");

@@ -430,6 +430,9 @@ struct ft_moments {
 void ft_moments_add(struct ft_moments *m, double x);
 /* The sample standard deviation (n - 1); NAN below two values. */
 double ft_moments_std(const struct ft_moments *m);
+/* The same of x[0, n) about mean in two passes, scaled so that values
+   near DBL_MAX do not overflow (when the running one did). */
+double ft_std_scaled(const double *x, size_t n, double mean);
 /* Values kept in chunks, so that growing never copies them. */
 struct ft_values {
 	double **chunks;

@@ -1257,10 +1257,13 @@ int feat_tool_unbuffered(const feat_tool *t);
 /*
  * Refuses (a usage error, exit 2) a file the tool will write besides
  * standard output (what is named by option, --rejects) when it is one of
- * the inputs or the output file.
+ * the inputs, the output file or the quarantine file (through symbolic
+ * links: /dev/stdout is the output file when that is a regular file).
  */
 void feat_tool_check_written(const feat_tool *t, const char *path,
     const char *option);
+/* 1 when a and b name the same existing file (through links), else 0. */
+int feat_same_file(const char *a, const char *b);
 size_t feat_tool_max_line(const feat_tool *t);
 enum feat_time_unit feat_tool_time_unit(const feat_tool *t);
 const feat_clock *feat_tool_clock(const feat_tool *t);

@@ -43,6 +43,27 @@ ft_moments_std(const struct ft_moments *m)
 	return sqrt(m->m2 / (double)(m->n - 1));
 }
 
+double
+ft_std_scaled(const double *x, size_t n, double mean)
+{
+	double s = 0, sum = 0;
+
+	if (n < 2)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		if (fabs(x[i] - mean) > s || isinf(x[i] - mean))
+			s = isinf(x[i] - mean) ? fmax(fabs(x[i]), fabs(mean)) :
+			    fabs(x[i] - mean);
+	if (s == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		double d = x[i] / s - mean / s;
+
+		sum += d * d;
+	}
+	return s * sqrt(sum / (double)(n - 1));
+}
+
 /* ---- values in chunks ------------------------------------------------------ */
 
 #define CHUNK ((size_t)1 << 16)		/* doubles a chunk: 512 KiB */

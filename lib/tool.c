@@ -665,6 +665,15 @@ feat_tool_command(const feat_tool *t)
 }
 
 int
+feat_same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return stat(a, &x) == 0 && stat(b, &y) == 0 &&
+	    x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+int
 feat_tool_unbuffered(const feat_tool *t)
 {
 	return t->unbuffered;
@@ -682,6 +691,9 @@ feat_tool_check_written(const feat_tool *t, const char *path,
 	    st.st_ino == w.st_ino)
 		feat_die(FEAT_EXIT_USAGE, "the %s file '%s' is the output "
 		    "file", option, path);
+	if (t->bad && ft_badlines_same_file(t->bad, &w))
+		feat_die(FEAT_EXIT_USAGE, "the %s file '%s' is the "
+		    "quarantine file", option, path);
 	if (t->noperands == 0 && fstat(STDIN_FILENO, &st) == 0 &&
 	    st.st_dev == w.st_dev && st.st_ino == w.st_ino)
 		feat_die(FEAT_EXIT_USAGE, "the %s file '%s' is the input",

@@ -376,8 +376,16 @@ write_reject(feat_validator *v, const struct feat_line *line,
 	KEY(w, "_error");
 	feat_writer_open_object(w);
 	KEY(w, "file");
-	feat_writer_string(w, line->file ? line->file : "<stdin>",
-	    strlen(line->file ? line->file : "<stdin>"));
+	{
+		/* A file name is bytes: invalid UTF-8 as \u00XX, as the
+		   quarantine writes it. */
+		const char *fn = line->file ? line->file : "<stdin>";
+		struct ft_buf q = { 0 };
+
+		ft_json_quote_raw(&q, fn, strlen(fn));
+		feat_writer_number(w, q.p, q.len);
+		ft_buf_free(&q);
+	}
 	KEY(w, "line");
 	feat_writer_int(w, (int64_t)line->lineno);
 	KEY(w, "violations");
@@ -456,7 +464,8 @@ write_changed(feat_validator *v, const struct ft_json *j,
 				ft_json_write(w, j, f);
 			else if (c->kind == C_IMPUTE)
 				feat_catalog_write_default(c->f, w);
-			else if (c->type == T_INT)
+			else if (c->type == T_INT && fabs(c->value) <
+			    9223372036854775807.0)
 				feat_writer_int(w, (int64_t)c->value);
 			else
 				feat_writer_double(w, c->value);

@@ -158,6 +158,23 @@ main(int argc, char **argv)
 		if (r.co.every && r.co.per_window)
 			feat_tool_usage_error(t, "give --every or "
 			    "--per-window, not both");
+		for (int k = 0; k < 2; k++) {
+			const char *p = k ? feat_tool_metrics_path(t) :
+			    r.co.report_path;
+			const char *opt = k ? "--metrics-file" : "--report";
+
+			if (p == NULL)
+				continue;
+			feat_tool_check_written(t, p, opt);
+			if (feat_same_file(p, r.co.baseline))
+				feat_tool_usage_error(t, "the %s file '%s' is "
+				    "the baseline", opt, p);
+		}
+		if (r.co.report_path && feat_tool_metrics_path(t) &&
+		    feat_same_file(r.co.report_path,
+		    feat_tool_metrics_path(t)))
+			feat_tool_usage_error(t, "--report and --metrics-file "
+			    "name the same file");
 		r.co.time_unit = feat_tool_time_unit(t);
 		r.co.catalog = feat_tool_catalog(t);
 		r.co.clock = feat_tool_clock(t);

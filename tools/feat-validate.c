@@ -88,8 +88,13 @@ main(int argc, char **argv)
 	t = feat_tool_start(&def, argc, argv, &r);
 	if (r.outliers_given && r.vo.baseline == NULL)
 		feat_tool_usage_error(t, "--outliers needs --baseline FILE");
-	if (r.vo.rejects)
+	if (r.vo.rejects) {
 		feat_tool_check_written(t, r.vo.rejects, "--rejects");
+		if (r.vo.baseline && feat_same_file(r.vo.rejects,
+		    r.vo.baseline))
+			feat_tool_usage_error(t, "the --rejects file '%s' is "
+			    "the baseline", r.vo.rejects);
+	}
 	r.vo.unbuffered = feat_tool_unbuffered(t);
 	r.vo.time_unit = feat_tool_time_unit(t);
 	r.vo.catalog = feat_tool_catalog(t);

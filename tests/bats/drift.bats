@@ -280,3 +280,51 @@ within() {
 	run bash -c '"$1" check --baseline "$2" --report /dev/stdout "$3" 2>/dev/null | grep -c "<svg"' _ "$FEAT_DRIFT" "$TMP/b.json" "$TMP/c.ndjson"
 	[ "$output" -ge 1 ]
 }
+
+@test "drift-008: the second hostile pass: files that are others, huge spreads, catalog minimums, quiet inputs, SIGTERM" {
+	recs x 'seq 1 100' > "$TMP/r"
+	"$FEAT_DRIFT" fit "$TMP/r" > "$TMP/b.json"
+	cp "$TMP/r" "$TMP/in"
+	drift check --baseline "$TMP/b.json" --report "$TMP/in" "$TMP/in"
+	[ "$status" -eq 2 ] && cmp "$TMP/in" "$TMP/r"
+	drift check --baseline "$TMP/b.json" --metrics-file "$TMP/in" "$TMP/in"
+	[ "$status" -eq 2 ] && cmp "$TMP/in" "$TMP/r"
+	drift check --baseline "$TMP/b.json" --report "$TMP/b.json" "$TMP/in"
+	[ "$status" -eq 2 ] && [ -s "$TMP/b.json" ]
+	run bash -c '"$1" check --baseline "$2" --report /dev/stdout "$3" > "$4"' _ "$FEAT_DRIFT" "$TMP/b.json" "$TMP/in" "$TMP/out"
+	[ "$status" -eq 2 ]
+	# A spread past 1e154: std is a number, and no false alarm.
+	recs v 'printf "%s\n" 1e200 -1e200 0' > "$TMP/h"
+	"$FEAT_DRIFT" fit "$TMP/h" > "$TMP/h.json"
+	[ "$($JQ '.features.v.std' "$TMP/h.json")" = 1e+200 ]
+	drift check --baseline "$TMP/h.json" --min-samples 1 "$TMP/h"
+	[ "$(echo "$output" | $JQ -c '[.z, .std_ratio, .drift]')" = '[0,1,"none"]' ]
+	$JQ -c '.features.v.std = null' "$TMP/h.json" > "$TMP/hn.json"
+	drift check --baseline "$TMP/hn.json" "$TMP/h"
+	[ "$status" -eq 2 ]
+	# A catalog minimum too large for a count never judges.
+	recs prompt_length 'seq 0.1 0.1 0.9' > "$TMP/p"
+	"$FEAT_DRIFT" fit "$TMP/p" > "$TMP/p.json"
+	echo '{"features":[{"name":"prompt_length","drift":{"min_samples":1e20}}]}' > "$TMP/ov.json"
+	drift check --catalog-overlay "$TMP/ov.json" --baseline "$TMP/p.json" "$TMP/p"
+	[ "$(echo "$output" | $JQ -c .drift)" = null ]
+	# Metrics of a --per-window burst are written when the input goes
+	# quiet, not a window later.
+	{ recs x 'seq 1 100' 2024-11-16T18:00:00Z; recs x 'seq 1 100' 2024-11-16T18:05:00Z; recs x 'seq 1 100' 2024-11-16T18:10:00Z; } > "$TMP/w"
+	( cat "$TMP/w"; sleep 3 ) | "$FEAT_DRIFT" check --baseline "$TMP/b.json" --per-window --min-samples 10 --metrics-file "$TMP/m.prom" > /dev/null 2>&1 3>&- &
+	local pid=$!
+	sleep 2
+	grep -qx 'feat_drift_evaluations_total 2' "$TMP/m.prom"
+	wait "$pid"
+	grep -qx 'feat_drift_evaluations_total 3' "$TMP/m.prom"
+	# SIGTERM to fit: no baseline, and not exit 0.
+	( cat "$TMP/r"; sleep 5 ) | "$FEAT_DRIFT" fit > "$TMP/stopped.json" 2> "$TMP/err" 3>&- &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 4 ]
+	[ ! -s "$TMP/stopped.json" ]
+	grep -q "stopped after 100 records: no baseline written" "$TMP/err"
+}

@@ -189,3 +189,31 @@ baseline() {
 	validate --baseline "$TMP/narrow.json" --outliers clip "$TMP/in"
 	[ "$(echo "$output" | $JQ -c .features.user_behavior_cluster | tr '\n' ' ')" = "4 4 " ]
 }
+
+@test "validate-008: --rejects never the quarantine or the baseline; clipping past int64; file names are bytes" {
+	local V=$DATA/validate
+	{ cat "$V/bad.ndjson"; echo 'not json'; } > "$TMP/in"
+	validate --rejects "$TMP/q" --on-error "quarantine:$TMP/q" "$TMP/in"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is the quarantine file"* ]]
+	recs() { for v in "$@"; do printf '{"entity_type":"request","entity_id":"r","group":"request","ts":"2024-11-16T18:00:00Z","features":{"prompt_length":%s}}\n' "$v"; done; }
+	recs 0.1 0.2 0.3 | "$FEAT_DRIFT" fit > "$TMP/b.json" 2>/dev/null
+	cp "$TMP/b.json" "$TMP/b2.json"
+	validate --baseline "$TMP/b2.json" --rejects "$TMP/b2.json" "$V/good.ndjson"
+	[ "$status" -eq 2 ]
+	cmp "$TMP/b.json" "$TMP/b2.json"
+	# An int clipped far past int64 stays on its side of the mean.
+	echo '{"features":[{"id":"ACM_001","name":"acme_count","category":"request","group":"request","type":"int","min":null,"max":null,"nullable":true,"default":null,"unit":"n","description":"x","formula":"x","source":["x"],"freshness_s":60,"owner":"t","tags":[],"deprecated":false}]}' > "$TMP/ov.json"
+	printf '{"entity_type":"request","entity_id":"r","group":"request","ts":"2024-11-16T18:00:00Z","features":{"acme_count":%s}}\n' 9.2e18 9.22e18 > "$TMP/bb"
+	"$FEAT_DRIFT" fit --catalog-overlay "$TMP/ov.json" "$TMP/bb" > "$TMP/big.json" 2>/dev/null
+	printf '{"entity_type":"request","entity_id":"r","group":"request","ts":"2024-11-16T18:00:00Z","features":{"acme_count":1e19}}\n' > "$TMP/x"
+	validate --catalog-overlay "$TMP/ov.json" --baseline "$TMP/big.json" --outliers clip "$TMP/x"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | $JQ '.features.acme_count > 9e18')" = true ]
+	# A file name that is not UTF-8 is escaped in _error.file.
+	cp "$V/bad.ndjson" "$TMP/bad"$'\xff'".ndjson"
+	validate --rejects "$TMP/rej" "$TMP/bad"$'\xff'".ndjson"
+	[ "$status" -eq 1 ]
+	$JQ -e . "$TMP/rej" > /dev/null
+	grep -q 'bad\\u00ff.ndjson' "$TMP/rej"
+}
