@@ -2057,6 +2057,23 @@ done:
 					feat_store_close(w->tiers[t].wr, e2,
 					    sizeof e2);
 			}
+			for (size_t t = 0; t < w->ntiers; t++)
+				if (w->tiers[t].sock)
+					h2o_socket_close(w->tiers[t].sock);
+			if (w->listener) {
+				h2o_socket_read_stop(w->listener);
+				h2o_socket_close(w->listener);
+			}
+			if (w->ctx.loop) {
+				/* Let the closes run, then free the loop. */
+				h2o_evloop_run(w->ctx.loop, 0);
+				if (h2o_timeout_is_linked(&w->tick_entry))
+					h2o_timeout_unlink(&w->tick_entry);
+				h2o_timeout_dispose(w->ctx.loop, &w->tick);
+				h2o_timeout_dispose(w->ctx.loop, &w->deadline);
+				h2o_context_dispose(&w->ctx);
+				h2o_evloop_destroy(w->ctx.loop);
+			}
 			ft_l1_free(w->l1);
 			if (w->out)
 				feat_writer_close(w->out);
@@ -2064,6 +2081,7 @@ done:
 			free(w->freeslots);
 		}
 		free(srv->w);
+		h2o_config_dispose(&srv->config);
 	}
 	for (size_t i = 0; i < srv->noldcats; i++)
 		feat_catalog_free(srv->oldcats[i]);
