@@ -488,6 +488,7 @@ struct ft_lookup_group {
 	size_t len;
 	const char *tier;		/* where it was found */
 	int stale;			/* from a cache past its time */
+	int global;			/* of entity system/global (SPEC 4) */
 };
 /* Resolves the features (a list as feat_lookup takes; NULL: every group
    of the entity type) and each group's version; NULL with err. */

@@ -897,6 +897,10 @@ struct feat_lookup_opts {
 	int no_future_created;		/* as_of: also created <= as_of */
 	int64_t max_age;		/* ns; 0: only freshness_s */
 	const char *tier;		/* metadata's tier: "dir", "l1" */
+	/* DRV_010's models: (avg cost, p95 latency, error rate) of each
+	   model's perf_5min; NULL: DRV_010 is null. */
+	const double (*pareto)[3];
+	size_t npareto;
 };
 /*
  * Writes the response of SPEC 9 for one entity on w: features (a list of

@@ -16,9 +16,20 @@
 
 #define KEY(w, k) feat_writer_key((w), (k), sizeof(k) - 1)
 
+enum calc {
+	C_STORED,			/* read from its group's record */
+	C_COST_LATENCY,			/* DRV_002 */
+	C_QUALITY_COST,			/* DRV_003 */
+	C_TIME_PRESSURE,		/* DRV_007 */
+	C_LOAD_LATENCY,			/* DRV_008 */
+	C_PARETO			/* DRV_010 */
+};
+
 struct want {
 	const feat_catalog_feature *f;
-	size_t group;			/* index into groups */
+	size_t group;			/* index into groups (stored) */
+	enum calc calc;
+	size_t self, global;		/* the groups a calc reads */
 };
 
 /* Adds f (once) to wants; -1 past FEAT_LOOKUP_MAX_FEATURES. */
@@ -161,6 +172,26 @@ choose_version(const feat_catalog_group *g, const char *user_id,
 	}
 }
 
+/* The index of group g (of this entity, or of the system "global"),
+   added when new. */
+static size_t
+add_group(struct ft_lookup *lk, const feat_catalog *cat, const char *g,
+    int global, const char *user_id, long version)
+{
+	size_t j;
+
+	for (j = 0; j < lk->ngroups; j++)
+		if (strcmp(lk->groups[j].group, g) == 0 &&
+		    lk->groups[j].global == global)
+			return j;
+	lk->groups[j].group = g;
+	lk->groups[j].global = global;
+	choose_version(feat_catalog_group_find(cat, g), user_id, version,
+	    &lk->groups[j]);
+	lk->ngroups++;
+	return j;
+}
+
 struct ft_lookup *
 ft_lookup_plan(const feat_catalog *cat, const char *etype, const char *eid,
     size_t eidlen, const char *features, const char *user_id, long version,
@@ -187,21 +218,47 @@ ft_lookup_plan(const feat_catalog *cat, const char *etype, const char *eid,
 		ft_lookup_free(lk);
 		return NULL;
 	}
-	lk->groups = feat_xcalloc(lk->n + 1, sizeof *lk->groups);
+	/* Room for each feature's group and the two a calc reads. */
+	lk->groups = feat_xcalloc(lk->n + 3, sizeof *lk->groups);
 	for (size_t i = 0; i < lk->n; i++) {
-		const char *g = feat_catalog_feature_group_name(lk->wants[i].f);
-		size_t j;
+		struct want *wt = &lk->wants[i];
+		const feat_catalog_group *fg = feat_catalog_feature_group(wt->f);
+		const char *id = feat_catalog_feature_id(wt->f);
 
-		for (j = 0; j < lk->ngroups; j++)
-			if (strcmp(lk->groups[j].group, g) == 0)
-				break;
-		if (j == lk->ngroups) {
-			lk->groups[j].group = g;
-			choose_version(feat_catalog_group_find(cat, g),
-			    user_id, version, &lk->groups[j]);
-			lk->ngroups++;
+		if (fg == NULL || strcmp(feat_catalog_group_producer(fg),
+		    "feat-serve") != 0) {
+			wt->group = add_group(lk, cat, feat_catalog_group_name(
+			    fg), 0, user_id, version);
+			continue;
 		}
-		lk->wants[i].group = j;
+		/* Computed at serve time from stored groups (SPEC 4). */
+		wt->calc = strcmp(id, "DRV_002") == 0 ? C_COST_LATENCY :
+		    strcmp(id, "DRV_003") == 0 ? C_QUALITY_COST :
+		    strcmp(id, "DRV_007") == 0 ? C_TIME_PRESSURE :
+		    strcmp(id, "DRV_008") == 0 ? C_LOAD_LATENCY :
+		    strcmp(id, "DRV_010") == 0 ? C_PARETO : C_STORED;
+		wt->self = wt->global = SIZE_MAX;
+		switch (wt->calc) {
+		case C_TIME_PRESSURE:
+			wt->self = add_group(lk, cat, "request", 0, user_id,
+			    version);
+			wt->global = add_group(lk, cat, "context", 1, user_id,
+			    version);
+			break;
+		case C_LOAD_LATENCY:
+			wt->global = add_group(lk, cat, "context_1min", 1,
+			    user_id, version);
+			/* FALLTHROUGH */
+		case C_COST_LATENCY:
+		case C_QUALITY_COST:
+		case C_PARETO:
+			wt->self = add_group(lk, cat, "perf_5min", 0, user_id,
+			    version);
+			break;
+		case C_STORED:
+			break;
+		}
+		wt->group = SIZE_MAX;
 	}
 	return lk;
 }
@@ -237,6 +294,11 @@ ft_lookup_key(const struct ft_lookup *lk, size_t j)
 	struct feat_store_key k = { lk->etype, lk->eid, lk->eidlen,
 	    lk->groups[j].group, lk->groups[j].version };
 
+	if (lk->groups[j].global) {	/* SPEC 4: "of component global" */
+		k.entity_type = "system";
+		k.entity_id = "global";
+		k.entity_id_len = 6;
+	}
 	return k;
 }
 
@@ -256,6 +318,169 @@ ft_lookup_set(struct ft_lookup *lk, size_t j, const char *line, size_t len,
 		g->line[len] = '\0';
 		g->len = len;
 	}
+}
+
+/* name's number in group j's record: 1 and *v, 0 when null or absent,
+   -1 when the group has no record. */
+static int
+num_in(const struct ft_lookup *lk, const feat_record **recs,
+    feat_record_reader **rrs, size_t j, const char *name, double *v,
+    int64_t *ts)
+{
+	struct feat_value fv;
+
+	if (j == SIZE_MAX || recs[j] == NULL)
+		return -1;
+	if (feat_record_get_head(recs[j])->ts < *ts)
+		*ts = feat_record_get_head(recs[j])->ts;
+	(void)lk;
+	if (feat_record_find(rrs[j], recs[j], name, &fv) < 0 ||
+	    (fv.type != FEAT_VALUE_NUMBER && fv.type != FEAT_VALUE_BOOL))
+		return 0;
+	*v = fv.number;
+	return 1;
+}
+
+static double
+min1(double x)
+{
+	return x < 1 ? x : 1;
+}
+
+/* DRV_010 of point p among pts (SPEC 4): each axis over its maximum;
+   1 on the Pareto front (lower is better), else 1 - the distance to the
+   nearest front point / sqrt(3). */
+static double
+pareto(const double p[3], const double (*pts)[3], size_t n)
+{
+	double mx[3] = { 0, 0, 0 }, q[3], best = INFINITY;
+	int on_front = 1;
+
+	for (size_t i = 0; i < n; i++)
+		for (int a = 0; a < 3; a++)
+			if (pts[i][a] > mx[a])
+				mx[a] = pts[i][a];
+	for (int a = 0; a < 3; a++) {
+		if (p[a] > mx[a])
+			mx[a] = p[a];
+		q[a] = mx[a] > 0 ? p[a] / mx[a] : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double r[3];
+		int le = 1, lt = 0, front = 1;
+
+		for (int a = 0; a < 3; a++) {
+			r[a] = mx[a] > 0 ? pts[i][a] / mx[a] : 0;
+			le &= r[a] <= q[a];
+			lt |= r[a] < q[a];
+		}
+		if (le && lt)
+			on_front = 0;
+		/* Is pts[i] itself on the front? */
+		for (size_t k = 0; k < n && front; k++) {
+			int le2 = 1, lt2 = 0;
+
+			for (int a = 0; a < 3; a++) {
+				double s = mx[a] > 0 ? pts[k][a] / mx[a] : 0;
+
+				le2 &= s <= r[a];
+				lt2 |= s < r[a];
+			}
+			if (le2 && lt2)
+				front = 0;
+		}
+		if (front) {
+			double d = sqrt((r[0] - q[0]) * (r[0] - q[0]) +
+			    (r[1] - q[1]) * (r[1] - q[1]) + (r[2] - q[2]) *
+			    (r[2] - q[2]));
+
+			if (d < best)
+				best = d;
+		}
+	}
+	if (on_front)
+		return 1;
+	return isinf(best) ? 1 : 1 - best / sqrt(3);
+}
+
+/* A computed feature's value: 1 and *v, 0 null, -1 not found; *ts the
+   oldest record read. */
+static int
+calc_value(const struct ft_lookup *lk, const struct want *wt,
+    const feat_record **recs, feat_record_reader **rrs,
+    const struct feat_lookup_opts *o, double *v, int64_t *ts)
+{
+	double a = 0, b = 0, c = 0;
+	int ra, rb, rc;
+
+	*ts = INT64_MAX;
+	switch (wt->calc) {
+	case C_COST_LATENCY:
+		ra = num_in(lk, recs, rrs, wt->self,
+		    "avg_cost_per_request_5min", &a, ts);
+		rb = num_in(lk, recs, rrs, wt->self, "latency_p95_5min", &b,
+		    ts);
+		if (ra < 0)
+			return -1;
+		if (ra == 0 || rb == 0)
+			return 0;
+		*v = (min1(a / 0.01) + min1(b / 10000)) / 2;
+		return 1;
+	case C_QUALITY_COST:
+		ra = num_in(lk, recs, rrs, wt->self, "success_rate_5min", &a,
+		    ts);
+		rb = num_in(lk, recs, rrs, wt->self,
+		    "avg_cost_per_request_5min", &b, ts);
+		if (ra < 0)
+			return -1;
+		if (ra == 0 || rb == 0 || b == 0)
+			return 0;
+		*v = a / b;
+		return 1;
+	case C_TIME_PRESSURE:
+		ra = num_in(lk, recs, rrs, wt->self, "request_priority", &a,
+		    ts);
+		rb = num_in(lk, recs, rrs, wt->global,
+		    "available_budget_ratio", &b, ts);
+		if (ra < 0 || rb < 0)
+			return -1;
+		if (ra == 0 || rb == 0)
+			return 0;
+		*v = a * (1 - b);
+		return 1;
+	case C_LOAD_LATENCY:
+		ra = num_in(lk, recs, rrs, wt->self, "latency_p95_5min", &a,
+		    ts);
+		rb = num_in(lk, recs, rrs, wt->global, "queue_depth", &b, ts);
+		if (ra < 0 || rb < 0)
+			return -1;
+		if (ra == 0 || rb == 0)
+			return 0;
+		*v = a * (1 + b);
+		return 1;
+	case C_PARETO: {
+		double p[3];
+
+		ra = num_in(lk, recs, rrs, wt->self,
+		    "avg_cost_per_request_5min", &a, ts);
+		rb = num_in(lk, recs, rrs, wt->self, "latency_p95_5min", &b,
+		    ts);
+		rc = num_in(lk, recs, rrs, wt->self, "error_rate_5min", &c,
+		    ts);
+		if (ra < 0)
+			return -1;
+		if (ra == 0 || rb == 0 || rc == 0 || o->pareto == NULL)
+			return 0;
+		p[0] = a;
+		p[1] = b;
+		p[2] = c;
+		*v = pareto(p, o->pareto, o->npareto);
+		return 1;
+	}
+	case C_STORED:
+		break;
+	}
+	return -1;
 }
 
 int
@@ -288,13 +513,36 @@ ft_lookup_write(const struct ft_lookup *lk, const struct feat_lookup_opts *o,
 	for (size_t i = 0; i < n; i++) {
 		const feat_catalog_feature *f = lk->wants[i].f;
 		const char *name = feat_catalog_feature_name(f);
-		const feat_record *r = recs[lk->wants[i].group];
-		feat_record_reader *grr = rrs[lk->wants[i].group];
+		size_t gi = lk->wants[i].group;
+		const feat_record *r = gi == SIZE_MAX ? NULL : recs[gi];
+		feat_record_reader *grr = gi == SIZE_MAX ? NULL : rrs[gi];
 		long fresh = feat_catalog_feature_freshness(f);
 		struct feat_value v;
 		int64_t age;
 
 		feat_writer_key(w, name, strlen(name));
+		if (lk->wants[i].calc != C_STORED) {
+			double d = 0;
+			int64_t oldest;
+			int rc = calc_value(lk, &lk->wants[i], recs, rrs, o,
+			    &d, &oldest);
+
+			if (rc < 0) {
+				feat_writer_null(w);
+				status[i] = "not_found";
+				continue;
+			}
+			rc == 1 ? feat_writer_double(w, d) :
+			    feat_writer_null(w);
+			status[i] = rc == 1 && isfinite(d) ? "present" :
+			    "null";
+			age = at - oldest;
+			if ((o->max_age > 0 && age > o->max_age) ||
+			    (fresh > 0 && age > (int64_t)fresh *
+			    FEAT_NS_PER_S))
+				status[i] = "stale";
+			continue;
+		}
 		if (r == NULL) {
 			feat_writer_null(w);
 			status[i] = "not_found";
@@ -311,7 +559,7 @@ ft_lookup_write(const struct ft_lookup *lk, const struct feat_lookup_opts *o,
 		    v.type == FEAT_VALUE_OTHER ? "null" : "present";
 		if ((o->max_age > 0 && age > o->max_age) ||
 		    (fresh > 0 && age > (int64_t)fresh * FEAT_NS_PER_S) ||
-		    lk->groups[lk->wants[i].group].stale)
+		    lk->groups[gi].stale)
 			status[i] = "stale";
 		ft_value_write(w, &v);
 	}

@@ -124,6 +124,9 @@ struct worker {
 	unsigned catgen;
 	uint64_t pushes_seen;
 	struct metrics m;
+	struct ft_names models;		/* DRV_010: models seen */
+	double (*points)[3];		/* their perf_5min, by index */
+	feat_record_reader *rr;
 	atomic_size_t l1_bytes, l1_entries;
 	atomic_uint_fast64_t l1_evictions;
 	int stopping;
@@ -544,11 +547,56 @@ shard_of(const char *key, size_t len)
 
 static void job_done(struct job *j);
 
+#define MAX_MODELS 10000
+
+/* A model's perf_5min seen: its point for DRV_010 (SPEC 4), over the
+   models this thread has read, as of their latest record read. */
+static void
+pareto_point(struct worker *w, const char *line, size_t len)
+{
+	const struct feat_record_head *h;
+	const feat_record *r;
+	struct feat_error fe;
+	struct feat_value v;
+	double p[3];
+	static const char *const names[3] = {
+		"avg_cost_per_request_5min", "latency_p95_5min",
+		"error_rate_5min"
+	};
+	long i;
+
+	if (feat_record_read(w->rr, line, len, &r, &fe) < 0)
+		return;
+	h = feat_record_get_head(r);
+	if (strcmp(h->group, "perf_5min") != 0)
+		return;
+	for (int a = 0; a < 3; a++) {
+		if (feat_record_find(w->rr, r, names[a], &v) < 0 ||
+		    v.type != FEAT_VALUE_NUMBER)
+			return;
+		p[a] = v.number;
+	}
+	i = ft_names_get(&w->models, h->entity_id, h->entity_id_len, 0);
+	if (i < 0) {
+		if (w->models.n >= MAX_MODELS)
+			return;
+		i = ft_names_get(&w->models, h->entity_id, h->entity_id_len,
+		    1);
+		w->points = feat_xrealloc(w->points, w->models.n *
+		    sizeof *w->points);
+	}
+	memcpy(w->points[i], p, sizeof p);
+}
+
 static void
 found(struct worker *w, struct job *j, size_t e, size_t g, int t,
     const char *line, size_t len)
 {
 	struct entity *en = &j->ents[e];
+
+	if (t > 0 && strcmp(ft_lookup_group(en->lk, g)->group,
+	    "perf_5min") == 0)
+		pareto_point(w, line, len);
 
 	ft_lookup_set(en->lk, g, line, len, t < 0 ? NULL : t == 0 ? "l1" :
 	    w->tiers[t - 1].name);
@@ -761,6 +809,8 @@ lookup_opts(struct worker *w, const struct entity *en,
 	lo->no_future_created = en->no_future_created;
 	lo->max_age = w->srv->o.max_age;
 	lo->tier = "none";
+	lo->pareto = (const double (*)[3])w->points;
+	lo->npareto = w->models.n;
 }
 
 static void
@@ -1988,6 +2038,8 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 		w->l1 = ft_l1_new(srv->o.cache_size / (size_t)srv->nworkers,
 		    srv->o.cache_ttl);
 		w->out = feat_writer_new(-1, 0);
+		w->rr = feat_record_reader_new(FEAT_TIME_S);
+		ft_names_init(&w->models);
 		w->ntiers = o->nstores;
 		for (size_t t = 0; t < o->nstores; t++) {
 			struct tier *tr = &w->tiers[t];
@@ -2079,6 +2131,9 @@ done:
 				feat_writer_close(w->out);
 			free(w->slots);
 			free(w->freeslots);
+			feat_record_reader_free(w->rr);
+			ft_names_free(&w->models);
+			free(w->points);
 		}
 		free(srv->w);
 		h2o_config_dispose(&srv->config);

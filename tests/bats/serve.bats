@@ -357,3 +357,41 @@ print("never closed")
 	wait "$SPID"
 	SPID=
 }
+
+@test "serve-008: the serve-time derived features DRV_002, 003, 007, 008, 010 from the stored groups" {
+	local T=2024-11-16T23:55:00Z
+	{
+		for m in "m1 0.002 1000 0.01 0.99" "m2 0.004 500 0.02 0.98" "m3 0.005 2000 0.03 0.97"; do
+			set -- $m
+			printf '{"entity_type":"model","entity_id":"%s","group":"perf_5min","ts":"%s","features":{"avg_cost_per_request_5min":%s,"latency_p95_5min":%s,"error_rate_5min":%s,"success_rate_5min":%s}}\n' "$1" "$T" "$2" "$3" "$4" "$5"
+		done
+		printf '{"entity_type":"system","entity_id":"global","group":"context_1min","ts":"%s","features":{"queue_depth":0.3}}\n' "$T"
+		printf '{"entity_type":"system","entity_id":"global","group":"context","ts":"%s","features":{"available_budget_ratio":0.25}}\n' "$T"
+		printf '{"entity_type":"request","entity_id":"r1","group":"request","ts":"%s","features":{"request_priority":0.8}}\n' "$T"
+		printf '{"entity_type":"model","entity_id":"m4","group":"perf_5min","ts":"%s","features":{"avg_cost_per_request_5min":0,"latency_p95_5min":null,"error_rate_5min":0.5,"success_rate_5min":0.5}}\n' "$T"
+	} > "$TMP/recs"
+	"$FEAT_LOAD" --to "dir:$TMP/st" "$TMP/recs" 2>/dev/null
+	start --store "dir:$TMP/st"
+	get /v1/features/batch -X POST -d '{"requests":[{"entity_type":"model","entity_id":"m1","features":"DRV_002,DRV_003,DRV_008,DRV_010"},{"entity_type":"model","entity_id":"m2","features":"DRV_010"},{"entity_type":"model","entity_id":"m3","features":"DRV_010"},{"entity_type":"request","entity_id":"r1","features":"DRV_007"},{"entity_type":"model","entity_id":"m4","features":"DRV_002,DRV_003"},{"entity_type":"model","entity_id":"none","features":"DRV_002"}]}'
+	[ "$code" = 200 ]
+	echo "$body" | $JQ -c '.responses[] | [.features, .status]' > "$TMP/got"
+	# The expected values, computed here from SPEC 4's formulas.
+	local want3
+	want3=$(awk 'BEGIN {
+		c[1] = 0.002; p[1] = 1000; e[1] = 0.01; c[2] = 0.004; p[2] = 500; e[2] = 0.02
+		c[3] = 0.005; p[3] = 2000; e[3] = 0.03
+		# m3 is dominated by m1; the front is m1 and m2.
+		best = 9
+		for (i = 1; i <= 2; i++) {
+			d = sqrt((c[i] / 0.005 - 1) ^ 2 + (p[i] / 2000 - 1) ^ 2 + (e[i] / 0.03 - 1) ^ 2)
+			if (d < best) best = d
+		}
+		printf "%.15f", 1 - best / sqrt(3) }')
+	sed -n 1p "$TMP/got" | $JQ -e '.[0] | (.cost_latency_score - 0.15 | fabs) < 1e-12 and (.quality_cost_ratio - 495 | fabs) < 1e-9 and (.load_adjusted_latency - 1300 | fabs) < 1e-9 and .pareto_efficiency_score == 1'
+	sed -n 2p "$TMP/got" | $JQ -e '.[0].pareto_efficiency_score == 1'
+	sed -n 3p "$TMP/got" | $JQ -e --argjson w "$want3" '(.[0].pareto_efficiency_score - $w | fabs) < 1e-12'
+	sed -n 4p "$TMP/got" | $JQ -e '(.[0].time_pressure_indicator - 0.6 | fabs) < 1e-12 and .[1].time_pressure_indicator == "present"'
+	# A null input or a cost of 0: null; no record: not_found.
+	[ "$(sed -n 5p "$TMP/got")" = '[{"cost_latency_score":null,"quality_cost_ratio":null},{"cost_latency_score":"null","quality_cost_ratio":"null"}]' ]
+	[ "$(sed -n 6p "$TMP/got")" = '[{"cost_latency_score":null},{"cost_latency_score":"not_found"}]' ]
+}
