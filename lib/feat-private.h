@@ -492,9 +492,14 @@ struct ft_lookup_group {
 };
 /* Resolves the features (a list as feat_lookup takes; NULL: every group
    of the entity type) and each group's version; NULL with err. */
-struct ft_lookup *ft_lookup_plan(const feat_catalog *cat, const char *etype,
-    const char *eid, size_t eidlen, const char *features,
-    const char *user_id, long version, char *err, size_t errlen);
+struct ft_lookup_cache;
+/* What a server thread keeps between lookups (plans, record readers). */
+struct ft_lookup_cache *ft_lookup_cache_new(void);
+void ft_lookup_cache_free(struct ft_lookup_cache *c);
+struct ft_lookup *ft_lookup_plan(struct ft_lookup_cache *c,
+    const feat_catalog *cat, const char *etype, const char *eid,
+    size_t eidlen, const char *features, const char *user_id, long version,
+    char *err, size_t errlen);
 void ft_lookup_free(struct ft_lookup *lk);
 size_t ft_lookup_ngroups(const struct ft_lookup *lk);
 struct ft_lookup_group *ft_lookup_group(struct ft_lookup *lk, size_t j);
@@ -504,7 +509,7 @@ void ft_lookup_set(struct ft_lookup *lk, size_t j, const char *line,
     size_t len, const char *tier);
 /* The response object of SPEC 9 (no newline); o->tier for groups
    without one. */
-int ft_lookup_write(const struct ft_lookup *lk,
+int ft_lookup_write(struct ft_lookup_cache *c, const struct ft_lookup *lk,
     const struct feat_lookup_opts *o, feat_writer *w);
 
 #endif /* FEAT_PRIVATE_H */

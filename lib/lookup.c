@@ -192,10 +192,99 @@ add_group(struct ft_lookup *lk, const feat_catalog *cat, const char *g,
 	return j;
 }
 
+/* What a server thread keeps from lookup to lookup: the features each
+   (entity type, list) resolved to, and record readers. */
+#define CACHED_PLANS 4096
+struct ft_lookup_cache {
+	const feat_catalog *cat;
+	struct ft_names plans;
+	struct cached_plan {
+		size_t n;
+		struct want *wants;
+	} *entries;
+	feat_record_reader **rrs;
+	size_t nrrs;
+};
+
+struct ft_lookup_cache *
+ft_lookup_cache_new(void)
+{
+	struct ft_lookup_cache *c = feat_xcalloc(1, sizeof *c);
+
+	ft_names_init(&c->plans);
+	return c;
+}
+
+static void
+cache_forget(struct ft_lookup_cache *c)
+{
+	for (size_t i = 0; i < c->plans.n; i++)
+		free(c->entries[i].wants);
+	free(c->entries);
+	c->entries = NULL;
+	ft_names_free(&c->plans);
+	ft_names_init(&c->plans);
+}
+
+void
+ft_lookup_cache_free(struct ft_lookup_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_forget(c);
+	ft_names_free(&c->plans);
+	for (size_t i = 0; i < c->nrrs; i++)
+		feat_record_reader_free(c->rrs[i]);
+	free(c->rrs);
+	free(c);
+}
+
+/* resolve(), remembered in c (may be NULL) by entity type and list. */
+static int
+resolve_cached(struct ft_lookup_cache *c, const feat_catalog *cat,
+    const char *etype, const char *features, struct want **wants,
+    size_t *n, char *err, size_t errlen)
+{
+	char key[4200];
+	size_t el = strlen(etype), fl = features ? strlen(features) : 0;
+	long i = -1;
+
+	if (c && el + fl + 1 < sizeof key) {
+		if (c->cat != cat) {
+			cache_forget(c);
+			c->cat = cat;
+		}
+		memcpy(key, etype, el);
+		key[el] = '\0';
+		memcpy(key + el + 1, features ? features : "", fl);
+		i = ft_names_get(&c->plans, key, el + 1 + fl, 0);
+		if (i >= 0) {
+			*n = c->entries[i].n;
+			*wants = feat_xmalloc((*n ? *n : 1) * sizeof **wants);
+			memcpy(*wants, c->entries[i].wants, *n *
+			    sizeof **wants);
+			return 0;
+		}
+	}
+	*wants = feat_xcalloc(FEAT_LOOKUP_MAX_FEATURES, sizeof **wants);
+	if (resolve(cat, etype, features, *wants, n, err, errlen) < 0)
+		return -1;
+	if (c && el + fl + 1 < sizeof key && c->plans.n < CACHED_PLANS) {
+		i = ft_names_get(&c->plans, key, el + 1 + fl, 1);
+		c->entries = feat_xrealloc(c->entries, c->plans.n *
+		    sizeof *c->entries);
+		c->entries[i].n = *n;
+		c->entries[i].wants = feat_xmalloc((*n ? *n : 1) *
+		    sizeof **wants);
+		memcpy(c->entries[i].wants, *wants, *n * sizeof **wants);
+	}
+	return 0;
+}
+
 struct ft_lookup *
-ft_lookup_plan(const feat_catalog *cat, const char *etype, const char *eid,
-    size_t eidlen, const char *features, const char *user_id, long version,
-    char *err, size_t errlen)
+ft_lookup_plan(struct ft_lookup_cache *cache, const feat_catalog *cat,
+    const char *etype, const char *eid, size_t eidlen, const char *features,
+    const char *user_id, long version, char *err, size_t errlen)
 {
 	struct ft_lookup *lk;
 
@@ -212,9 +301,8 @@ ft_lookup_plan(const feat_catalog *cat, const char *etype, const char *eid,
 	memcpy(lk->eid, eid, eidlen);
 	lk->eid[eidlen] = '\0';
 	lk->eidlen = eidlen;
-	lk->wants = feat_xcalloc(FEAT_LOOKUP_MAX_FEATURES, sizeof *lk->wants);
-	if (resolve(cat, etype, features, lk->wants, &lk->n, err,
-	    errlen) < 0) {
+	if (resolve_cached(cache, cat, etype, features, &lk->wants, &lk->n,
+	    err, errlen) < 0) {
 		ft_lookup_free(lk);
 		return NULL;
 	}
@@ -484,21 +572,30 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 }
 
 int
-ft_lookup_write(const struct ft_lookup *lk, const struct feat_lookup_opts *o,
-    feat_writer *w)
+ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
+    const struct feat_lookup_opts *o, feat_writer *w)
 {
 	size_t n = lk->n, ngroups = lk->ngroups;
 	const feat_record **recs = feat_xcalloc(ngroups + 1, sizeof *recs);
 	feat_record_reader **rrs = feat_xcalloc(ngroups + 1, sizeof *rrs);
+	int own = cache == NULL;
 	const char **status = feat_xcalloc(n + 1, sizeof *status);
 	int64_t now = o->clock ? feat_clock_now(o->clock) : 0;
 	int64_t at = o->as_of != INT64_MIN ? o->as_of : now;
 	struct feat_error fe;
 
+	if (cache && cache->nrrs < ngroups) {
+		cache->rrs = feat_xrealloc(cache->rrs, ngroups *
+		    sizeof *cache->rrs);
+		while (cache->nrrs < ngroups)
+			cache->rrs[cache->nrrs++] =
+			    feat_record_reader_new(FEAT_TIME_S);
+	}
 	for (size_t j = 0; j < ngroups; j++) {
 		if (lk->groups[j].line == NULL)
 			continue;
-		rrs[j] = feat_record_reader_new(FEAT_TIME_S);
+		rrs[j] = own ? feat_record_reader_new(FEAT_TIME_S) :
+		    cache->rrs[j];
 		if (feat_record_read(rrs[j], lk->groups[j].line,
 		    lk->groups[j].len, &recs[j], &fe) < 0)
 			recs[j] = NULL;
@@ -550,18 +647,33 @@ ft_lookup_write(const struct ft_lookup *lk, const struct feat_lookup_opts *o,
 		}
 		/* A record without the feature holds null for it, as
 		   feat-join says. */
-		if (feat_record_find(grr, r, name, &v) < 0 &&
-		    feat_record_find(grr, r, feat_catalog_feature_id(f),
-		    &v) < 0)
-			v.type = FEAT_VALUE_NULL;
-		age = at - feat_record_get_head(r)->ts;
-		status[i] = v.type == FEAT_VALUE_NULL ||
-		    v.type == FEAT_VALUE_OTHER ? "null" : "present";
-		if ((o->max_age > 0 && age > o->max_age) ||
-		    (fresh > 0 && age > (int64_t)fresh * FEAT_NS_PER_S) ||
-		    lk->groups[gi].stale)
-			status[i] = "stale";
-		ft_value_write(w, &v);
+		{
+			/* The value's node, written as it is: numbers keep
+			   their text, no need to read them. */
+			const struct ft_json *doc = ft_record_doc(r);
+			const struct ft_jval *fs = ft_record_features(r), *nd;
+			const char *fid = feat_catalog_feature_id(f);
+
+			nd = fs ? ft_json_get(doc, fs, name, strlen(name)) :
+			    NULL;
+			if (nd == NULL && fs)
+				nd = ft_json_get(doc, fs, fid, strlen(fid));
+			age = at - feat_record_get_head(r)->ts;
+			status[i] = nd == NULL || nd->type == FT_JNULL ||
+			    nd->type == FT_JOBJECT ? "null" : "present";
+			if ((o->max_age > 0 && age > o->max_age) ||
+			    (fresh > 0 && age > (int64_t)fresh *
+			    FEAT_NS_PER_S) || lk->groups[gi].stale)
+				status[i] = "stale";
+			if (nd == NULL || nd->type == FT_JOBJECT)
+				feat_writer_null(w);
+			else if (nd->type == FT_JTRUE || nd->type == FT_JFALSE)
+				feat_writer_int(w, nd->type == FT_JTRUE);
+			else
+				ft_json_write(w, doc, nd);
+			(void)grr;
+			(void)v;
+		}
 	}
 	feat_writer_close_object(w);
 	KEY(w, "status");
@@ -608,8 +720,9 @@ ft_lookup_write(const struct ft_lookup *lk, const struct feat_lookup_opts *o,
 	feat_writer_close_object(w);
 	feat_writer_close_object(w);
 	feat_writer_close_object(w);
-	for (size_t j = 0; j < ngroups; j++)
-		feat_record_reader_free(rrs[j]);
+	if (own)
+		for (size_t j = 0; j < ngroups; j++)
+			feat_record_reader_free(rrs[j]);
 	free(rrs);
 	free(recs);
 	free(status);
@@ -635,8 +748,8 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
     const char *etype, const char *eid, size_t eidlen, const char *features,
     feat_writer *w, char *err, size_t errlen)
 {
-	struct ft_lookup *lk = ft_lookup_plan(o->catalog, etype, eid, eidlen,
-	    features, NULL, 0, err, errlen);
+	struct ft_lookup *lk = ft_lookup_plan(NULL, o->catalog, etype, eid,
+	    eidlen, features, NULL, 0, err, errlen);
 	int rc = -1;
 
 	if (lk == NULL)
@@ -656,7 +769,7 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
 		if (r < 0)
 			goto done;
 	}
-	ft_lookup_write(lk, o, w);
+	ft_lookup_write(NULL, lk, o, w);
 	if (feat_writer_end_record(w) < 0) {
 		snprintf(err, errlen, "cannot write: %s",
 		    feat_writer_error(w));

@@ -127,6 +127,7 @@ struct worker {
 	struct ft_names models;		/* DRV_010: models seen */
 	double (*points)[3];		/* their perf_5min, by index */
 	feat_record_reader *rr;
+	struct ft_lookup_cache *lc;
 	atomic_size_t l1_bytes, l1_entries;
 	atomic_uint_fast64_t l1_evictions;
 	int stopping;
@@ -530,13 +531,25 @@ static size_t
 l1_key(const struct entity *e, size_t j, char *buf, size_t len)
 {
 	struct feat_store_key k = ft_lookup_key(e->lk, j);
-	int n = snprintf(buf, len, "%s%c%s%c%ld%c", k.entity_type, 0,
-	    k.group, 0, k.version > 0 ? k.version : 1, 0);
+	size_t tl = strlen(k.entity_type), gl = strlen(k.group), n;
+	long v = k.version > 0 ? k.version : 1;
+	char num[24];
+	size_t nl = 0;
 
-	if (n < 0 || (size_t)n + k.entity_id_len > len)
+	do
+		num[sizeof num - 1 - nl++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && nl < sizeof num);
+	n = tl + 1 + gl + 1 + nl + 1;
+	if (n + k.entity_id_len > len)
 		return 0;
+	memcpy(buf, k.entity_type, tl);
+	buf[tl] = '\0';
+	memcpy(buf + tl + 1, k.group, gl);
+	buf[tl + 1 + gl] = '\0';
+	memcpy(buf + tl + gl + 2, num + sizeof num - nl, nl);
+	buf[n - 1] = '\0';
 	memcpy(buf + n, k.entity_id, k.entity_id_len);
-	return (size_t)n + k.entity_id_len;
+	return n + k.entity_id_len;
 }
 
 static size_t
@@ -883,7 +896,7 @@ job_done(struct job *j)
 			goto sent;
 		}
 		lookup_opts(w, en, &lo);
-		ft_lookup_write(en->lk, &lo, o);
+		ft_lookup_write(w->lc, en->lk, &lo, o);
 	} else {
 		if (all_missing && j->tier_failed) {
 			send_error(w, j->req, j->route, 503, "unavailable",
@@ -901,7 +914,7 @@ job_done(struct job *j)
 				continue;
 			}
 			lookup_opts(w, en, &lo);
-			ft_lookup_write(en->lk, &lo, o);
+			ft_lookup_write(w->lc, en->lk, &lo, o);
 		}
 		feat_writer_close_array(o);
 		feat_writer_close_object(o);
@@ -1054,7 +1067,8 @@ plan(struct worker *w, struct entity *en, const char *etype,
 			return;
 		}
 	}
-	en->lk = ft_lookup_plan(catalog_of(w), etype, eid, eidlen, features,
+	en->lk = ft_lookup_plan(w->lc, catalog_of(w), etype, eid, eidlen,
+	    features,
 	    user_id && *user_id ? user_id : NULL, v, err, sizeof err);
 	if (en->lk == NULL)
 		set_error(en, 400, plan_code(err), "%s", err);
@@ -2039,6 +2053,7 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 		    srv->o.cache_ttl);
 		w->out = feat_writer_new(-1, 0);
 		w->rr = feat_record_reader_new(FEAT_TIME_S);
+		w->lc = ft_lookup_cache_new();
 		ft_names_init(&w->models);
 		w->ntiers = o->nstores;
 		for (size_t t = 0; t < o->nstores; t++) {
@@ -2116,27 +2131,25 @@ done:
 				h2o_socket_read_stop(w->listener);
 				h2o_socket_close(w->listener);
 			}
-			if (w->ctx.loop) {
-				/* Let the closes run, then free the loop. */
+			/*
+			 * The context and its loop are left to the process's
+			 * exit: h2o 2.2 cannot dispose of a context while a
+			 * client keeps a connection open (its timeouts assert
+			 * they are empty), and it has no call that closes them.
+			 */
+			if (w->ctx.loop)
 				h2o_evloop_run(w->ctx.loop, 0);
-				if (h2o_timeout_is_linked(&w->tick_entry))
-					h2o_timeout_unlink(&w->tick_entry);
-				h2o_timeout_dispose(w->ctx.loop, &w->tick);
-				h2o_timeout_dispose(w->ctx.loop, &w->deadline);
-				h2o_context_dispose(&w->ctx);
-				h2o_evloop_destroy(w->ctx.loop);
-			}
 			ft_l1_free(w->l1);
 			if (w->out)
 				feat_writer_close(w->out);
 			free(w->slots);
 			free(w->freeslots);
 			feat_record_reader_free(w->rr);
+			ft_lookup_cache_free(w->lc);
 			ft_names_free(&w->models);
 			free(w->points);
 		}
 		free(srv->w);
-		h2o_config_dispose(&srv->config);
 	}
 	for (size_t i = 0; i < srv->noldcats; i++)
 		feat_catalog_free(srv->oldcats[i]);
