@@ -79,7 +79,8 @@ struct tier {
 	atomic_int down;
 	int64_t retry_at, backoff;
 	char why[256];
-	atomic_uint_fast64_t hits, requests, errors, latency_ns;
+	feat_store_batch *fill;		/* read through: found below */
+	atomic_uint_fast64_t hits, requests, errors, latency_ns, fills;
 };
 
 struct job;
@@ -368,6 +369,12 @@ tier_down(struct worker *w, size_t t, const char *why)
 		tr->sock = NULL;
 		tr->sockfd = -1;
 	}
+	if (tr->wr && tr->server) {	/* its writes reconnect too */
+		char e2[64];
+
+		feat_store_close(tr->wr, e2, sizeof e2);
+		tr->wr = NULL;
+	}
 	if (!tr->down)
 		feat_warn("thread %d: tier '%s' is down: %s", w->id,
 		    tr->name, why);
@@ -601,11 +608,40 @@ pareto_point(struct worker *w, const char *line, size_t len)
 	memcpy(w->points[i], p, sizeof p);
 }
 
+/* A record found in tier t (1-based) goes to the server tiers above
+   it, written by the next tick. */
+static void
+fill_above(struct worker *w, int t, const char *line, size_t len)
+{
+	const feat_record *r;
+	struct feat_error fe;
+	char err[256];
+	int read = 0;
+
+	for (int u = 0; u < t - 1; u++) {
+		struct tier *tr = &w->tiers[u];
+
+		if (!tr->server || tr->down)
+			continue;
+		if (!read && feat_record_read(w->rr, line, len, &r, &fe) < 0)
+			return;
+		read = 1;
+		if (tr->fill == NULL)
+			tr->fill = feat_store_batch_new();
+		if (feat_store_batch_count(tr->fill) < 10000)
+			feat_store_batch_add(tr->fill, r, NULL, 0, 0, err,
+			    sizeof err);
+	}
+}
+
 static void
 found(struct worker *w, struct job *j, size_t e, size_t g, int t,
     const char *line, size_t len)
 {
 	struct entity *en = &j->ents[e];
+
+	if (t > 1 && en->as_of == INT64_MIN)
+		fill_above(w, t, line, len);
 
 	if (t > 0 && strcmp(ft_lookup_group(en->lk, g)->group,
 	    "perf_5min") == 0)
@@ -1597,6 +1633,17 @@ get_metrics(struct worker *w, h2o_req_t *req)
 		ft_buf_printf(&b, "feat_serve_store_latency_seconds_total{"
 		    "tier=\"%s\"} %.9f\n", w->tiers[t].name, (double)n / 1e9);
 	}
+	ft_buf_printf(&b, "# HELP feat_serve_store_fills_total Records found "
+	    "below a tier and written to it (read-through).\n# TYPE "
+	    "feat_serve_store_fills_total counter\n");
+	for (size_t t = 0; t < w->ntiers; t++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < srv->nworkers; k++)
+			n += atomic_load(&srv->w[k].tiers[t].fills);
+		ft_buf_printf(&b, "feat_serve_store_fills_total{tier=\"%s\"} "
+		    "%" PRIu64 "\n", w->tiers[t].name, n);
+	}
 	ft_buf_printf(&b, "# HELP feat_serve_store_errors_total Failures of "
 	    "a tier (connection lost, refused, timed out).\n# TYPE "
 	    "feat_serve_store_errors_total counter\n");
@@ -1836,6 +1883,35 @@ on_tick(h2o_timeout_entry_t *entry)
 		struct tier *tr = &w->tiers[t];
 		char err[256];
 
+		/* The records found below this tier since the last tick. */
+		if (tr->fill && feat_store_batch_count(tr->fill) > 0 &&
+		    !tr->down) {
+			struct feat_store_written wr;
+
+			if (tr->wr == NULL) {
+				struct feat_store_opts so = { 0 };
+
+				so.write = 1;
+				so.timeout = w->srv->o.timeout;
+				tr->wr = feat_store_open(tr->uri, &so, err,
+				    sizeof err);
+			}
+			if (tr->wr && feat_store_write(tr->wr, tr->fill, &wr,
+			    err, sizeof err) == 0)
+				atomic_fetch_add(&tr->fills, wr.added);
+			else if (tr->wr) {
+				char e2[64];
+
+				/* A fill is a cache's: dropped, said. */
+				feat_warn("thread %d: tier '%s': %zu records "
+				    "found below it not written: %s", w->id,
+				    tr->name, feat_store_batch_count(tr->fill),
+				    err);
+				feat_store_close(tr->wr, e2, sizeof e2);
+				tr->wr = NULL;
+			}
+			feat_store_batch_clear(tr->fill);
+		}
 		/* What feat-load added meanwhile. */
 		if (!tr->server && tr->s && !tr->down &&
 		    feat_store_refresh(tr->s, err, sizeof err) < 0)
@@ -2123,6 +2199,7 @@ done:
 				if (w->tiers[t].wr)
 					feat_store_close(w->tiers[t].wr, e2,
 					    sizeof e2);
+				feat_store_batch_free(w->tiers[t].fill);
 			}
 			for (size_t t = 0; t < w->ntiers; t++)
 				if (w->tiers[t].sock)

@@ -27,6 +27,10 @@ teardown() {
 		kill -TERM "$SPID"
 		wait "$SPID" || true
 	fi
+	if [ -n "${RPID:-}" ] && kill -0 "$RPID" 2>/dev/null; then
+		kill "$RPID"
+		wait "$RPID" 2>/dev/null || true
+	fi
 }
 
 # get PATH [CURL ARGS...]: the body in $body, the status in $code.
@@ -394,4 +398,56 @@ print("never closed")
 	# A null input or a cost of 0: null; no record: not_found.
 	[ "$(sed -n 5p "$TMP/got")" = '[{"cost_latency_score":null,"quality_cost_ratio":null},{"cost_latency_score":"null","quality_cost_ratio":"null"}]' ]
 	[ "$(sed -n 6p "$TMP/got")" = '[{"cost_latency_score":null},{"cost_latency_score":"not_found"}]' ]
+}
+
+@test "serve-009: tiers: PostgreSQL fills Redis and the L1; Redis killed, then back, without a restart" {
+	: "${FEAT_TEST_PG:?start the servers: scripts/services}"
+	local rp=$((56500 + BATS_TEST_NUMBER)) db=feat_serve_$$ pg
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
+	pg=${FEAT_TEST_PG%/*}/$db
+	own_redis "$rp"
+	for m in k1 k2 k3; do rec "$m" 2024-11-16T23:55:00Z 100; done > "$TMP/r"
+	"$FEAT_LOAD" --to "$pg" "$TMP/r" 2>/dev/null
+	start --store "redis://127.0.0.1:$rp/0" --store "$pg" --timeout 1s
+	# Only PostgreSQL has k1: served from it, then Redis holds it too,
+	# and the next answer comes from the L1.
+	get '/v1/features/model/k1?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = postgresql ]
+	sleep 0.4
+	[ "$(redis-cli -p "$rp" HGET 'feat:{model:k1}:perf_5min:v1' latency_p50_5min)" = 100 ]
+	get '/v1/features/model/k1?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = l1 ]
+	get /metrics
+	echo "$body" | grep -qx 'feat_serve_cache_hits_total{tier="postgresql"} 1'
+	echo "$body" | grep -qx 'feat_serve_cache_hits_total{tier="l1"} 1'
+	echo "$body" | grep -qx 'feat_serve_store_fills_total{tier="redis"} 1'
+	# Redis killed: PostgreSQL and the L1 keep answering; /readyz says so.
+	kill -9 "$RPID"
+	wait "$RPID" 2>/dev/null || true
+	get '/v1/features/model/k2?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c '[.features.latency_p50_5min, .metadata.groups.perf_5min.tier]')" = '[100,"postgresql"]' ]
+	get '/v1/features/model/k1?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = l1 ]
+	get /readyz
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c '[.tiers[] | [.tier, .up]]')" = '[["redis",false],["postgresql",true]]' ]
+	get /metrics
+	echo "$body" | grep -qx 'feat_serve_tier_up{tier="redis"} 0'
+	# Redis back on its port: the server finds it again by itself.
+	own_redis "$rp"
+	for _ in $(seq 80); do
+		get /readyz
+		[ "$(echo "$body" | $JQ -c '[.tiers[].up]')" = '[true,true]' ] && break
+		sleep 0.1
+	done
+	[ "$(echo "$body" | $JQ -c '[.tiers[].up]')" = '[true,true]' ]
+	get '/v1/features/model/k3?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = postgresql ]
+	sleep 0.4
+	[ "$(redis-cli -p "$rp" HGET 'feat:{model:k3}:perf_5min:v1' latency_p50_5min)" = 100 ]
+	kill "$RPID"
+	teardown
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" > /dev/null
 }
