@@ -451,3 +451,59 @@ print("never closed")
 	teardown
 	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" > /dev/null
 }
+
+@test "serve-010: as_of from dir: and from PostgreSQL equals the SQL reference (DISTINCT ON) for 1,000 rows" {
+	: "${FEAT_TEST_PG:?start the servers: scripts/services}"
+	local db=feat_serve_asof_$$ pg store
+	awk -v dir="$TMP" 'BEGIN { srand(9); base = 1731715200
+		for (i = 0; i < 3000; i++) {
+			# Ties in ts broken by created (one a record);
+			# records without created have a ts of their own.
+			m = int(rand() * 20); ts = base + int(rand() * 120) * 60; c = base + 10000 + i
+			if (rand() < 0.1) {
+				ts = base + 1 + i * 2
+				printf "{\"entity_type\":\"model\",\"entity_id\":\"m%d\",\"group\":\"perf_5min\",\"version\":1,\"ts\":%d,\"features\":{\"latency_p50_5min\":%d}}\n", m, ts, i > (dir "/recs")
+				printf "%d,m%d,%d,\n", i, m, ts > (dir "/recs.csv")
+			} else {
+				printf "{\"entity_type\":\"model\",\"entity_id\":\"m%d\",\"group\":\"perf_5min\",\"version\":1,\"ts\":%d,\"created\":%d,\"features\":{\"latency_p50_5min\":%d}}\n", m, ts, c, i > (dir "/recs")
+				printf "%d,m%d,%d,%d\n", i, m, ts, c > (dir "/recs.csv")
+			}
+		}
+		for (i = 0; i < 1000; i++) {
+			m = int(rand() * 22); t = base - 600 + int(rand() * 8400)
+			printf "{\"entity_type\":\"model\",\"entity_id\":\"m%d\",\"as_of\":\"%s\",\"features\":\"latency_p50_5min\"}\n", m, strftime("%Y-%m-%dT%H:%M:%SZ", t, 1) > (dir "/rows")
+			printf "%d,m%d,%d\n", i, m, t > (dir "/rows.csv")
+		}
+	}'
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null 2>&1
+	pg=${FEAT_TEST_PG%/*}/$db
+	"$FEAT_LOAD" --to "dir:$TMP/st" --to "$pg" "$TMP/recs" 2>/dev/null
+	{
+		echo "create temp table rec (n int, eid text, ts bigint, created bigint);"
+		echo "\\copy rec from '$TMP/recs.csv' with (format csv)"
+		echo "create temp table r (i int, eid text, ts bigint);"
+		echo "\\copy r from '$TMP/rows.csv' with (format csv)"
+		echo "select distinct on (r.i) r.eid, coalesce(rec.n::text, 'null'),"
+		echo "    case when rec.n is null then 'not_found' else 'present' end"
+		echo "from r left join rec on rec.eid = r.eid and rec.ts <= r.ts"
+		echo "order by r.i, rec.ts desc, rec.created desc nulls last;"
+	} > "$TMP/q.sql"
+	psql "$pg" -XAtq -F $'\t' -f "$TMP/q.sql" > "$TMP/want"
+	[ "$(wc -l < "$TMP/want")" -eq 1000 ]
+	$JQ -sc '{requests: .}' "$TMP/rows" > "$TMP/batch"
+	for store in "dir:$TMP/st" "$pg"; do
+		start --store "$store" --timeout 10s
+		get /v1/features/batch -X POST --data-binary "@$TMP/batch"
+		[ "$code" = 200 ]
+		echo "$body" | $JQ -r '.responses[] | [.entity_id, (.features.latency_p50_5min // "null" | tostring), (.status.latency_p50_5min | if . == "stale" then "present" else . end)] | @tsv' > "$TMP/got"
+		diff "$TMP/want" "$TMP/got" || { echo "from $store"; false; }
+		local tier=postgresql
+		[[ "$store" != dir:* ]] || tier=dir
+		[ "$(echo "$body" | $JQ -r '[.responses[].metadata.groups.perf_5min.tier // empty] | unique | join(",")')" = "$tier" ]
+		teardown
+		SPID=
+	done
+	[ "$(grep -c present "$TMP/want")" -gt 700 ]
+	[ "$(grep -c not_found "$TMP/want")" -gt 50 ]
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" > /dev/null 2>&1
+}
