@@ -296,7 +296,7 @@ ft_lookup_plan(struct ft_lookup_cache *cache, const feat_catalog *cat,
 	if (feat_record_check_id(eid, eidlen, err, errlen) < 0)
 		return NULL;
 	lk = feat_xcalloc(1, sizeof *lk);
-	strcpy(lk->etype, etype);
+	memcpy(lk->etype, etype, strlen(etype) + 1);
 	lk->eid = feat_xmalloc(eidlen + 1);
 	memcpy(lk->eid, eid, eidlen);
 	lk->eid[eidlen] = '\0';
