@@ -2201,21 +2201,14 @@ done:
 					    sizeof e2);
 				feat_store_batch_free(w->tiers[t].fill);
 			}
-			for (size_t t = 0; t < w->ntiers; t++)
-				if (w->tiers[t].sock)
-					h2o_socket_close(w->tiers[t].sock);
-			if (w->listener) {
-				h2o_socket_read_stop(w->listener);
-				h2o_socket_close(w->listener);
-			}
 			/*
-			 * The context and its loop are left to the process's
-			 * exit: h2o 2.2 cannot dispose of a context while a
-			 * client keeps a connection open (its timeouts assert
-			 * they are empty), and it has no call that closes them.
+			 * The loop never runs again, and its context, sockets
+			 * and connections are left to the process's exit: h2o
+			 * 2.2 cannot dispose of a context while a client keeps
+			 * a connection open (its timeouts assert they are
+			 * empty), and running the loop to close them would
+			 * answer requests with what is being freed here.
 			 */
-			if (w->ctx.loop)
-				h2o_evloop_run(w->ctx.loop, 0);
 			ft_l1_free(w->l1);
 			if (w->out)
 				feat_writer_close(w->out);
