@@ -429,6 +429,32 @@ num_in(const struct ft_lookup *lk, const feat_record **recs,
 	return 1;
 }
 
+/* at - ts, saturated (a record of 1680 asked for now). */
+static int64_t
+age_of(int64_t at, int64_t ts)
+{
+	int64_t d;
+
+	if (__builtin_sub_overflow(at, ts, &d))
+		return at > ts ? INT64_MAX : INT64_MIN;
+	return d;
+}
+
+/* Whether age is past max_age or the feature's freshness (seconds). */
+static int
+too_old(int64_t age, int64_t max_age, long fresh)
+{
+	int64_t f;
+
+	if (max_age > 0 && age > max_age)
+		return 1;
+	if (fresh <= 0)
+		return 0;
+	if (__builtin_mul_overflow((int64_t)fresh, FEAT_NS_PER_S, &f))
+		return 0;
+	return age > f;
+}
+
 static double
 min1(double x)
 {
@@ -633,10 +659,8 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 			    feat_writer_null(w);
 			status[i] = rc == 1 && isfinite(d) ? "present" :
 			    "null";
-			age = at - oldest;
-			if ((o->max_age > 0 && age > o->max_age) ||
-			    (fresh > 0 && age > (int64_t)fresh *
-			    FEAT_NS_PER_S))
+			age = age_of(at, oldest);
+			if (too_old(age, o->max_age, fresh))
 				status[i] = "stale";
 			continue;
 		}
@@ -658,12 +682,11 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 			    NULL;
 			if (nd == NULL && fs)
 				nd = ft_json_get(doc, fs, fid, strlen(fid));
-			age = at - feat_record_get_head(r)->ts;
+			age = age_of(at, feat_record_get_head(r)->ts);
 			status[i] = nd == NULL || nd->type == FT_JNULL ||
 			    nd->type == FT_JOBJECT ? "null" : "present";
-			if ((o->max_age > 0 && age > o->max_age) ||
-			    (fresh > 0 && age > (int64_t)fresh *
-			    FEAT_NS_PER_S) || lk->groups[gi].stale)
+			if (too_old(age, o->max_age, fresh) ||
+			    lk->groups[gi].stale)
 				status[i] = "stale";
 			if (nd == NULL || nd->type == FT_JOBJECT)
 				feat_writer_null(w);
@@ -713,7 +736,7 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 		KEY(w, "tier");
 		feat_writer_string(w, tier, strlen(tier));
 		KEY(w, "freshness_seconds");
-		feat_writer_double(w, (double)(at - h->ts) /
+		feat_writer_double(w, ((double)at - (double)h->ts) /
 		    (double)FEAT_NS_PER_S);
 		feat_writer_close_object(w);
 	}

@@ -175,6 +175,7 @@ struct job {
 	int64_t started;
 	int best_tier;			/* the slowest tier that answered */
 	int tier_failed;		/* a tier that could not answer */
+	int answered;			/* a tier answered, found or not */
 	int batch;
 	int counted;			/* in srv->inflight */
 };
@@ -256,18 +257,34 @@ send_body(h2o_req_t *req, int status, const char *type, const char *body,
 {
 	req->res.status = status;
 	req->res.reason = reason_of(status);
+	req->res.content_length = len;	/* the connection stays open */
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
 	    NULL, type, strlen(type));
 	h2o_send_inline(req, body, len);
 }
 
+/* A message for JSON: bytes past ASCII (a request's own, maybe cut in
+   the middle of a character) as '?'. */
+static const char *
+ascii(const char *msg, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; msg[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
 /* {"error":{"code":C,"message":M}} with status. */
 static void
 send_error(struct worker *w, h2o_req_t *req, enum route r, int status,
-    const char *code, const char *msg)
+    const char *code, const char *msg0)
 {
 	feat_writer *o = w->out;
 	struct ft_buf *b;
+	char mbuf[800];
+	const char *msg = ascii(msg0, mbuf, sizeof mbuf);
 
 	ft_writer_clear(o);
 	feat_writer_open_object(o);
@@ -642,6 +659,7 @@ found(struct worker *w, struct job *j, size_t e, size_t g, int t,
 
 	if (t > 1 && en->as_of == INT64_MIN)
 		fill_above(w, t, line, len);
+	j->answered = 1;
 
 	if (t > 0 && strcmp(ft_lookup_group(en->lk, g)->group,
 	    "perf_5min") == 0)
@@ -738,6 +756,7 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 				j->tier_failed = 1;
 				continue;
 			}
+			j->answered = 1;
 			if (rc == 0)
 				continue;	/* not there: the next tier */
 			atomic_fetch_add_explicit(&tr->hits, 1,
@@ -797,7 +816,9 @@ answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
 	    (uint64_t)(mono() - sl.sent), memory_order_relaxed);
 	if ((j = sl.job) == NULL)
 		return;
-	j->waiting--;
+	/* The slot stays counted until the job has moved on, so that a
+	   failure met on the way (fail_over) cannot finish the job under
+	   us. */
 	if (line) {
 		struct entity *en = &j->ents[sl.entity];
 		char key[1024];
@@ -809,9 +830,11 @@ answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
 		if (kl > 0 && en->as_of == INT64_MIN)
 			ft_l1_put(w->l1, key, kl, line, len, sl.tier + 1,
 			    sl.shardgen, mono());
-	} else if (ask(w, j, sl.entity, sl.group, (size_t)sl.tier + 1) == 1)
-		return;
-	if (j->waiting == 0)
+	} else {
+		j->answered = 1;
+		ask(w, j, sl.entity, sl.group, (size_t)sl.tier + 1);
+	}
+	if (--j->waiting == 0)
 		job_done(j);
 }
 
@@ -826,11 +849,9 @@ fail_over(struct worker *w, size_t t)
 		if (j == NULL || (size_t)sl.tier != t)
 			continue;
 		slot_free(w, si);
-		j->waiting--;
 		j->tier_failed = 1;
-		if (ask(w, j, sl.entity, sl.group, t + 1) == 1)
-			continue;
-		if (j->waiting == 0)
+		ask(w, j, sl.entity, sl.group, t + 1);
+		if (--j->waiting == 0)	/* counted until here (answer_cb) */
 			job_done(j);
 	}
 }
@@ -871,7 +892,12 @@ write_entity_error(feat_writer *o, const struct entity *en)
 	feat_writer_key(o, "code", 4);
 	feat_writer_string(o, en->code, strlen(en->code));
 	feat_writer_key(o, "message", 7);
-	feat_writer_string(o, en->msg, strlen(en->msg));
+	{
+		char mbuf[400];
+		const char *m = ascii(en->msg, mbuf, sizeof mbuf);
+
+		feat_writer_string(o, m, strlen(m));
+	}
 	feat_writer_close_object(o);
 	feat_writer_close_object(o);
 }
@@ -926,7 +952,7 @@ job_done(struct job *j)
 	if (!j->batch) {
 		struct entity *en = &j->ents[0];
 
-		if (all_missing && j->tier_failed) {
+		if (all_missing && j->tier_failed && !j->answered) {
 			send_error(w, j->req, j->route, 503, "unavailable",
 			    "no tier could answer");
 			goto sent;
@@ -934,7 +960,7 @@ job_done(struct job *j)
 		lookup_opts(w, en, &lo);
 		ft_lookup_write(w->lc, en->lk, &lo, o);
 	} else {
-		if (all_missing && j->tier_failed) {
+		if (all_missing && j->tier_failed && !j->answered) {
 			send_error(w, j->req, j->route, 503, "unavailable",
 			    "no tier could answer");
 			goto sent;
@@ -995,6 +1021,7 @@ job_start(struct job *j)
 	j->started = j->started ? j->started : now;
 	j->timer.cb = on_deadline;
 	h2o_timeout_link(w->ctx.loop, &w->deadline, &j->timer);
+	j->waiting++;		/* held while its groups are asked */
 	for (size_t e = 0; e < j->nents; e++) {
 		struct entity *en = &j->ents[e];
 
@@ -1034,7 +1061,7 @@ job_start(struct job *j)
 			}
 		}
 	}
-	if (j->waiting == 0)
+	if (--j->waiting == 0)
 		job_done(j);
 }
 

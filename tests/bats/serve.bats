@@ -408,7 +408,7 @@ print("never closed")
 	own_redis "$rp"
 	for m in k1 k2 k3; do rec "$m" 2024-11-16T23:55:00Z 100; done > "$TMP/r"
 	"$FEAT_LOAD" --to "$pg" "$TMP/r" 2>/dev/null
-	start --store "redis://127.0.0.1:$rp/0" --store "$pg" --timeout 1s
+	start --store "redis://127.0.0.1:$rp/0" --store "$pg" --timeout 5s
 	# Only PostgreSQL has k1: served from it, then Redis holds it too,
 	# and the next answer comes from the L1.
 	get '/v1/features/model/k1?features=latency_p50_5min'
@@ -430,6 +430,15 @@ print("never closed")
 	[ "$(echo "$body" | $JQ -c '[.features.latency_p50_5min, .metadata.groups.perf_5min.tier]')" = '[100,"postgresql"]' ]
 	get '/v1/features/model/k1?features=latency_p50_5min'
 	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = l1 ]
+	# Two groups after the loss (a crash once), and a key no tier holds:
+	# not_found, not 503, since PostgreSQL answered.
+	for _ in 1 2 3; do
+		get '/v1/features/model/k2?features=latency_p50_5min,model_provider'
+		[ "$code" = 200 ]
+	done
+	get '/v1/features/model/nobody?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -r .status.latency_p50_5min)" = not_found ]
 	get /readyz
 	[ "$code" = 200 ]
 	[ "$(echo "$body" | $JQ -c '[.tiers[] | [.tier, .up]]')" = '[["redis",false],["postgresql",true]]' ]
