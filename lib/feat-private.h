@@ -313,6 +313,8 @@ int ft_time_value(const struct ft_jval *v, enum feat_time_unit unit,
  * invalid byte decodes as itself (U+0080..U+00FF), length 1.
  */
 size_t ft_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* The value of hex digit c, or -1 (utf8.c). */
+int ft_hexval(int c);
 
 /* ---- text features: one tokeniser (text.c) ------------------------------ */
 struct ft_text_stats {

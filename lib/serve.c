@@ -306,18 +306,6 @@ send_error(struct worker *w, h2o_req_t *req, enum route r, int status,
 	(void)r;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Strict percent-decoding of s[0, n) into out (outlen bytes with the
    NUL); -1 for a bad escape, a NUL, or no room. */
 static int
@@ -331,8 +319,8 @@ pct_decode(const char *s, size_t n, char *out, size_t outlen, size_t *len)
 		if (c == '%') {
 			int hi, lo;
 
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if (i + 2 >= n || (hi = ft_hexval(s[i + 1])) < 0 ||
+			    (lo = ft_hexval(s[i + 2])) < 0)
 				return -1;
 			c = hi * 16 + lo;
 			i += 2;
@@ -1565,6 +1553,21 @@ sum_workers(struct server *srv, size_t off)
 
 #define SUM(field) sum_workers(srv, offsetof(struct worker, field))
 
+/* A counter of tier t, summed over the threads. */
+static uint64_t
+tier_sum(struct server *srv, size_t t, size_t off)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < srv->nworkers; k++)
+		n += atomic_load_explicit((atomic_uint_fast64_t *)
+		    ((char *)&srv->w[k].tiers[t] + off),
+		    memory_order_relaxed);
+	return n;
+}
+
+#define TIER_SUM(t, field) tier_sum(srv, (t), offsetof(struct tier, field))
+
 static const char *
 tier_label(struct worker *w, int t)
 {
@@ -1624,10 +1627,8 @@ get_metrics(struct worker *w, h2o_req_t *req)
 	    "counter\nfeat_serve_cache_hits_total{tier=\"l1\"} %" PRIu64
 	    "\n", SUM(m.l1_hits));
 	for (size_t t = 0; t < w->ntiers; t++) {
-		uint64_t n = 0;
+		uint64_t n = TIER_SUM(t, hits);
 
-		for (int k = 0; k < srv->nworkers; k++)
-			n += atomic_load(&srv->w[k].tiers[t].hits);
 		ft_buf_printf(&b, "feat_serve_cache_hits_total{tier=\"%s\"} %"
 		    PRIu64 "\n", w->tiers[t].name, n);
 	}
@@ -1642,10 +1643,8 @@ get_metrics(struct worker *w, h2o_req_t *req)
 	    "sent to a tier.\n# TYPE feat_serve_store_requests_total "
 	    "counter\n");
 	for (size_t t = 0; t < w->ntiers; t++) {
-		uint64_t n = 0;
+		uint64_t n = TIER_SUM(t, requests);
 
-		for (int k = 0; k < srv->nworkers; k++)
-			n += atomic_load(&srv->w[k].tiers[t].requests);
 		ft_buf_printf(&b, "feat_serve_store_requests_total{tier=\"%s\""
 		    "} %" PRIu64 "\n", w->tiers[t].name, n);
 	}
@@ -1653,10 +1652,8 @@ get_metrics(struct worker *w, h2o_req_t *req)
 	    "Time the tiers took to answer.\n# TYPE "
 	    "feat_serve_store_latency_seconds_total counter\n");
 	for (size_t t = 0; t < w->ntiers; t++) {
-		uint64_t n = 0;
+		uint64_t n = TIER_SUM(t, latency_ns);
 
-		for (int k = 0; k < srv->nworkers; k++)
-			n += atomic_load(&srv->w[k].tiers[t].latency_ns);
 		ft_buf_printf(&b, "feat_serve_store_latency_seconds_total{"
 		    "tier=\"%s\"} %.9f\n", w->tiers[t].name, (double)n / 1e9);
 	}
@@ -1664,10 +1661,8 @@ get_metrics(struct worker *w, h2o_req_t *req)
 	    "below a tier and written to it (read-through).\n# TYPE "
 	    "feat_serve_store_fills_total counter\n");
 	for (size_t t = 0; t < w->ntiers; t++) {
-		uint64_t n = 0;
+		uint64_t n = TIER_SUM(t, fills);
 
-		for (int k = 0; k < srv->nworkers; k++)
-			n += atomic_load(&srv->w[k].tiers[t].fills);
 		ft_buf_printf(&b, "feat_serve_store_fills_total{tier=\"%s\"} "
 		    "%" PRIu64 "\n", w->tiers[t].name, n);
 	}
@@ -1675,10 +1670,8 @@ get_metrics(struct worker *w, h2o_req_t *req)
 	    "a tier (connection lost, refused, timed out).\n# TYPE "
 	    "feat_serve_store_errors_total counter\n");
 	for (size_t t = 0; t < w->ntiers; t++) {
-		uint64_t n = 0;
+		uint64_t n = TIER_SUM(t, errors);
 
-		for (int k = 0; k < srv->nworkers; k++)
-			n += atomic_load(&srv->w[k].tiers[t].errors);
 		ft_buf_printf(&b, "feat_serve_store_errors_total{tier=\"%s\"} "
 		    "%" PRIu64 "\n", w->tiers[t].name, n);
 	}

@@ -47,8 +47,8 @@ ft_utf8_seqlen(const unsigned char *s, size_t n)
 	return 0;
 }
 
-static int
-hexval(int c)
+int
+ft_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -68,7 +68,7 @@ hex4(const unsigned char *s, size_t n)
 	if (n < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(s[i]);
+		int h = ft_hexval(s[i]);
 
 		if (h < 0)
 			return -1;
