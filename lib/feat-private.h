@@ -153,6 +153,8 @@ int ft_lock_file(const char *lock, const char *path,
  * forgets a failure.
  */
 struct ft_buf *ft_writer_buf(feat_writer *w);
+/* A value written as the JSON text given (checked by its caller). */
+void ft_writer_raw(feat_writer *w, const char *json, size_t n);
 void ft_writer_clear(feat_writer *w);
 /*
  * Writes r in its canonical form: the envelope (created only when r has
@@ -469,25 +471,25 @@ struct ft_l1_stats {
 struct ft_l1 *ft_l1_new(size_t max_bytes, int64_t ttl);
 void ft_l1_free(struct ft_l1 *c);
 /*
- * The line stored for key, or NULL: *tier and *gen (what ft_l1_put was
+ * The bytes stored for key (a prepared record), or NULL: *tier and *gen (what ft_l1_put was
  * told), *age (ns since it was stored) and *expired (past the ttl: not a hit,
  * but still there for a server whose stores are down).
  */
-const char *ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen,
+const void *ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen,
     int64_t now, size_t *linelen, int *tier, uint64_t *gen, int *expired,
     int64_t *age);
 void ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen,
-    const char *line, size_t linelen, int tier, uint64_t gen, int64_t now);
+    const void *line, size_t linelen, int tier, uint64_t gen, int64_t now);
 void ft_l1_stats(const struct ft_l1 *c, struct ft_l1_stats *st);
 
 /* ---- one entity's lookup in steps, for feat-serve (lookup.c) -------------- */
 struct ft_lookup;
+struct ft_prep;
 struct ft_lookup_group {
 	const char *group;		/* the catalog's name */
 	long version;			/* the arm's (SPEC 8) */
 	const char *arm;		/* "control", "candidate", "explicit" */
-	char *line;			/* the record found, or NULL */
-	size_t len;
+	struct ft_prep *prep;		/* the record found, or NULL */
 	const char *tier;		/* where it was found */
 	int stale;			/* from a cache past its time */
 	int global;			/* of entity system/global (SPEC 4) */
@@ -506,9 +508,21 @@ void ft_lookup_free(struct ft_lookup *lk);
 size_t ft_lookup_ngroups(const struct ft_lookup *lk);
 struct ft_lookup_group *ft_lookup_group(struct ft_lookup *lk, size_t j);
 struct feat_store_key ft_lookup_key(const struct ft_lookup *lk, size_t j);
-/* Group j's record (NULL: none) and the tier it came from (borrowed). */
-void ft_lookup_set(struct ft_lookup *lk, size_t j, const char *line,
-    size_t len, const char *tier);
+/*
+ * Group j's record (NULL: none) and the tier it came from (borrowed).  The
+ * record is kept prepared (lookup.c): read once, answered from without
+ * parsing; a line that is not a record leaves the group without one.
+ */
+void ft_lookup_set(struct ft_lookup_cache *c, struct ft_lookup *lk,
+    size_t j, const char *line, size_t len, const char *tier);
+/* Group j's record as a prepared block (what ft_lookup_prep gave). */
+void ft_lookup_set_prep(struct ft_lookup *lk, size_t j, const void *prep,
+    size_t size, const char *tier);
+/* Group j's record's ts, INT64_MIN for none. */
+int64_t ft_lookup_ts(const struct ft_lookup *lk, size_t j);
+/* Group j's prepared record and its size, NULL for none. */
+const void *ft_lookup_prep(const struct ft_lookup *lk, size_t j,
+    size_t *size);
 /* The response object of SPEC 9 (no newline); o->tier for groups
    without one. */
 int ft_lookup_write(struct ft_lookup_cache *c, const struct ft_lookup *lk,

@@ -1,5 +1,6 @@
 /*
- * l1.c - feat-serve's in-process cache: the latest record of a key,
+ * l1.c - feat-serve's in-process cache: the latest record of a key (as
+ * lookup.c prepares it: read once, answered from without parsing),
  * bounded in bytes, with a time to live, evicting by CLOCK.
  *
  * One cache per server thread, so the read path takes no lock at all.
@@ -147,7 +148,7 @@ evict(struct ft_l1 *c, size_t need)
 	}
 }
 
-const char *
+const void *
 ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen, int64_t now,
     size_t *linelen, int *tier, uint64_t *gen, int *expired, int64_t *age)
 {
@@ -176,7 +177,7 @@ ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen, int64_t now,
 }
 
 void
-ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen, const char *line,
+ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen, const void *line,
     size_t linelen, int tier, uint64_t gen, int64_t now)
 {
 	uint64_t h;

@@ -202,8 +202,10 @@ struct ft_lookup_cache {
 		size_t n;
 		struct want *wants;
 	} *entries;
-	feat_record_reader **rrs;
-	size_t nrrs;
+	/* For turning lines into prepared records. */
+	feat_record_reader *rr;
+	feat_writer *vw;		/* one value's JSON, into memory */
+	struct ft_buf text;
 };
 
 struct ft_lookup_cache *
@@ -233,9 +235,9 @@ ft_lookup_cache_free(struct ft_lookup_cache *c)
 		return;
 	cache_forget(c);
 	ft_names_free(&c->plans);
-	for (size_t i = 0; i < c->nrrs; i++)
-		feat_record_reader_free(c->rrs[i]);
-	free(c->rrs);
+	feat_record_reader_free(c->rr);
+	feat_writer_close(c->vw);
+	ft_buf_free(&c->text);
 	free(c);
 }
 
@@ -357,7 +359,7 @@ ft_lookup_free(struct ft_lookup *lk)
 	if (lk == NULL)
 		return;
 	for (size_t j = 0; j < lk->ngroups; j++)
-		free(lk->groups[j].line);
+		free(lk->groups[j].prep);
 	free(lk->groups);
 	free(lk->wants);
 	free(lk->eid);
@@ -390,42 +392,203 @@ ft_lookup_key(const struct ft_lookup *lk, size_t j)
 	return k;
 }
 
+/*
+ * A prepared record: what a response needs of a record, read once when
+ * the record arrives (and kept so in feat-serve's L1), so that answering
+ * from it parses nothing.  One block of memory, copied as it is: the
+ * head, then a row per feature in the record's order, then the text the
+ * rows point into (names, and each value's JSON as a response writes it).
+ */
+struct prep_feat {
+	uint32_t name, namelen;		/* offsets into the text */
+	uint32_t val, vallen;
+	double number;			/* the value, when numeric */
+	uint8_t present;		/* else the status is null */
+	uint8_t numeric;
+};
+
+struct ft_prep {
+	size_t size;			/* of the whole block */
+	int64_t ts, created;
+	long version;
+	int has_created;
+	uint32_t n;
+	struct prep_feat f[];
+};
+
+static const char *
+prep_text(const struct ft_prep *p)
+{
+	return (const char *)&p->f[p->n];
+}
+
+/* Row of feature name in p, or NULL. */
+static const struct prep_feat *
+prep_find(const struct ft_prep *p, const char *name, size_t len)
+{
+	const char *text = prep_text(p);
+
+	for (uint32_t i = 0; i < p->n; i++)
+		if (p->f[i].namelen == len && memcmp(text + p->f[i].name,
+		    name, len) == 0)
+			return &p->f[i];
+	return NULL;
+}
+
+/* The prepared form of line into out (p at out->p), or -1 when the line
+   is not a record. */
+static int
+prep_make(struct ft_lookup_cache *c, const char *line, size_t len,
+    struct ft_buf *out)
+{
+	const feat_record *r;
+	const struct feat_record_head *h;
+	const struct ft_json *doc;
+	const struct ft_jval *fs, *e;
+	struct feat_error fe;
+	struct ft_prep *p;
+	size_t n = 0, head, i = 0;
+
+	if (c->rr == NULL) {
+		c->rr = feat_record_reader_new(FEAT_TIME_S);
+		c->vw = feat_writer_new(-1, 0);
+	}
+	if (feat_record_read(c->rr, line, len, &r, &fe) < 0)
+		return -1;
+	h = feat_record_get_head(r);
+	doc = ft_record_doc(r);
+	fs = ft_record_features(r);
+	if (fs && fs->type == FT_JOBJECT)
+		for (e = ft_json_node(doc, fs->child); e; e = ft_json_node(doc,
+		    e->next))
+			n++;
+	head = sizeof(struct ft_prep) + n * sizeof(struct prep_feat);
+	c->text.len = 0;
+	for (e = n ? ft_json_node(doc, fs->child) : NULL; e;
+	    e = ft_json_node(doc, e->next), i++) {
+		struct prep_feat *pf;
+		struct ft_buf *vb;
+		const char *num;
+		size_t numlen;
+		int json_ok;
+
+		/* Rows are filled after the text has moved out->p. */
+		if (i == 0) {
+			out->len = 0;
+			ft_buf_grow(out, head);
+			memset(out->p, 0, head);
+		}
+		pf = &((struct ft_prep *)(void *)out->p)->f[i];
+		pf->name = (uint32_t)c->text.len;
+		pf->namelen = e->keylen;
+		ft_buf_add(&c->text, e->key, e->keylen);
+		pf->val = (uint32_t)c->text.len;
+		pf->present = e->type != FT_JNULL && e->type != FT_JOBJECT;
+		switch (e->type) {
+		case FT_JNULL:
+		case FT_JOBJECT:
+			ft_buf_add(&c->text, "null", 4);
+			break;
+		case FT_JTRUE:
+		case FT_JFALSE:
+			ft_buf_addc(&c->text, e->type == FT_JTRUE ? '1' : '0');
+			pf->numeric = 1;
+			pf->number = e->type == FT_JTRUE;
+			break;
+		case FT_JNUMBER:
+			pf->numeric = ft_num_parse(e->s, e->len, &pf->number,
+			    &num, &numlen, &json_ok) == FT_NUM_OK;
+			/* FALLTHROUGH */
+		default:
+			ft_writer_clear(c->vw);
+			ft_json_write(c->vw, doc, e);
+			vb = ft_writer_buf(c->vw);
+			ft_buf_add(&c->text, vb->p, vb->len);
+			break;
+		}
+		pf->vallen = (uint32_t)(c->text.len - pf->val);
+	}
+	if (n == 0) {
+		out->len = 0;
+		ft_buf_grow(out, head);
+		memset(out->p, 0, head);
+	}
+	ft_buf_grow(out, head + c->text.len);
+	memcpy(out->p + head, c->text.p, c->text.len);
+	out->len = head + c->text.len;
+	p = (struct ft_prep *)(void *)out->p;
+	p->size = out->len;
+	p->ts = h->ts;
+	p->created = h->created;
+	p->has_created = h->has_created;
+	p->version = h->version;
+	p->n = (uint32_t)n;
+	return 0;
+}
+
 void
-ft_lookup_set(struct ft_lookup *lk, size_t j, const char *line, size_t len,
-    const char *tier)
+ft_lookup_set(struct ft_lookup_cache *c, struct ft_lookup *lk, size_t j,
+    const char *line, size_t len, const char *tier)
+{
+	struct ft_lookup_group *g = &lk->groups[j];
+	struct ft_lookup_cache *own = c ? NULL : ft_lookup_cache_new();
+	struct ft_buf b = { NULL, 0, 0 };
+
+	free(g->prep);
+	g->prep = NULL;
+	g->tier = tier;
+	if (line && prep_make(c ? c : own, line, len, &b) == 0) {
+		g->prep = (struct ft_prep *)(void *)b.p;
+		b.p = NULL;
+	}
+	ft_buf_free(&b);
+	ft_lookup_cache_free(own);
+}
+
+void
+ft_lookup_set_prep(struct ft_lookup *lk, size_t j, const void *prep,
+    size_t size, const char *tier)
 {
 	struct ft_lookup_group *g = &lk->groups[j];
 
-	free(g->line);
-	g->line = NULL;
-	g->len = 0;
+	free(g->prep);
+	g->prep = feat_xmalloc(size);
+	memcpy(g->prep, prep, size);
 	g->tier = tier;
-	if (line) {
-		g->line = feat_xmalloc(len + 1);
-		memcpy(g->line, line, len);
-		g->line[len] = '\0';
-		g->len = len;
-	}
 }
 
-/* name's number in group j's record: 1 and *v, 0 when null or absent,
-   -1 when the group has no record. */
+const void *
+ft_lookup_prep(const struct ft_lookup *lk, size_t j, size_t *size)
+{
+	const struct ft_prep *p = lk->groups[j].prep;
+
+	*size = p ? p->size : 0;
+	return p;
+}
+
+int64_t
+ft_lookup_ts(const struct ft_lookup *lk, size_t j)
+{
+	return lk->groups[j].prep ? lk->groups[j].prep->ts : INT64_MIN;
+}
+
+/* name's number in group j's record: 1 and *v, 0 when null, absent or not
+   a number, -1 when the group has no record; *ts the oldest record. */
 static int
-num_in(const struct ft_lookup *lk, const feat_record **recs,
-    feat_record_reader **rrs, size_t j, const char *name, double *v,
+num_in(const struct ft_lookup *lk, size_t j, const char *name, double *v,
     int64_t *ts)
 {
-	struct feat_value fv;
+	const struct ft_prep *p;
+	const struct prep_feat *pf;
 
-	if (j == SIZE_MAX || recs[j] == NULL)
+	if (j == SIZE_MAX || (p = lk->groups[j].prep) == NULL)
 		return -1;
-	if (feat_record_get_head(recs[j])->ts < *ts)
-		*ts = feat_record_get_head(recs[j])->ts;
-	(void)lk;
-	if (feat_record_find(rrs[j], recs[j], name, &fv) < 0 ||
-	    (fv.type != FEAT_VALUE_NUMBER && fv.type != FEAT_VALUE_BOOL))
+	if (p->ts < *ts)
+		*ts = p->ts;
+	pf = prep_find(p, name, strlen(name));
+	if (pf == NULL || !pf->numeric)
 		return 0;
-	*v = fv.number;
+	*v = pf->number;
 	return 1;
 }
 
@@ -521,7 +684,6 @@ pareto(const double p[3], const double (*pts)[3], size_t n)
    oldest record read. */
 static int
 calc_value(const struct ft_lookup *lk, const struct want *wt,
-    const feat_record **recs, feat_record_reader **rrs,
     const struct feat_lookup_opts *o, double *v, int64_t *ts)
 {
 	double a = 0, b = 0, c = 0;
@@ -530,9 +692,9 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 	*ts = INT64_MAX;
 	switch (wt->calc) {
 	case C_COST_LATENCY:
-		ra = num_in(lk, recs, rrs, wt->self,
+		ra = num_in(lk, wt->self,
 		    "avg_cost_per_request_5min", &a, ts);
-		rb = num_in(lk, recs, rrs, wt->self, "latency_p95_5min", &b,
+		rb = num_in(lk, wt->self, "latency_p95_5min", &b,
 		    ts);
 		if (ra < 0)
 			return -1;
@@ -541,9 +703,9 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 		*v = (min1(a / 0.01) + min1(b / 10000)) / 2;
 		return 1;
 	case C_QUALITY_COST:
-		ra = num_in(lk, recs, rrs, wt->self, "success_rate_5min", &a,
+		ra = num_in(lk, wt->self, "success_rate_5min", &a,
 		    ts);
-		rb = num_in(lk, recs, rrs, wt->self,
+		rb = num_in(lk, wt->self,
 		    "avg_cost_per_request_5min", &b, ts);
 		if (ra < 0)
 			return -1;
@@ -552,9 +714,9 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 		*v = a / b;
 		return 1;
 	case C_TIME_PRESSURE:
-		ra = num_in(lk, recs, rrs, wt->self, "request_priority", &a,
+		ra = num_in(lk, wt->self, "request_priority", &a,
 		    ts);
-		rb = num_in(lk, recs, rrs, wt->global,
+		rb = num_in(lk, wt->global,
 		    "available_budget_ratio", &b, ts);
 		if (ra < 0 || rb < 0)
 			return -1;
@@ -563,9 +725,9 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 		*v = a * (1 - b);
 		return 1;
 	case C_LOAD_LATENCY:
-		ra = num_in(lk, recs, rrs, wt->self, "latency_p95_5min", &a,
+		ra = num_in(lk, wt->self, "latency_p95_5min", &a,
 		    ts);
-		rb = num_in(lk, recs, rrs, wt->global, "queue_depth", &b, ts);
+		rb = num_in(lk, wt->global, "queue_depth", &b, ts);
 		if (ra < 0 || rb < 0)
 			return -1;
 		if (ra == 0 || rb == 0)
@@ -575,11 +737,11 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 	case C_PARETO: {
 		double p[3];
 
-		ra = num_in(lk, recs, rrs, wt->self,
+		ra = num_in(lk, wt->self,
 		    "avg_cost_per_request_5min", &a, ts);
-		rb = num_in(lk, recs, rrs, wt->self, "latency_p95_5min", &b,
+		rb = num_in(lk, wt->self, "latency_p95_5min", &b,
 		    ts);
-		rc = num_in(lk, recs, rrs, wt->self, "error_rate_5min", &c,
+		rc = num_in(lk, wt->self, "error_rate_5min", &c,
 		    ts);
 		if (ra < 0)
 			return -1;
@@ -602,30 +764,13 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
     const struct feat_lookup_opts *o, feat_writer *w)
 {
 	size_t n = lk->n, ngroups = lk->ngroups;
-	const feat_record **recs = feat_xcalloc(ngroups + 1, sizeof *recs);
-	feat_record_reader **rrs = feat_xcalloc(ngroups + 1, sizeof *rrs);
-	int own = cache == NULL;
-	const char **status = feat_xcalloc(n + 1, sizeof *status);
+	const char *status_buf[FEAT_LOOKUP_MAX_FEATURES + 1];
+	const char **status = n <= FEAT_LOOKUP_MAX_FEATURES ? status_buf :
+	    feat_xcalloc(n + 1, sizeof *status);
 	int64_t now = o->clock ? feat_clock_now(o->clock) : 0;
 	int64_t at = o->as_of != INT64_MIN ? o->as_of : now;
-	struct feat_error fe;
 
-	if (cache && cache->nrrs < ngroups) {
-		cache->rrs = feat_xrealloc(cache->rrs, ngroups *
-		    sizeof *cache->rrs);
-		while (cache->nrrs < ngroups)
-			cache->rrs[cache->nrrs++] =
-			    feat_record_reader_new(FEAT_TIME_S);
-	}
-	for (size_t j = 0; j < ngroups; j++) {
-		if (lk->groups[j].line == NULL)
-			continue;
-		rrs[j] = own ? feat_record_reader_new(FEAT_TIME_S) :
-		    cache->rrs[j];
-		if (feat_record_read(rrs[j], lk->groups[j].line,
-		    lk->groups[j].len, &recs[j], &fe) < 0)
-			recs[j] = NULL;
-	}
+	(void)cache;
 	feat_writer_open_object(w);
 	KEY(w, "entity_type");
 	feat_writer_string(w, lk->etype, strlen(lk->etype));
@@ -634,21 +779,20 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 	KEY(w, "features");
 	feat_writer_open_object(w);
 	for (size_t i = 0; i < n; i++) {
-		const feat_catalog_feature *f = lk->wants[i].f;
-		const char *name = feat_catalog_feature_name(f);
-		size_t gi = lk->wants[i].group;
-		const feat_record *r = gi == SIZE_MAX ? NULL : recs[gi];
-		feat_record_reader *grr = gi == SIZE_MAX ? NULL : rrs[gi];
-		long fresh = feat_catalog_feature_freshness(f);
-		struct feat_value v;
+		const struct want *wt = &lk->wants[i];
+		const char *name = feat_catalog_feature_name(wt->f);
+		size_t namelen = strlen(name);
+		const struct ft_prep *p = wt->group == SIZE_MAX ? NULL :
+		    lk->groups[wt->group].prep;
+		const struct prep_feat *pf;
+		long fresh = feat_catalog_feature_freshness(wt->f);
 		int64_t age;
 
-		feat_writer_key(w, name, strlen(name));
-		if (lk->wants[i].calc != C_STORED) {
+		feat_writer_key(w, name, namelen);
+		if (wt->calc != C_STORED) {
 			double d = 0;
 			int64_t oldest;
-			int rc = calc_value(lk, &lk->wants[i], recs, rrs, o,
-			    &d, &oldest);
+			int rc = calc_value(lk, wt, o, &d, &oldest);
 
 			if (rc < 0) {
 				feat_writer_null(w);
@@ -664,39 +808,28 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 				status[i] = "stale";
 			continue;
 		}
-		if (r == NULL) {
+		if (p == NULL) {
 			feat_writer_null(w);
 			status[i] = "not_found";
 			continue;
 		}
 		/* A record without the feature holds null for it, as
-		   feat-join says. */
-		{
-			/* The value's node, written as it is: numbers keep
-			   their text, no need to read them. */
-			const struct ft_json *doc = ft_record_doc(r);
-			const struct ft_jval *fs = ft_record_features(r), *nd;
-			const char *fid = feat_catalog_feature_id(f);
+		   feat-join says; the record may name it by its ID. */
+		pf = prep_find(p, name, namelen);
+		if (pf == NULL) {
+			const char *fid = feat_catalog_feature_id(wt->f);
 
-			nd = fs ? ft_json_get(doc, fs, name, strlen(name)) :
-			    NULL;
-			if (nd == NULL && fs)
-				nd = ft_json_get(doc, fs, fid, strlen(fid));
-			age = age_of(at, feat_record_get_head(r)->ts);
-			status[i] = nd == NULL || nd->type == FT_JNULL ||
-			    nd->type == FT_JOBJECT ? "null" : "present";
-			if (too_old(age, o->max_age, fresh) ||
-			    lk->groups[gi].stale)
-				status[i] = "stale";
-			if (nd == NULL || nd->type == FT_JOBJECT)
-				feat_writer_null(w);
-			else if (nd->type == FT_JTRUE || nd->type == FT_JFALSE)
-				feat_writer_int(w, nd->type == FT_JTRUE);
-			else
-				ft_json_write(w, doc, nd);
-			(void)grr;
-			(void)v;
+			pf = prep_find(p, fid, strlen(fid));
 		}
+		age = age_of(at, p->ts);
+		status[i] = pf && pf->present ? "present" : "null";
+		if (too_old(age, o->max_age, fresh) ||
+		    lk->groups[wt->group].stale)
+			status[i] = "stale";
+		if (pf == NULL)
+			feat_writer_null(w);
+		else
+			ft_writer_raw(w, prep_text(p) + pf->val, pf->vallen);
 	}
 	feat_writer_close_object(w);
 	KEY(w, "status");
@@ -714,45 +847,41 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 	feat_writer_open_object(w);
 	for (size_t j = 0; j < ngroups; j++) {
 		const struct ft_lookup_group *g = &lk->groups[j];
-		const struct feat_record_head *h;
+		const struct ft_prep *p = g->prep;
 		const char *tier = g->tier ? g->tier : o->tier ? o->tier :
 		    "store";
 
-		if (recs[j] == NULL)
+		if (p == NULL)
 			continue;
-		h = feat_record_get_head(recs[j]);
 		feat_writer_key(w, g->group, strlen(g->group));
 		feat_writer_open_object(w);
 		KEY(w, "ts");
-		feat_writer_time(w, h->ts);
-		if (h->has_created) {
+		feat_writer_time(w, p->ts);
+		if (p->has_created) {
 			KEY(w, "created");
-			feat_writer_time(w, h->created);
+			feat_writer_time(w, p->created);
 		}
 		KEY(w, "version");
-		feat_writer_int(w, h->version);
+		feat_writer_int(w, p->version);
 		KEY(w, "arm");
 		feat_writer_string(w, g->arm, strlen(g->arm));
 		KEY(w, "tier");
 		feat_writer_string(w, tier, strlen(tier));
 		KEY(w, "freshness_seconds");
-		feat_writer_double(w, ((double)at - (double)h->ts) /
+		feat_writer_double(w, ((double)at - (double)p->ts) /
 		    (double)FEAT_NS_PER_S);
 		feat_writer_close_object(w);
 	}
 	feat_writer_close_object(w);
 	feat_writer_close_object(w);
 	feat_writer_close_object(w);
-	if (own)
-		for (size_t j = 0; j < ngroups; j++)
-			feat_record_reader_free(rrs[j]);
-	free(rrs);
-	free(recs);
-	free(status);
+	if (status != status_buf)
+		free(status);
 	return 0;
 }
 
 struct fetched {
+	struct ft_lookup_cache *cache;
 	struct ft_lookup *lk;
 	size_t j;
 };
@@ -762,7 +891,7 @@ fetched_line(void *ctx, const char *line, size_t len)
 {
 	struct fetched *f = ctx;
 
-	ft_lookup_set(f->lk, f->j, line, len, NULL);
+	ft_lookup_set(f->cache, f->lk, f->j, line, len, NULL);
 	return 0;
 }
 
@@ -771,15 +900,17 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
     const char *etype, const char *eid, size_t eidlen, const char *features,
     feat_writer *w, char *err, size_t errlen)
 {
+	struct ft_lookup_cache *c;
 	struct ft_lookup *lk = ft_lookup_plan(NULL, o->catalog, etype, eid,
 	    eidlen, features, NULL, 0, err, errlen);
 	int rc = -1;
 
 	if (lk == NULL)
 		return -1;
+	c = ft_lookup_cache_new();
 	for (size_t j = 0; j < lk->ngroups; j++) {
 		struct feat_store_key k = ft_lookup_key(lk, j);
-		struct fetched f = { lk, j };
+		struct fetched f = { c, lk, j };
 		int r;
 
 		if (o->as_of == INT64_MIN)
@@ -792,7 +923,7 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
 		if (r < 0)
 			goto done;
 	}
-	ft_lookup_write(NULL, lk, o, w);
+	ft_lookup_write(c, lk, o, w);
 	if (feat_writer_end_record(w) < 0) {
 		snprintf(err, errlen, "cannot write: %s",
 		    feat_writer_error(w));
@@ -801,5 +932,6 @@ feat_lookup(feat_store *s, const struct feat_lookup_opts *o,
 		rc = 0;
 done:
 	ft_lookup_free(lk);
+	ft_lookup_cache_free(c);
 	return rc;
 }

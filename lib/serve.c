@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -56,6 +55,12 @@ static const double buckets_s[NBUCKETS] = {
 	0.1, 0.25, 0.5, 1, 5
 };
 
+#define NFRESH 9		/* freshness histogram: 1 s .. 1 day, +Inf */
+
+static const double fresh_s[NFRESH] = {
+	1, 10, 60, 300, 900, 3600, 21600, 86400, 604800
+};
+
 enum route {
 	R_FEATURES, R_BATCH, R_RECORDS, R_CATALOG, R_HEALTH, R_READY,
 	R_METRICS, R_OTHER, R_COUNT
@@ -76,6 +81,7 @@ struct tier {
 	int history, server;
 	h2o_socket_t *sock;		/* watching a dup of s's descriptor */
 	int sockfd;			/* the descriptor it watches */
+	int unsent;			/* asked since the loop last turned */
 	atomic_int down;
 	int64_t retry_at, backoff;
 	char why[256];
@@ -99,7 +105,9 @@ struct metrics {
 	atomic_uint_fast64_t sum_ns[R_COUNT][MAX_TIERS + 1];
 	atomic_uint_fast64_t codes[CODE_COUNT];
 	atomic_uint_fast64_t l1_hits, l1_misses, l1_expired;
-	atomic_uint_fast64_t fresh_count, fresh_sum_ms;
+	/* Ages of the records answered (latest reads, not as_of). */
+	atomic_uint_fast64_t fresh[NFRESH + 1], fresh_count;
+	_Atomic double fresh_sum;
 };
 
 struct server;
@@ -121,6 +129,8 @@ struct worker {
 	size_t *freeslots;
 	size_t nfree;
 	feat_writer *out;
+	struct ft_json *bj;		/* a batch's body */
+	struct ft_buf body;
 	feat_catalog *cat;
 	unsigned catgen;
 	uint64_t pushes_seen;
@@ -249,6 +259,32 @@ observe(struct worker *w, enum route r, int tier, int64_t ns)
 	    memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->m.sum_ns[r][tier], (uint64_t)ns,
 	    memory_order_relaxed);
+}
+
+/* The ages of the records a response holds, into the freshness
+   histogram. */
+static void
+observe_freshness(struct worker *w, const struct entity *en, int64_t now)
+{
+	for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++) {
+		int64_t ts = ft_lookup_ts(en->lk, g);
+		double s;
+		int b = 0;
+
+		if (ts == INT64_MIN)
+			continue;
+		s = ((double)now - (double)ts) / 1e9;
+		while (b < NFRESH && s > fresh_s[b])
+			b++;
+		atomic_fetch_add_explicit(&w->m.fresh[b], 1,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&w->m.fresh_count, 1,
+		    memory_order_relaxed);
+		/* One writer per worker: a plain add of its own sum. */
+		atomic_store_explicit(&w->m.fresh_sum, atomic_load_explicit(
+		    &w->m.fresh_sum, memory_order_relaxed) + s,
+		    memory_order_relaxed);
+	}
 }
 
 static void
@@ -653,10 +689,20 @@ found(struct worker *w, struct job *j, size_t e, size_t g, int t,
 	    "perf_5min") == 0)
 		pareto_point(w, line, len);
 
-	ft_lookup_set(en->lk, g, line, len, t < 0 ? NULL : t == 0 ? "l1" :
+	ft_lookup_set(w->lc, en->lk, g, line, len, t < 0 ? NULL :
 	    w->tiers[t - 1].name);
 	if (t > j->best_tier)
 		j->best_tier = t;
+}
+
+/* Group g of entity e found in the L1 (a prepared record). */
+static void
+found_l1(struct job *j, size_t e, size_t g, const void *prep, size_t size)
+{
+	j->answered = 1;
+	ft_lookup_set_prep(j->ents[e].lk, g, prep, size, "l1");
+	if (j->best_tier < 0)
+		j->best_tier = 0;
 }
 
 struct sync_fetch {
@@ -686,6 +732,18 @@ tier_lost(struct worker *w, size_t t, const char *why)
 		feat_store_close(tr->s, err, sizeof err);
 		tr->s = NULL;
 	}
+}
+
+/* Group g's record, as prepared, into the L1 under key. */
+static void
+l1_put(struct worker *w, const struct ft_lookup *lk, size_t g,
+    const char *key, size_t kl, int tier, uint64_t gen)
+{
+	size_t size;
+	const void *p = ft_lookup_prep(lk, g, &size);
+
+	if (p)
+		ft_l1_put(w->l1, key, kl, p, size, tier, gen, mono());
 }
 
 /*
@@ -749,13 +807,8 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 				continue;	/* not there: the next tier */
 			atomic_fetch_add_explicit(&tr->hits, 1,
 			    memory_order_relaxed);
-			if (kl > 0) {
-				const struct ft_lookup_group *lg =
-				    ft_lookup_group(en->lk, g);
-
-				ft_l1_put(w->l1, key, kl, lg->line, lg->len,
-				    (int)t + 1, sg, mono());
-			}
+			if (kl > 0)
+				l1_put(w, en->lk, g, key, kl, (int)t + 1, sg);
 			return 0;
 		}
 		si = slot_new(w);
@@ -781,7 +834,8 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 			continue;
 		}
 		j->waiting++;
-		tier_watch(w, t);
+		/* Sent when the loop has run every request it read. */
+		tr->unsent = 1;
 		return 1;
 	}
 	return 0;
@@ -816,8 +870,8 @@ answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
 		    memory_order_relaxed);
 		found(w, j, sl.entity, sl.group, sl.tier + 1, line, len);
 		if (kl > 0 && en->as_of == INT64_MIN)
-			ft_l1_put(w->l1, key, kl, line, len, sl.tier + 1,
-			    sl.shardgen, mono());
+			l1_put(w, en->lk, sl.group, key, kl, sl.tier + 1,
+			    sl.shardgen);
 	} else {
 		j->answered = 1;
 		ask(w, j, sl.entity, sl.group, (size_t)sl.tier + 1);
@@ -933,7 +987,7 @@ job_done(struct job *j)
 		if (en->lk == NULL)
 			continue;
 		for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++)
-			if (ft_lookup_group(en->lk, g)->line)
+			if (ft_lookup_group(en->lk, g)->prep)
 				all_missing = 0;
 	}
 	ft_writer_clear(o);
@@ -947,6 +1001,8 @@ job_done(struct job *j)
 		}
 		lookup_opts(w, en, &lo);
 		ft_lookup_write(w->lc, en->lk, &lo, o);
+		if (en->as_of == INT64_MIN)
+			observe_freshness(w, en, feat_clock_now(lo.clock));
 	} else {
 		if (all_missing && j->tier_failed && !j->answered) {
 			send_error(w, j->req, j->route, 503, "unavailable",
@@ -965,6 +1021,9 @@ job_done(struct job *j)
 			}
 			lookup_opts(w, en, &lo);
 			ft_lookup_write(w->lc, en->lk, &lo, o);
+			if (en->as_of == INT64_MIN)
+				observe_freshness(w, en, feat_clock_now(
+				    lo.clock));
 		}
 		feat_writer_close_array(o);
 		feat_writer_close_object(o);
@@ -1018,7 +1077,7 @@ job_start(struct job *j)
 		for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++) {
 			char key[1024];
 			size_t kl = 0, len;
-			const char *line = NULL;
+			const void *line = NULL;
 			int tier, expired = 1;
 			uint64_t gen;
 			int64_t age;
@@ -1032,7 +1091,7 @@ job_start(struct job *j)
 			    memory_order_acquire)) {
 				atomic_fetch_add_explicit(&w->m.l1_hits, 1,
 				    memory_order_relaxed);
-				found(w, j, e, g, 0, line, len);
+				found_l1(j, e, g, line, len);
 				continue;
 			}
 			if (en->as_of == INT64_MIN)
@@ -1042,9 +1101,9 @@ job_start(struct job *j)
 			if (ask(w, j, e, g, 0) == 1)
 				continue;
 			/* Every tier down: what the L1 holds, stale. */
-			if (line && ft_lookup_group(en->lk, g)->line == NULL &&
+			if (line && ft_lookup_group(en->lk, g)->prep == NULL &&
 			    j->tier_failed) {
-				found(w, j, e, g, 0, line, len);
+				found_l1(j, e, g, line, len);
 				ft_lookup_group(en->lk, g)->stale = 1;
 			}
 		}
@@ -1200,95 +1259,145 @@ get_features(struct worker *w, h2o_req_t *req)
 	return 0;
 }
 
-static const char *
-jstr(json_t *o, const char *k)
+/*
+ * Member key of object obj as a C string in buf: 1, 0 when absent or null,
+ * -1 when it is not a string (or holds a NUL, or does not fit).
+ */
+static int
+member_str(const struct ft_json *doc, const struct ft_jval *obj,
+    const char *key, char *buf, size_t size)
 {
-	json_t *v = json_object_get(o, k);
+	const struct ft_jval *v = ft_json_get(doc, obj, key, strlen(key));
 
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	buf[0] = '\0';
+	if (v == NULL || v->type == FT_JNULL)
+		return 0;
+	if (v->type != FT_JSTRING || v->len >= size ||
+	    memchr(v->s, '\0', v->len))
+		return -1;
+	memcpy(buf, v->s, v->len);
+	buf[v->len] = '\0';
+	return 1;
 }
 
+/* Request it of a batch into en: planned, or an error kept in en. */
+static void
+batch_item(struct worker *w, struct entity *en, const struct ft_json *doc,
+    const struct ft_jval *it)
+{
+	const struct ft_jval *id, *f, *v;
+	char etype[80], features[4096] = "", version[32] = "", as_of[80],
+	    user_id[600];
+
+	id = it->type == FT_JOBJECT ? ft_json_get(doc, it, "entity_id", 9) :
+	    NULL;
+	if (it->type != FT_JOBJECT || member_str(doc, it, "entity_type",
+	    etype, sizeof etype) != 1 || id == NULL ||
+	    id->type != FT_JSTRING) {
+		set_error(en, 400, "bad_request", "a request needs "
+		    "\"entity_type\" and \"entity_id\" strings");
+		return;
+	}
+	f = ft_json_get(doc, it, "features", 8);
+	if (f && f->type == FT_JSTRING) {
+		if (member_str(doc, it, "features", features,
+		    sizeof features) < 0) {
+			set_error(en, 400, "bad_request", "\"features\" is "
+			    "too long");
+			return;
+		}
+	} else if (f && f->type == FT_JARRAY) {
+		size_t o = 0;
+
+		for (const struct ft_jval *x = ft_json_node(doc, f->child); x;
+		    x = ft_json_node(doc, x->next)) {
+			if (x->type != FT_JSTRING || memchr(x->s, '\0',
+			    x->len) || o + x->len + 2 > sizeof features) {
+				set_error(en, 400, "bad_request",
+				    "\"features\" is a list of names");
+				return;
+			}
+			if (o > 0)
+				features[o++] = ',';
+			memcpy(features + o, x->s, x->len);
+			o += x->len;
+			features[o] = '\0';
+		}
+	} else if (f && f->type != FT_JNULL) {
+		set_error(en, 400, "bad_request", "\"features\" is a list of "
+		    "names");
+		return;
+	}
+	v = ft_json_get(doc, it, "version", 7);
+	if (v && v->type == FT_JNUMBER && v->len < sizeof version) {
+		memcpy(version, v->s, v->len);
+		version[v->len] = '\0';
+	} else if (v && v->type != FT_JNULL && member_str(doc, it, "version",
+	    version, sizeof version) != 1) {
+		set_error(en, 400, "bad_request", "invalid \"version\": use "
+		    "1 to 1000000");
+		return;
+	}
+	if (member_str(doc, it, "as_of", as_of, sizeof as_of) < 0) {
+		set_error(en, 400, "bad_request", "invalid \"as_of\": use an "
+		    "RFC 3339 string");
+		return;
+	}
+	if (member_str(doc, it, "user_id", user_id, sizeof user_id) < 0) {
+		set_error(en, 400, "bad_request", "invalid \"user_id\": use a "
+		    "string of at most %zu bytes", sizeof user_id - 1);
+		return;
+	}
+	plan(w, en, etype, id->s, id->len, features[0] ? features : NULL,
+	    as_of, user_id, version);
+}
+
+/* POST /v1/features/batch: {"requests":[...]} or the array alone, parsed
+   by libfeat's own line parser (strict UTF-8, no NUL). */
 static int
 post_batch(struct worker *w, h2o_req_t *req)
 {
-	json_error_t je;
-	json_t *root, *list;
+	const char *body = req->entity.base ? req->entity.base : "";
+	size_t len = req->entity.len, k = 0, n = 0;
+	const struct ft_json *doc;
+	const struct ft_jval *root, *list = NULL, *it;
+	struct feat_error fe;
 	struct job *j;
-	size_t n;
+	int rc;
 
-	root = json_loadb(req->entity.base ? req->entity.base : "",
-	    req->entity.len, JSON_REJECT_DUPLICATES, &je);
-	list = json_is_array(root) ? root : json_object_get(root, "requests");
-	if (root == NULL || !json_is_array(list)) {
+	while (len > 0 && strchr(" \t\r\n", body[len - 1]) && body[len - 1])
+		len--;
+	while (k < len && strchr(" \t\r\n", body[k]) && body[k])
+		k++;
+	if (k < len && body[k] == '[') {	/* the array alone */
+		w->body.len = 0;
+		ft_buf_add(&w->body, "{\"requests\":", 12);
+		ft_buf_add(&w->body, body + k, len - k);
+		ft_buf_addc(&w->body, '}');
+		rc = ft_line_parse(w->bj, w->body.p, w->body.len, &fe);
+	} else
+		rc = ft_line_parse(w->bj, body, len, &fe);
+	doc = w->bj;
+	if (rc == 0 && (root = ft_json_node(doc, 1)) != NULL)
+		list = ft_json_get(doc, root, "requests", 8);
+	if (rc < 0 || list == NULL || list->type != FT_JARRAY) {
 		char msg[300];
 
-		snprintf(msg, sizeof msg, root ? "the body is not "
-		    "{\"requests\":[...]} or an array" : "invalid JSON: %s",
-		    je.text);
+		snprintf(msg, sizeof msg, rc == 0 ? "the body is not "
+		    "{\"requests\":[...]} or an array" : "%s", fe.reason);
 		send_error(w, req, R_BATCH, 400, "bad_request", msg);
-		json_decref(root);
 		return 0;
 	}
-	if ((n = json_array_size(list)) > MAX_BATCH) {
+	if ((n = list->count) > MAX_BATCH) {
 		send_error(w, req, R_BATCH, 400, "too_many_requests",
 		    "more than 1000 requests in a batch");
-		json_decref(root);
 		return 0;
 	}
 	j = job_new(w, req, R_BATCH, n);
 	j->batch = 1;
-	for (size_t i = 0; i < n; i++) {
-		json_t *it = json_array_get(list, i), *f, *v;
-		const char *etype = jstr(it, "entity_type"),
-		    *eid = jstr(it, "entity_id");
-		char features[4096] = "", version[32] = "";
-
-		if (!json_is_object(it) || etype == NULL || eid == NULL) {
-			set_error(&j->ents[i], 400, "bad_request", "a request "
-			    "needs \"entity_type\" and \"entity_id\" "
-			    "strings");
-			continue;
-		}
-		f = json_object_get(it, "features");
-		if (json_is_string(f))
-			snprintf(features, sizeof features, "%s",
-			    json_string_value(f));
-		else if (json_is_array(f)) {
-			size_t k, o = 0;
-			json_t *x;
-
-			json_array_foreach(f, k, x) {
-				if (!json_is_string(x))
-					break;
-				o += (size_t)snprintf(features + o,
-				    sizeof features - (o < sizeof features ?
-				    o : sizeof features), "%s%s", k ? "," : "",
-				    json_string_value(x));
-				if (o >= sizeof features)
-					break;
-			}
-			if (k < json_array_size(f) || o >= sizeof features) {
-				set_error(&j->ents[i], 400, "bad_request",
-				    "\"features\" is a list of names");
-				continue;
-			}
-		} else if (f && !json_is_null(f)) {
-			set_error(&j->ents[i], 400, "bad_request",
-			    "\"features\" is a list of names");
-			continue;
-		}
-		v = json_object_get(it, "version");
-		if (json_is_integer(v))
-			snprintf(version, sizeof version, "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(v));
-		else if (json_is_string(v))
-			snprintf(version, sizeof version, "%s",
-			    json_string_value(v));
-		plan(w, &j->ents[i], etype, eid, strlen(eid),
-		    features[0] ? features : NULL, jstr(it, "as_of"),
-		    jstr(it, "user_id"), version);
-	}
-	json_decref(root);
+	it = ft_json_node(doc, list->child);
+	for (size_t i = 0; i < n && it; i++, it = ft_json_node(doc, it->next))
+		batch_item(w, &j->ents[i], doc, it);
 	job_start(j);
 	return 0;
 }
@@ -1696,6 +1805,30 @@ get_metrics(struct worker *w, h2o_req_t *req)
 			ft_buf_printf(&b, "feat_serve_responses_total{code=\""
 			    "%d\"} %" PRIu64 "\n", c, n);
 	}
+	ft_buf_printf(&b, "# HELP feat_serve_freshness_seconds Age of the "
+	    "records answered (now - ts, per group; as_of reads not "
+	    "counted).\n# TYPE feat_serve_freshness_seconds histogram\n");
+	{
+		uint64_t cum = 0;
+		double fsum = 0;
+
+		for (int bk = 0; bk <= NFRESH; bk++) {
+			for (int k = 0; k < srv->nworkers; k++)
+				cum += atomic_load(&srv->w[k].m.fresh[bk]);
+			if (bk < NFRESH)
+				ft_buf_printf(&b, "feat_serve_freshness_seconds"
+				    "_bucket{le=\"%g\"} %" PRIu64 "\n",
+				    fresh_s[bk], cum);
+			else
+				ft_buf_printf(&b, "feat_serve_freshness_seconds"
+				    "_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+		}
+		for (int k = 0; k < srv->nworkers; k++)
+			fsum += atomic_load(&srv->w[k].m.fresh_sum);
+		ft_buf_printf(&b, "feat_serve_freshness_seconds_sum %.3f\n"
+		    "feat_serve_freshness_seconds_count %" PRIu64 "\n", fsum,
+		    SUM(m.fresh_count));
+	}
 	ft_buf_printf(&b, "# HELP feat_serve_inflight Requests being "
 	    "answered.\n# TYPE feat_serve_inflight gauge\n"
 	    "feat_serve_inflight %zu\n", atomic_load(&srv->inflight));
@@ -1956,6 +2089,13 @@ worker_main(void *arg)
 	while (!w->stopping || (atomic_load(&srv->inflight) > 0 &&
 	    mono() < drain_until)) {
 		h2o_evloop_run(w->ctx.loop, 50);
+		/* What the requests of this turn asked goes in one write
+		   per tier, not one per request. */
+		for (size_t t = 0; t < w->ntiers; t++)
+			if (w->tiers[t].unsent) {
+				w->tiers[t].unsent = 0;
+				tier_watch(w, t);
+			}
 		if (!w->stopping && *srv->o.stop) {
 			w->stopping = 1;
 			drain_until = mono() + 5 * FEAT_NS_PER_S;
@@ -2148,6 +2288,7 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 		w->l1 = ft_l1_new(srv->o.cache_size / (size_t)srv->nworkers,
 		    srv->o.cache_ttl);
 		w->out = feat_writer_new(-1, 0);
+		w->bj = ft_json_new();
 		w->rr = feat_record_reader_new(FEAT_TIME_S);
 		w->lc = ft_lookup_cache_new();
 		ft_names_init(&w->models);
@@ -2232,6 +2373,8 @@ done:
 			ft_l1_free(w->l1);
 			if (w->out)
 				feat_writer_close(w->out);
+			ft_json_free(w->bj);
+			ft_buf_free(&w->body);
 			free(w->slots);
 			free(w->freeslots);
 			feat_record_reader_free(w->rr);

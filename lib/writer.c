@@ -1,13 +1,16 @@
 /*
- * writer.c - the record writer: NDJSON out through yajl's generator.
+ * writer.c - the record writer: NDJSON out through feat's own generator.
  *
- * yajl escapes strings and tracks commas; numbers never go through
- * yajl_gen_double (it prints %.20g) but through feat_fmt_double's shortest
- * form, or as the raw text they arrived with.  Every generator call's
- * status is checked: a call out of place (a value where a key belongs, an
- * object closed twice) marks the writer failed, so a record that would be
- * malformed is never written whole and the tool exits 4 naming the
- * problem instead.
+ * The generator escapes strings and tracks commas the way yajl's does
+ * (the bytes are the same: \b \f \n \r \t \" \\ escaped, other control
+ * characters as \u00XX, everything else as it is), writing straight into
+ * the output buffer, where yajl's generator made a print callback per
+ * piece (feat-serve writes every response through it).  Numbers are written as the text they are given: doubles by
+ * feat_fmt_double's shortest form, or the raw text they arrived with.
+ * Every call is checked against where it stands: a call out of place (a
+ * value where a key belongs, an object closed twice or as an array) marks
+ * the writer failed, so a record that would be malformed is never written
+ * whole and the tool exits 4 naming the problem instead.
  *
  * Records collect in one buffer that goes to the file descriptor in large
  * write(2) calls, or after every record when unbuffered.  Writes retry
@@ -19,31 +22,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 
 #define FLUSH_AT 65536
+#define MAX_DEPTH 128
+
+/* Where the generator stands, per level. */
+enum gen_state {
+	G_START,		/* nothing written yet (level 0 only) */
+	G_MAP_START,		/* after '{' */
+	G_MAP_KEY,		/* a key is next (after a member) */
+	G_MAP_VAL,		/* a value is next (after a key) */
+	G_ARRAY_START,		/* after '[' */
+	G_IN_ARRAY,		/* after an element */
+	G_COMPLETE		/* the record is whole (level 0 only) */
+};
 
 struct feat_writer {
-	yajl_gen g;
 	int fd;
 	int unbuffered;
 	int failed;		/* errno of a failed write, or EINVAL */
 	unsigned long flushes;
 	char errmsg[128];
 	struct ft_buf buf;
+	int depth;
+	unsigned char state[MAX_DEPTH];
 	/* The last time written, formatted: created repeats it per ms. */
 	int64_t time_ms;
 	size_t time_len;
 	char time_text[FEAT_TIME_BUFSZ];
 };
-
-static void
-print_cb(void *ctx, const char *s, size_t n)
-{
-	struct feat_writer *w = ctx;
-
-	ft_buf_add(&w->buf, s, n);
-}
 
 feat_writer *
 feat_writer_new(int fd, int unbuffered)
@@ -52,43 +59,17 @@ feat_writer_new(int fd, int unbuffered)
 
 	w->fd = fd;
 	w->unbuffered = unbuffered;
-	w->g = yajl_gen_alloc(NULL);
-	yajl_gen_config(w->g, yajl_gen_print_callback, print_cb, w);
 	ft_buf_grow(&w->buf, FLUSH_AT * 2);
 	return w;
 }
 
-static const char *
-gen_message(yajl_gen_status st)
-{
-	switch (st) {
-	case yajl_gen_keys_must_be_strings:
-		return "a key must be a string";
-	case yajl_max_depth_exceeded:
-		return "nesting too deep";
-	case yajl_gen_in_error_state:
-		return "the generator is in an error state";
-	case yajl_gen_generation_complete:
-		return "a value after the end of the record";
-	case yajl_gen_invalid_number:
-		return "an invalid number";
-	case yajl_gen_no_buf:
-		return "no buffer";
-	case yajl_gen_invalid_string:
-		return "an invalid string";
-	default:
-		return "a generator error";
-	}
-}
-
 static void
-check(struct feat_writer *w, yajl_gen_status st)
+fail(struct feat_writer *w, const char *what)
 {
-	if (st == yajl_gen_status_ok || w->failed)
+	if (w->failed)
 		return;
 	w->failed = EINVAL;
-	snprintf(w->errmsg, sizeof w->errmsg, "invalid record: %s",
-	    gen_message(st));
+	snprintf(w->errmsg, sizeof w->errmsg, "invalid record: %s", what);
 }
 
 static int
@@ -108,46 +89,194 @@ flush(struct feat_writer *w)
 	return w->failed ? -1 : 0;
 }
 
+/*
+ * Before a value (key says it is a member's key): checks that one may
+ * stand here and writes the separator.  0, or -1 (the writer failed).
+ */
+static inline int
+before(struct feat_writer *w, int key)
+{
+	unsigned char *st = &w->state[w->depth];
+
+	switch (*st) {
+	case G_START:
+		if (key)
+			break;
+		*st = G_COMPLETE;
+		return 0;
+	case G_MAP_START:
+		if (!key) {
+			fail(w, "a key must be a string");
+			return -1;
+		}
+		*st = G_MAP_VAL;
+		return 0;
+	case G_MAP_KEY:
+		if (!key) {
+			fail(w, "a key must be a string");
+			return -1;
+		}
+		ft_buf_addc(&w->buf, ',');
+		*st = G_MAP_VAL;
+		return 0;
+	case G_MAP_VAL:
+		if (key)	/* a string as a value is not a key */
+			break;
+		ft_buf_addc(&w->buf, ':');
+		*st = G_MAP_KEY;
+		return 0;
+	case G_ARRAY_START:
+		if (key)
+			break;
+		*st = G_IN_ARRAY;
+		return 0;
+	case G_IN_ARRAY:
+		if (key)
+			break;
+		ft_buf_addc(&w->buf, ',');
+		return 0;
+	case G_COMPLETE:
+		fail(w, "a value after the end of the record");
+		return -1;
+	}
+	fail(w, "a key where a value belongs");
+	return -1;
+}
+
+static void
+open_level(struct feat_writer *w, enum gen_state st, char c)
+{
+	if (w->failed || before(w, 0) < 0)
+		return;
+	if (w->depth + 1 >= MAX_DEPTH) {
+		fail(w, "nesting too deep");
+		return;
+	}
+	w->state[++w->depth] = (unsigned char)st;
+	ft_buf_addc(&w->buf, c);
+}
+
+static void
+close_level(struct feat_writer *w, int map)
+{
+	unsigned char st;
+
+	if (w->failed)
+		return;
+	st = w->state[w->depth];
+	if (w->depth == 0 || (map ? st != G_MAP_START && st != G_MAP_KEY :
+	    st != G_ARRAY_START && st != G_IN_ARRAY)) {
+		fail(w, map ? "an object closed where none is open" :
+		    "an array closed where none is open");
+		return;
+	}
+	w->depth--;
+	ft_buf_addc(&w->buf, map ? '}' : ']');
+}
+
 void
 feat_writer_open_object(feat_writer *w)
 {
-	check(w, yajl_gen_map_open(w->g));
+	open_level(w, G_MAP_START, '{');
 }
 
 void
 feat_writer_close_object(feat_writer *w)
 {
-	check(w, yajl_gen_map_close(w->g));
+	close_level(w, 1);
 }
 
 void
 feat_writer_open_array(feat_writer *w)
 {
-	check(w, yajl_gen_array_open(w->g));
+	open_level(w, G_ARRAY_START, '[');
 }
 
 void
 feat_writer_close_array(feat_writer *w)
 {
-	check(w, yajl_gen_array_close(w->g));
+	close_level(w, 0);
+}
+
+/* Which bytes a string escapes: 0 none, else the letter after '\\', or
+   'u' for \u00XX. */
+static const unsigned char esc[256] = {
+	['\0'] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u',
+	[6] = 'u', [7] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',
+	[11] = 'u', ['\f'] = 'f', ['\r'] = 'r', [14] = 'u', [15] = 'u',
+	[16] = 'u', [17] = 'u', [18] = 'u', [19] = 'u', [20] = 'u',
+	[21] = 'u', [22] = 'u', [23] = 'u', [24] = 'u', [25] = 'u',
+	[26] = 'u', [27] = 'u', [28] = 'u', [29] = 'u', [30] = 'u',
+	[31] = 'u', ['"'] = '"', ['\\'] = '\\'
+};
+
+static void
+quoted(struct ft_buf *b, const char *text, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+	char *o;
+
+	/* At most 6 bytes out for one in, and the quotes. */
+	if (b->cap - b->len < n * 6 + 2)
+		ft_buf_grow(b, n * 6 + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	while (i < n) {
+		/* Names and ids are short: a copy per byte beats a call. */
+		while (i < n && esc[s[i]] == 0)
+			*o++ = (char)s[i++];
+		if (i == n)
+			break;
+		*o++ = '\\';
+		if ((*o++ = (char)esc[s[i]]) == 'u') {
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[s[i] >> 4];
+			*o++ = hex[s[i] & 15];
+		}
+		i++;
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
 void
 feat_writer_key(feat_writer *w, const char *k, size_t n)
 {
-	check(w, yajl_gen_string(w->g, (const unsigned char *)k, n));
+	if (w->failed || before(w, 1) < 0)
+		return;
+	quoted(&w->buf, k, n);
 }
 
 void
 feat_writer_string(feat_writer *w, const char *s, size_t n)
 {
-	check(w, yajl_gen_string(w->g, (const unsigned char *)s, n));
+	if (w->failed || before(w, 0) < 0)
+		return;
+	quoted(&w->buf, s, n);
+}
+
+/* A value written as the text it is. */
+static inline void
+atom(struct feat_writer *w, const char *text, size_t n)
+{
+	if (w->failed || before(w, 0) < 0)
+		return;
+	ft_buf_add(&w->buf, text, n);
 }
 
 void
 feat_writer_number(feat_writer *w, const char *text, size_t n)
 {
-	check(w, yajl_gen_number(w->g, text, n));
+	atom(w, text, n);
+}
+
+void
+ft_writer_raw(feat_writer *w, const char *json, size_t n)
+{
+	atom(w, json, n);
 }
 
 void
@@ -157,9 +286,9 @@ feat_writer_double(feat_writer *w, double d)
 	size_t n = feat_fmt_double(d, buf);
 
 	if (n == 0)
-		check(w, yajl_gen_null(w->g));
+		atom(w, "null", 4);
 	else
-		check(w, yajl_gen_number(w->g, buf, n));
+		atom(w, buf, n);
 }
 
 void
@@ -174,19 +303,22 @@ feat_writer_int(feat_writer *w, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
-	check(w, yajl_gen_number(w->g, p, (size_t)(buf + sizeof buf - p)));
+	atom(w, p, (size_t)(buf + sizeof buf - p));
 }
 
 void
 feat_writer_bool(feat_writer *w, int b)
 {
-	check(w, yajl_gen_bool(w->g, b));
+	if (b)
+		atom(w, "true", 4);
+	else
+		atom(w, "false", 5);
 }
 
 void
 feat_writer_null(feat_writer *w)
 {
-	check(w, yajl_gen_null(w->g));
+	atom(w, "null", 4);
 }
 
 void
@@ -199,25 +331,29 @@ feat_writer_time(feat_writer *w, int64_t ns)
 		w->time_ms = ms;
 		w->time_len = feat_time_format(ns, w->time_text);
 	}
-	check(w, yajl_gen_string(w->g, (const unsigned char *)w->time_text,
-	    w->time_len));
+	if (w->failed || before(w, 0) < 0)
+		return;
+	quoted(&w->buf, w->time_text, w->time_len);
+}
+
+static void
+reset(struct feat_writer *w)
+{
+	w->depth = 0;
+	w->state[0] = G_START;
 }
 
 int
 feat_writer_end_record(feat_writer *w)
 {
-	/*
-	 * The record must be complete: after the top-level object closes,
-	 * yajl refuses another value with generation_complete, so asking for
-	 * one tells whether it did.
-	 */
-	if (!w->failed && yajl_gen_null(w->g) !=
-	    yajl_gen_generation_complete) {
+	/* The record must be complete: one value, every level closed. */
+	if (!w->failed && (w->depth != 0 || w->state[0] != G_COMPLETE)) {
 		w->failed = EINVAL;
-		snprintf(w->errmsg, sizeof w->errmsg, "invalid record: an "
-		    "object or array left open");
+		snprintf(w->errmsg, sizeof w->errmsg, "invalid record: %s",
+		    w->state[0] == G_START ? "nothing written" :
+		    "an object or array left open");
 	}
-	yajl_gen_reset(w->g, NULL);
+	reset(w);
 	if (w->failed)
 		return -1;
 	ft_buf_addc(&w->buf, '\n');
@@ -246,7 +382,7 @@ ft_writer_buf(feat_writer *w)
 void
 ft_writer_clear(feat_writer *w)
 {
-	yajl_gen_reset(w->g, NULL);
+	reset(w);
 	w->buf.len = 0;
 	w->failed = 0;
 	w->errmsg[0] = '\0';
@@ -278,7 +414,6 @@ feat_writer_close(feat_writer *w)
 	if (w == NULL)
 		return 0;
 	rc = flush(w);
-	yajl_gen_free(w->g);
 	ft_buf_free(&w->buf);
 	free(w);
 	return rc;

@@ -78,6 +78,13 @@ store() {
 	[ "$(echo "$body" | $JQ -c '[.responses[0].features, .responses[1].features.model_cost_per_1k_input, .responses[2].error.code]')" = '[{"latency_p50_5min":300},0.0025,"unknown_feature"]' ]
 	get /v1/features/batch -X POST -d '[{"entity_type":"model","entity_id":"claude","features":"latency_p95_5min"}]'
 	[ "$(echo "$body" | $JQ -c .responses[0].features)" = '{"latency_p95_5min":600}' ]
+	# Pretty-printed, with a final newline; a numeric as_of and a
+	# non-integer version fail their entity only; invalid UTF-8 is 400.
+	get /v1/features/batch -X POST --data-binary "$(printf '[\n  {"entity_type": "model",\n   "entity_id": "claude", "features": "latency_p95_5min"},\n  {"entity_type": "model", "entity_id": "claude", "as_of": 1731801300},\n  {"entity_type": "model", "entity_id": "claude", "version": 1.5}\n]\n')"
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c '[.responses[0].features, .responses[1].error.code, .responses[2].error.code]')" = '[{"latency_p95_5min":600},"bad_request","bad_request"]' ]
+	get /v1/features/batch -X POST --data-binary "$(printf '[{"entity_type":"model","entity_id":"a\xffb"}]')"
+	[ "$code" = 400 ] && [ "$(echo "$body" | $JQ -r .error.code)" = bad_request ]
 	# The catalog, one feature by name or id, and 404.
 	get /v1/catalog
 	[ "$code" = 200 ]
@@ -99,6 +106,11 @@ store() {
 	echo "$body" | grep -q '^feat_serve_request_duration_seconds_bucket{route="features",tier="l1",le="0.001"} '
 	echo "$body" | grep -q '^feat_serve_responses_total{code="404"} 1'
 	echo "$body" | grep -q '^feat_serve_inflight 0'
+	# Freshness: every record answered is minutes old on the test's clock.
+	n=$(echo "$body" | awk '$1 == "feat_serve_freshness_seconds_count" { print $2 }')
+	[ "$n" -gt 0 ]
+	echo "$body" | grep -q '^feat_serve_freshness_seconds_bucket{le="1"} 0$'
+	echo "$body" | grep -q "^feat_serve_freshness_seconds_bucket{le=\"+Inf\"} $n\$"
 	echo "$body" | grep -q '^feat_serve_tier_up{tier="dir"} 1'
 	get /nowhere
 	[ "$code" = 404 ]

@@ -524,6 +524,100 @@ test_files(void)
 	unlink(path);
 }
 
+/* ---- the generator ------------------------------------------------------------ */
+
+static void
+test_generator(void)
+{
+	feat_writer *w = feat_writer_new(-1, 0);
+	struct ft_buf *b = ft_writer_buf(w), want = { 0 };
+	char in[160];
+	size_t n = 0;
+
+	/* Every byte below 0x20, the quote, the backslash, the solidus, DEL
+	   and a UTF-8 letter: yajl's escapes (the output of every tool up to
+	   now), written out here from JSON's grammar. */
+	for (int c = 1; c < 0x20; c++)
+		in[n++] = (char)c;
+	memcpy(in + n, "\"\\/\x7f\xc3\xa9", 6);
+	n += 6;
+	ft_buf_add(&want, "{\"k\\\"\\n\":\"", 10);
+	for (int c = 1; c < 0x20; c++) {
+		char e[8];
+
+		switch (c) {
+		case '\b': ft_buf_add(&want, "\\b", 2); break;
+		case '\t': ft_buf_add(&want, "\\t", 2); break;
+		case '\n': ft_buf_add(&want, "\\n", 2); break;
+		case '\f': ft_buf_add(&want, "\\f", 2); break;
+		case '\r': ft_buf_add(&want, "\\r", 2); break;
+		default:
+			snprintf(e, sizeof e, "\\u%04X", c);
+			ft_buf_add(&want, e, 6);
+		}
+	}
+	{
+		static const char tail[] = "\\\"\\\\/\x7f\xc3\xa9\",\"a\":"
+		    "[1,null,true,false,-42,0.1],\"o\":{}}\n";
+
+		ft_buf_add(&want, tail, sizeof tail - 1);
+	}
+	tap_begin("record-017", "the generator escapes as yajl did, puts "
+	    "commas and colons where they go, and refuses what is out of "
+	    "place");
+	feat_writer_open_object(w);
+	feat_writer_key(w, "k\"\n", 3);
+	feat_writer_string(w, in, n);
+	feat_writer_key(w, "a", 1);
+	feat_writer_open_array(w);
+	feat_writer_number(w, "1", 1);
+	feat_writer_null(w);
+	feat_writer_bool(w, 1);
+	feat_writer_bool(w, 0);
+	feat_writer_int(w, -42);
+	feat_writer_double(w, 0.1);
+	feat_writer_close_array(w);
+	feat_writer_key(w, "o", 1);
+	feat_writer_open_object(w);
+	feat_writer_close_object(w);
+	feat_writer_close_object(w);
+	tap_check(feat_writer_end_record(w) == 0, "%s", feat_writer_error(w));
+	tap_check(b->len == want.len && memcmp(b->p, want.p, b->len) == 0,
+	    "got %.*s", (int)b->len, b->p);
+	/* A value where a key belongs. */
+	ft_writer_clear(w);
+	feat_writer_open_object(w);
+	feat_writer_int(w, 1);
+	tap_check(feat_writer_end_record(w) < 0 &&
+	    strstr(feat_writer_error(w), "key"), "%s", feat_writer_error(w));
+	/* An object closed as an array, and one left open. */
+	ft_writer_clear(w);
+	feat_writer_open_object(w);
+	feat_writer_close_array(w);
+	tap_check(feat_writer_end_record(w) < 0, "closed as an array");
+	ft_writer_clear(w);
+	feat_writer_open_array(w);
+	tap_check(feat_writer_end_record(w) < 0 &&
+	    strstr(feat_writer_error(w), "left open"), "%s",
+	    feat_writer_error(w));
+	/* Two values, and nesting past 128. */
+	ft_writer_clear(w);
+	feat_writer_null(w);
+	feat_writer_null(w);
+	tap_check(feat_writer_end_record(w) < 0 &&
+	    strstr(feat_writer_error(w), "after the end"), "%s",
+	    feat_writer_error(w));
+	ft_writer_clear(w);
+	for (int d = 0; d < 130; d++)
+		feat_writer_open_array(w);
+	tap_check(feat_writer_end_record(w) < 0 &&
+	    strstr(feat_writer_error(w), "deep"), "%s",
+	    feat_writer_error(w));
+	tap_end();
+	ft_buf_free(&want);
+	feat_writer_close(w);
+}
+
 int
 main(void)
 {
@@ -536,6 +630,7 @@ main(void)
 	test_line_checks();
 	test_duplicates();
 	test_envelope();
+	test_generator();
 	test_reader();
 	test_mask();
 	test_units();
