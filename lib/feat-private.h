@@ -261,6 +261,11 @@ void ft_json_free(struct ft_json *j);
  */
 enum ft_jerr ft_json_parse(struct ft_json *j, const char *line, size_t len,
     char *msg, size_t msglen);
+/* Lets an array be the top-level value too (a request body). */
+void ft_json_set_any_root(struct ft_json *j, int on);
+/* How many keys of the last parse repeated one before them in their
+   object (the later value is kept). */
+uint32_t ft_json_repeats(const struct ft_json *j);
 /* Node i of the last parse; node 1 is the root object (0 means none). */
 const struct ft_jval *ft_json_node(const struct ft_json *j, uint32_t i);
 /* Member of object node obj named key, or NULL. */
@@ -293,6 +298,10 @@ int ft_json_depth(const struct ft_json *j, const struct ft_jval *v);
  */
 int ft_line_parse(struct ft_json *j, const char *line, size_t len,
     struct feat_error *err);
+/* What a store takes beyond a record's own rules (load.c): a group of cat
+   (may be NULL) of its entity type, no '_' names, storable values. */
+int ft_record_check_storable(feat_record_reader *rr, const feat_record *r,
+    const feat_catalog *cat, struct feat_error *e);
 
 /* The parsed line behind a record read by feat_record_read (its root is
    node 1), and its features object (NULL for a tombstone). */

@@ -70,6 +70,8 @@ struct ft_json {
 	ft_jfilter filter;
 	void *filter_ctx;
 	int depth;
+	int any_root;		/* an array may be the top-level value */
+	uint32_t repeats;	/* keys repeated in their object, this parse */
 	int done;		/* the top-level object has closed */
 	size_t end;		/* ... and this many bytes were consumed then */
 	enum ft_jerr err;
@@ -208,7 +210,8 @@ add(struct ft_json *j, enum ft_jtype type)
 		j->err = FT_JINVALID;	/* a second value on the line */
 		return 0;
 	}
-	if (j->depth == 0 && type != FT_JOBJECT) {
+	if (j->depth == 0 && type != FT_JOBJECT &&
+	    !(j->any_root && type == FT_JARRAY)) {
 		j->err = FT_JNOTOBJECT;
 		return 0;
 	}
@@ -218,6 +221,7 @@ add(struct ft_json *j, enum ft_jtype type)
 		if (j->nodes[pi].type == FT_JOBJECT &&
 		    (i = find_dup(j, pi)) != 0) {
 			/* The later value takes the earlier one's place. */
+			j->repeats++;
 			v = &j->nodes[i];
 			v->type = type;
 			v->len = v->child = v->count = 0;
@@ -425,6 +429,18 @@ new_handle(struct ft_json *j)
 	yajl_config(j->h, yajl_dont_validate_strings, 1);
 }
 
+void
+ft_json_set_any_root(struct ft_json *j, int on)
+{
+	j->any_root = on;
+}
+
+uint32_t
+ft_json_repeats(const struct ft_json *j)
+{
+	return j->repeats;
+}
+
 struct ft_json *
 ft_json_new(void)
 {
@@ -522,6 +538,7 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 	j->nnodes = 1;
 	j->depth = 0;
 	j->maxdepth = 0;
+	j->repeats = 0;
 	j->ndups = 0;
 	j->ninst = 0;
 	if (++j->gen == 0) {
@@ -588,7 +605,8 @@ ft_json_parse(struct ft_json *j, const char *line, size_t len, char *msg,
 
 		while (p < line + len && (*p == ' ' || *p == '\t'))
 			p++;
-		if (j->nnodes == 1 && p < line + len && *p != '{')
+		if (j->nnodes == 1 && p < line + len && *p != '{' &&
+		    !(j->any_root && *p == '['))
 			j->err = FT_JNOTOBJECT;	/* e.g. a bare number */
 		if (j->err == FT_JNOTOBJECT)
 			snprintf(msg, msglen, "not an object");

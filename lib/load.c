@@ -443,23 +443,21 @@ flush_batch(struct feat_loader *l, int final, struct feat_error *e)
  * type; no feature name starts with '_'; numbers are finite.  0 with *r,
  * or -1 with a bad-line reason (*r NULL).
  */
-static int
-check_record(struct feat_loader *l, const struct feat_line *line,
-    const feat_record **r, struct feat_error *e)
+/*
+ * What a store takes beyond a record's own rules: a group of the catalog
+ * (cat may be NULL) of the record's entity type, no feature named with a
+ * leading '_' (the stores' own fields), every value storable.  feat-load
+ * and feat-serve's pushes check the same.
+ */
+int
+ft_record_check_storable(feat_record_reader *rr, const feat_record *r,
+    const feat_catalog *cat, struct feat_error *e)
 {
-	const struct feat_record_head *h;
+	const struct feat_record_head *h = feat_record_get_head(r);
 	const feat_catalog_group *g = NULL;
 	struct feat_value v;
 
-	*r = NULL;
-	if (feat_record_read(l->rr, line->text, line->len, r, e) < 0) {
-		*r = NULL;
-		return -1;
-	}
-	h = feat_record_get_head(*r);
-	if (l->o.catalog && (g = feat_catalog_group_find(l->o.catalog,
-	    h->group)) == NULL) {
-		*r = NULL;
+	if (cat && (g = feat_catalog_group_find(cat, h->group)) == NULL) {
 		e->code = FEAT_BAD_FIELD;
 		snprintf(e->reason, sizeof e->reason, "invalid value in "
 		    "'group': '%s' is not a group of the catalog", h->group);
@@ -472,11 +470,10 @@ check_record(struct feat_loader *l, const struct feat_line *line,
 		    "'entity_type': group '%s' is of entity type '%s', not "
 		    "'%s'", h->group, feat_catalog_group_entity_type(g),
 		    h->entity_type);
-		*r = NULL;
 		return -1;
 	}
-	for (size_t i = 0; i < feat_record_nfeatures(*r); i++) {
-		if (feat_record_feature(l->rr, *r, i, &v) < 0)
+	for (size_t i = 0; i < feat_record_nfeatures(r); i++) {
+		if (feat_record_feature(rr, r, i, &v) < 0)
 			break;
 		if (v.namelen > 0 && v.name[0] == '_') {
 			e->code = FEAT_BAD_FIELD;
@@ -484,7 +481,6 @@ check_record(struct feat_loader *l, const struct feat_line *line,
 			    "in 'features': '%.*s': a feature name never "
 			    "starts with '_'", (int)(v.namelen > 64 ? 64 :
 			    v.namelen), v.name);
-			*r = NULL;
 			return -1;
 		}
 		if (v.type == FEAT_VALUE_OTHER) {
@@ -502,9 +498,21 @@ check_record(struct feat_loader *l, const struct feat_line *line,
 				    "value in 'features.%.*s': a value is a "
 				    "number, a string, an array of numbers or "
 				    "null", n, v.name);
-			*r = NULL;
 			return -1;
 		}
+	}
+	return 0;
+}
+
+static int
+check_record(struct feat_loader *l, const struct feat_line *line,
+    const feat_record **r, struct feat_error *e)
+{
+	*r = NULL;
+	if (feat_record_read(l->rr, line->text, line->len, r, e) < 0 ||
+	    ft_record_check_storable(l->rr, *r, l->o.catalog, e) < 0) {
+		*r = NULL;
+		return -1;
 	}
 	return 0;
 }

@@ -514,7 +514,8 @@ prep_make(struct ft_lookup_cache *c, const char *line, size_t len,
 		memset(out->p, 0, head);
 	}
 	ft_buf_grow(out, head + c->text.len);
-	memcpy(out->p + head, c->text.p, c->text.len);
+	if (c->text.len > 0)	/* text.p is NULL before any text */
+		memcpy(out->p + head, c->text.p, c->text.len);
 	out->len = head + c->text.len;
 	p = (struct ft_prep *)(void *)out->p;
 	p->size = out->len;

@@ -106,7 +106,7 @@ struct metrics {
 	atomic_uint_fast64_t codes[CODE_COUNT];
 	atomic_uint_fast64_t l1_hits, l1_misses, l1_expired;
 	/* Ages of the records answered (latest reads, not as_of). */
-	atomic_uint_fast64_t fresh[NFRESH + 1], fresh_count;
+	atomic_uint_fast64_t fresh[NFRESH + 1];
 	_Atomic double fresh_sum;
 };
 
@@ -123,6 +123,8 @@ struct worker {
 	struct ft_l1 *l1;
 	h2o_timeout_t deadline, tick;
 	h2o_timeout_entry_t tick_entry;
+	h2o_timeout_entry_t accept_pause;	/* EMFILE: listening again */
+	unsigned emfile_said;
 	struct slot *slots;
 	size_t nslots, slotcap;
 	uint32_t slotgen;
@@ -130,7 +132,6 @@ struct worker {
 	size_t nfree;
 	feat_writer *out;
 	struct ft_json *bj;		/* a batch's body */
-	struct ft_buf body;
 	feat_catalog *cat;
 	unsigned catgen;
 	uint64_t pushes_seen;
@@ -273,12 +274,11 @@ observe_freshness(struct worker *w, const struct entity *en, int64_t now)
 
 		if (ts == INT64_MIN)
 			continue;
-		s = ((double)now - (double)ts) / 1e9;
+		/* A record dated ahead of the clock is of age 0. */
+		s = now > ts ? ((double)now - (double)ts) / 1e9 : 0;
 		while (b < NFRESH && s > fresh_s[b])
 			b++;
 		atomic_fetch_add_explicit(&w->m.fresh[b], 1,
-		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&w->m.fresh_count, 1,
 		    memory_order_relaxed);
 		/* One writer per worker: a plain add of its own sum. */
 		atomic_store_explicit(&w->m.fresh_sum, atomic_load_explicit(
@@ -446,7 +446,10 @@ tier_open(struct worker *w, size_t t)
 	if (tr->down)
 		feat_warn("thread %d: tier '%s' is back", w->id, tr->name);
 	tr->down = 0;
-	tr->backoff = 0;
+	/* A server's backoff ends with its first answer: a stopped Redis
+	   still accepts connections. */
+	if (!tr->server)
+		tr->backoff = 0;
 	return 0;
 }
 
@@ -685,8 +688,9 @@ found(struct worker *w, struct job *j, size_t e, size_t g, int t,
 		fill_above(w, t, line, len);
 	j->answered = 1;
 
-	if (t > 0 && strcmp(ft_lookup_group(en->lk, g)->group,
-	    "perf_5min") == 0)
+	/* DRV_010's set: the models' current points, not past ones. */
+	if (t > 0 && en->as_of == INT64_MIN && strcmp(ft_lookup_group(
+	    en->lk, g)->group, "perf_5min") == 0)
 		pareto_point(w, line, len);
 
 	ft_lookup_set(w->lc, en->lk, g, line, len, t < 0 ? NULL :
@@ -854,6 +858,7 @@ answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
 		return;
 	sl = w->slots[si];
 	slot_free(w, si);
+	w->tiers[sl.tier].backoff = 0;
 	atomic_fetch_add_explicit(&w->tiers[sl.tier].latency_ns,
 	    (uint64_t)(mono() - sl.sent), memory_order_relaxed);
 	if ((j = sl.job) == NULL)
@@ -1286,16 +1291,22 @@ batch_item(struct worker *w, struct entity *en, const struct ft_json *doc,
     const struct ft_jval *it)
 {
 	const struct ft_jval *id, *f, *v;
-	char etype[80], features[4096] = "", version[32] = "", as_of[80],
+	int rc = 0;
+	char etype[256], features[4096] = "", version[32] = "", as_of[80],
 	    user_id[600];
 
 	id = it->type == FT_JOBJECT ? ft_json_get(doc, it, "entity_id", 9) :
 	    NULL;
-	if (it->type != FT_JOBJECT || member_str(doc, it, "entity_type",
-	    etype, sizeof etype) != 1 || id == NULL ||
+	if (it->type != FT_JOBJECT || (rc = member_str(doc, it,
+	    "entity_type", etype, sizeof etype)) == 0 || id == NULL ||
 	    id->type != FT_JSTRING) {
 		set_error(en, 400, "bad_request", "a request needs "
 		    "\"entity_type\" and \"entity_id\" strings");
+		return;
+	}
+	if (rc < 0) {
+		set_error(en, 400, "unknown_entity_type", "invalid entity "
+		    "type: use [a-z0-9_]+");
 		return;
 	}
 	f = ft_json_get(doc, it, "features", 8);
@@ -1312,7 +1323,8 @@ batch_item(struct worker *w, struct entity *en, const struct ft_json *doc,
 		for (const struct ft_jval *x = ft_json_node(doc, f->child); x;
 		    x = ft_json_node(doc, x->next)) {
 			if (x->type != FT_JSTRING || memchr(x->s, '\0',
-			    x->len) || o + x->len + 2 > sizeof features) {
+			    x->len) || o + (o > 0) + x->len + 1 >
+			    sizeof features) {
 				set_error(en, 400, "bad_request",
 				    "\"features\" is a list of names");
 				return;
@@ -1358,28 +1370,27 @@ static int
 post_batch(struct worker *w, h2o_req_t *req)
 {
 	const char *body = req->entity.base ? req->entity.base : "";
-	size_t len = req->entity.len, k = 0, n = 0;
+	size_t len = req->entity.len, n = 0;
 	const struct ft_json *doc;
 	const struct ft_jval *root, *list = NULL, *it;
 	struct feat_error fe;
 	struct job *j;
 	int rc;
 
-	while (len > 0 && strchr(" \t\r\n", body[len - 1]) && body[len - 1])
+	/* A final newline is no trailing garbage. */
+	while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r'))
 		len--;
-	while (k < len && strchr(" \t\r\n", body[k]) && body[k])
-		k++;
-	if (k < len && body[k] == '[') {	/* the array alone */
-		w->body.len = 0;
-		ft_buf_add(&w->body, "{\"requests\":", 12);
-		ft_buf_add(&w->body, body + k, len - k);
-		ft_buf_addc(&w->body, '}');
-		rc = ft_line_parse(w->bj, w->body.p, w->body.len, &fe);
-	} else
-		rc = ft_line_parse(w->bj, body, len, &fe);
+	rc = ft_line_parse(w->bj, body, len, &fe);
 	doc = w->bj;
 	if (rc == 0 && (root = ft_json_node(doc, 1)) != NULL)
-		list = ft_json_get(doc, root, "requests", 8);
+		list = root->type == FT_JARRAY ? root : ft_json_get(doc, root,
+		    "requests", 8);
+	if (rc == 0 && ft_json_repeats(doc) > 0) {
+		/* Which value would count is not the client's guess. */
+		send_error(w, req, R_BATCH, 400, "bad_request", "a key "
+		    "repeats in an object of the body");
+		return 0;
+	}
 	if (rc < 0 || list == NULL || list->type != FT_JARRAY) {
 		char msg[300];
 
@@ -1428,6 +1439,7 @@ post_records(struct worker *w, h2o_req_t *req)
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
 		if (len > 0 && (feat_record_read(rr, p, len, &r, &fe) < 0 ||
+		    ft_record_check_storable(rr, r, catalog_of(w), &fe) < 0 ||
 		    feat_store_batch_add(b, r, catalog_of(w), 0, now, fe.reason,
 		    sizeof fe.reason) < 0)) {
 			snprintf(msg, sizeof msg, "line %lu: %s", lineno,
@@ -1723,13 +1735,14 @@ get_metrics(struct worker *w, h2o_req_t *req)
 			}
 			for (int k = 0; k < srv->nworkers; k++)
 				sum += atomic_load(&srv->w[k].m.sum_ns[r][t]);
+			/* _count is the +Inf bucket as read (see freshness). */
 			ft_buf_printf(&b, "feat_serve_request_duration_"
 			    "seconds_sum{route=\"%s\",tier=\"%s\"} %.9f\n"
 			    "feat_serve_request_duration_seconds_count{route="
 			    "\"%s\",tier=\"%s\"} %" PRIu64 "\n",
 			    route_names[r], tier_label(w, t == MAX_TIERS ?
 			    -1 : t), (double)sum / 1e9, route_names[r],
-			    tier_label(w, t == MAX_TIERS ? -1 : t), cnt);
+			    tier_label(w, t == MAX_TIERS ? -1 : t), cum);
 		}
 	ft_buf_printf(&b, "# HELP feat_serve_cache_hits_total Group lookups "
 	    "answered, by tier.\n# TYPE feat_serve_cache_hits_total "
@@ -1825,9 +1838,11 @@ get_metrics(struct worker *w, h2o_req_t *req)
 		}
 		for (int k = 0; k < srv->nworkers; k++)
 			fsum += atomic_load(&srv->w[k].m.fresh_sum);
+		/* _count is the +Inf bucket as read: scraped under load,
+		   a separate counter would disagree with it. */
 		ft_buf_printf(&b, "feat_serve_freshness_seconds_sum %.3f\n"
 		    "feat_serve_freshness_seconds_count %" PRIu64 "\n", fsum,
-		    SUM(m.fresh_count));
+		    cum);
 	}
 	ft_buf_printf(&b, "# HELP feat_serve_inflight Requests being "
 	    "answered.\n# TYPE feat_serve_inflight gauge\n"
@@ -2016,9 +2031,66 @@ on_accept(h2o_socket_t *listener, const char *err)
 
 	if (err != NULL || w->stopping)
 		return;
-	if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+	if ((sock = h2o_evloop_socket_accept(listener)) == NULL) {
+		/* Out of descriptors: the pending connection keeps the
+		   listener readable, so stop listening for a while rather
+		   than spin on it. */
+		if ((errno == EMFILE || errno == ENFILE) &&
+		    !h2o_timeout_is_linked(&w->accept_pause)) {
+			if (!w->emfile_said++)
+				feat_warn("thread %d: out of file descriptors: "
+				    "not accepting for 100 ms (raise the "
+				    "limit: ulimit -n)", w->id);
+			h2o_socket_read_stop(w->listener);
+			h2o_timeout_link(w->ctx.loop, &w->tick,
+			    &w->accept_pause);
+		}
 		return;
+	}
 	h2o_accept(&w->accept, sock);
+}
+
+static void
+on_accept_pause(h2o_timeout_entry_t *entry)
+{
+	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker,
+	    accept_pause, entry);
+
+	if (!w->stopping)
+		h2o_socket_read_start(w->listener, on_accept);
+}
+
+/*
+ * A server tier that has owed an answer for twice --timeout (at least a
+ * second) is stalled: a stopped process keeps its connection open and
+ * answers nothing.  It is taken down (reconnected with backoff by the
+ * tick) and what it owes goes to the tiers after it, so that requests
+ * stop waiting for it.
+ */
+static void
+stalled_tiers(struct worker *w)
+{
+	int64_t now = mono(), limit = 2 * (w->srv->o.timeout > 0 ?
+	    w->srv->o.timeout : 50 * FEAT_NS_PER_MS);
+
+	if (limit < FEAT_NS_PER_S)
+		limit = FEAT_NS_PER_S;
+	for (size_t t = 0; t < w->ntiers; t++) {
+		struct tier *tr = &w->tiers[t];
+		int64_t oldest = INT64_MAX;
+
+		if (!tr->server || tr->down || tr->s == NULL)
+			continue;
+		for (size_t si = 0; si < w->nslots; si++)
+			if (w->slots[si].job && (size_t)w->slots[si].tier ==
+			    t && w->slots[si].sent < oldest)
+				oldest = w->slots[si].sent;
+		if (oldest != INT64_MAX && now - oldest > limit) {
+			tier_lost(w, t, "no answer within twice --timeout "
+			    "(stalled)");
+			fail_over(w, t);
+		}
+	}
 }
 
 static void
@@ -2032,6 +2104,7 @@ on_tick(h2o_timeout_entry_t *entry)
 	atomic_store(&w->l1_bytes, st.bytes);
 	atomic_store(&w->l1_entries, st.entries);
 	atomic_store(&w->l1_evictions, st.evictions);
+	stalled_tiers(w);
 	for (size_t t = 0; t < w->ntiers; t++) {
 		struct tier *tr = &w->tiers[t];
 		char err[256];
@@ -2144,6 +2217,30 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+/*
+ * Whether another process listens on srv->addr: SO_REUSEPORT would let
+ * a second feat-serve (or anything else that set it) share the port and
+ * take half of the connections, so the address is first bound alone.
+ */
+static int
+address_free(struct server *srv, char *err, size_t errlen)
+{
+	int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, rc = 0;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof one) != 0 || bind(fd, (struct sockaddr *)&srv->addr,
+	    srv->addrlen) != 0) {
+		snprintf(err, errlen, "cannot listen on '%s': %s%s",
+		    srv->o.listen, strerror(errno), errno == EADDRINUSE ?
+		    " (another server listens there)" : "");
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 static int
@@ -2263,9 +2360,21 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 	fds = feat_xcalloc((size_t)srv->nworkers, sizeof *fds);
 	for (int k = 0; k < srv->nworkers; k++)
 		fds[k] = -1;
-	for (int k = 0; k < srv->nworkers; k++)
+	if (address_free(srv, err, errlen) < 0)
+		goto done;
+	for (int k = 0; k < srv->nworkers; k++) {
 		if ((fds[k] = listen_fd(srv, err, errlen)) < 0)
 			goto done;
+		/* Port 0: the threads share the port the first was given. */
+		if (k == 0) {
+			struct sockaddr_storage got;
+			socklen_t gl = sizeof got;
+
+			if (getsockname(fds[0], (struct sockaddr *)&got,
+			    &gl) == 0 && gl == srv->addrlen)
+				memcpy(&srv->addr, &got, gl);
+		}
+	}
 	*status = FEAT_EXIT_STORE;
 	for (int k = 0; k < srv->nworkers; k++) {
 		struct worker *w = &srv->w[k];
@@ -2279,6 +2388,7 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 		    ((srv->o.timeout + FEAT_NS_PER_MS - 1) / FEAT_NS_PER_MS));
 		h2o_timeout_init(w->ctx.loop, &w->tick, 100);
 		w->tick_entry.cb = on_tick;
+		w->accept_pause.cb = on_accept_pause;
 		h2o_timeout_link(w->ctx.loop, &w->tick, &w->tick_entry);
 		w->listener = h2o_evloop_socket_create(w->ctx.loop, fds[k],
 		    H2O_SOCKET_FLAG_DONT_READ);
@@ -2289,6 +2399,7 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 		    srv->o.cache_ttl);
 		w->out = feat_writer_new(-1, 0);
 		w->bj = ft_json_new();
+		ft_json_set_any_root(w->bj, 1);
 		w->rr = feat_record_reader_new(FEAT_TIME_S);
 		w->lc = ft_lookup_cache_new();
 		ft_names_init(&w->models);
@@ -2374,7 +2485,6 @@ done:
 			if (w->out)
 				feat_writer_close(w->out);
 			ft_json_free(w->bj);
-			ft_buf_free(&w->body);
 			free(w->slots);
 			free(w->freeslots);
 			feat_record_reader_free(w->rr);

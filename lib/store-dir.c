@@ -1,12 +1,13 @@
 /*
  * store-dir.c - dir:PATH, the embedded store: no server, a directory.
  *
- *	PATH/seg-000000001.ndjson.gz	segments: gzip members, one per batch
+ *	PATH/seg-000000001.ndjson.gz	segments: gzip members, 64 KiB of
+ *					lines each, a batch's together
  *	PATH/MANIFEST			the segments and their committed sizes
  *	PATH/LOCK			flock(2): one writer at a time
  *	PATH/INDEX			the index below, as a writer left it
  *
- * A batch is one gzip member appended to the last segment (a new one past
+ * A batch is its gzip members appended to the last segment (a new one past
  * SEG_MAX bytes) at its committed size, fsynced, and then acknowledged by
  * rewriting MANIFEST atomically with the new size: a crash before the
  * rename leaves bytes past the committed size, which the next writer cuts
@@ -20,8 +21,7 @@
  * Every handle holds an index of the store in memory, built from the
  * segments on open and kept up to date by refresh: per key (entity type,
  * id, group, version) every record's ts, created and place (segment,
- * member, line), sorted by (ts, created), and the latest line once asked
- * for.  32 bytes a stored record.
+ * member, line), sorted by (ts, created).  32 bytes a stored record.
  *
  * Copyright (C) 2026 the feat authors.  GPL-3.0-or-later.
  */
@@ -61,9 +61,6 @@ struct dkey {
 	uint64_t hash;
 	struct dent *e;		/* sorted by (ts, created, kind) */
 	uint32_t n, cap;
-	char *latest;		/* the latest live line, once computed */
-	size_t latest_len;
-	int latest_known;
 	uint8_t *keep;		/* compaction's marks */
 };
 
@@ -260,9 +257,6 @@ dent_insert(struct dstore *d, struct dkey *k, uint32_t at,
 	memmove(&k->e[at + 1], &k->e[at], (k->n - at) * sizeof *k->e);
 	k->e[at] = *e;
 	k->n++;
-	free(k->latest);
-	k->latest = NULL;
-	k->latest_known = 0;
 	if (e->line & TOMB)
 		d->tombstones++;
 	else
@@ -324,7 +318,6 @@ free_index(struct dstore *d)
 			continue;
 		free(k->key);
 		free(k->e);
-		free(k->latest);
 		free(k->keep);
 		free(k);
 	}
@@ -1205,49 +1198,23 @@ repair_tail(struct dstore *d, char *err, size_t errlen)
 }
 
 /*
- * A batch's gzip member.  A large batch is compressed in two halves at
- * once (pigz's way: raw deflate, the first half ended by a sync flush so
- * that the two streams join), under one header and one trailer whose CRC
- * combines the halves': still one member, as any gunzip reads it.
+ * A batch's gzip members: one per MEMBER_MAX bytes of its lines (cut at a
+ * line's end), so that reading one record back inflates 64 KiB, not the
+ * whole batch (a server's point reads); deflate's window is 32 KiB, so
+ * the smaller members cost little in size.  A large batch's members are
+ * compressed by two threads at once, each its half.
  */
+#define MEMBER_MAX	((size_t)64 << 10)
 #define SPLIT_AT	((size_t)1 << 20)
 
 struct zpart {
-	const unsigned char *in;
-	size_t len;
-	int last;
+	const char *in;			/* the batch's text */
+	const size_t *start;		/* member m: [start[m], start[m + 1]) */
+	size_t from, to;		/* the members of this part */
 	struct ft_buf out;
-	uLong crc;
+	size_t *rel;			/* member m's offset in out */
 	int ok;
 };
-
-static void *
-deflate_part(void *arg)
-{
-	struct zpart *z = arg;
-	z_stream zs;
-	uLong bound;
-	int rc;
-
-	memset(&zs, 0, sizeof zs);
-	z->ok = 0;
-	if (deflateInit2(&zs, 1, Z_DEFLATED, -MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	bound = deflateBound(&zs, (uLong)z->len) + 64;
-	z->out.len = 0;
-	ft_buf_grow(&z->out, bound);
-	zs.next_in = (unsigned char *)z->in;
-	zs.avail_in = (uInt)z->len;
-	zs.next_out = (unsigned char *)z->out.p;
-	zs.avail_out = (uInt)bound;
-	rc = deflate(&zs, z->last ? Z_FINISH : Z_SYNC_FLUSH);
-	z->out.len = bound - zs.avail_out;
-	deflateEnd(&zs);
-	z->ok = z->last ? rc == Z_STREAM_END : rc == Z_OK && zs.avail_in == 0;
-	z->crc = crc32(crc32(0, NULL, 0), z->in, (uInt)z->len);
-	return NULL;
-}
 
 static void
 put_le32(struct ft_buf *b, uint32_t v)
@@ -1258,54 +1225,94 @@ put_le32(struct ft_buf *b, uint32_t v)
 	ft_buf_add(b, c, 4);
 }
 
-static int
-deflate_member(struct ft_buf *out, const struct ft_buf *in, char *err,
-    size_t errlen)
+static void *
+deflate_part(void *arg)
 {
 	static const unsigned char head[10] = {
 		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3	/* deflate, Unix */
 	};
+	struct zpart *z = arg;
+	z_stream zs;
+
+	memset(&zs, 0, sizeof zs);
+	z->ok = 0;
+	z->out.len = 0;
+	if (deflateInit2(&zs, 1, Z_DEFLATED, -MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	for (size_t m = z->from; m < z->to; m++) {
+		const unsigned char *in = (const unsigned char *)z->in +
+		    z->start[m];
+		size_t len = z->start[m + 1] - z->start[m];
+		uLong bound = deflateBound(&zs, (uLong)len) + 64;
+		int rc;
+
+		z->rel[m] = z->out.len;
+		ft_buf_add(&z->out, head, sizeof head);
+		ft_buf_grow(&z->out, bound + 8);
+		zs.next_in = (unsigned char *)in;
+		zs.avail_in = (uInt)len;
+		zs.next_out = (unsigned char *)z->out.p + z->out.len;
+		zs.avail_out = (uInt)bound;
+		rc = deflate(&zs, Z_FINISH);
+		z->out.len += bound - zs.avail_out;
+		if (rc != Z_STREAM_END || deflateReset(&zs) != Z_OK) {
+			deflateEnd(&zs);
+			return NULL;
+		}
+		put_le32(&z->out, (uint32_t)crc32(crc32(0, NULL, 0), in,
+		    (uInt)len));
+		put_le32(&z->out, (uint32_t)len);
+	}
+	deflateEnd(&zs);
+	z->ok = 1;
+	return NULL;
+}
+
+/* The members of text (nm of them, member m from start[m]) into out, each
+   member's offset in out into rel[m]. */
+static int
+deflate_members(struct ft_buf *out, const struct ft_buf *text,
+    const size_t *start, size_t nm, size_t *rel, char *err, size_t errlen)
+{
 	struct zpart z[2];
-	size_t half = in->len / 2;
+	size_t half = nm;
 	pthread_t th;
 	int threaded = 0, ok;
 
 	memset(z, 0, sizeof z);
-	if (in->len >= SPLIT_AT && in->len < UINT32_MAX) {
-		/* The halves meet at a line's end. */
-		const char *nl = memchr(in->p + half, '\n', in->len - half);
-
-		half = nl ? (size_t)(nl - in->p) + 1 : in->len;
-	} else
-		half = in->len;
-	z[0].in = (const unsigned char *)in->p;
-	z[0].len = half;
-	z[0].last = half == in->len;
-	z[1].in = (const unsigned char *)in->p + half;
-	z[1].len = in->len - half;
-	z[1].last = 1;
-	if (!z[0].last)
+	if (text->len >= SPLIT_AT && nm > 1) {
+		/* The halves of the text, at a member's start. */
+		half = 1;
+		while (half < nm - 1 && start[half] < text->len / 2)
+			half++;
+	}
+	for (int i = 0; i < 2; i++) {
+		z[i].in = text->p;
+		z[i].start = start;
+		z[i].rel = rel;
+	}
+	z[0].from = 0;
+	z[0].to = half;
+	z[1].from = half;
+	z[1].to = nm;
+	if (half < nm)
 		threaded = pthread_create(&th, NULL, deflate_part, &z[1]) == 0;
 	deflate_part(&z[0]);
-	if (!z[0].last) {
+	if (half < nm) {
 		if (threaded)
 			pthread_join(th, NULL);
 		else
 			deflate_part(&z[1]);
 	}
-	ok = z[0].ok && (z[0].last || z[1].ok);
+	ok = z[0].ok && (half == nm || z[1].ok);
 	out->len = 0;
 	if (ok) {
-		uLong crc = z[0].crc;
-
-		if (!z[0].last)
-			crc = crc32_combine(crc, z[1].crc, (z_off_t)z[1].len);
-		ft_buf_add(out, head, sizeof head);
 		ft_buf_add(out, z[0].out.p, z[0].out.len);
-		if (!z[0].last)
+		for (size_t m = half; m < nm; m++)
+			rel[m] += z[0].out.len;
+		if (half < nm)
 			ft_buf_add(out, z[1].out.p, z[1].out.len);
-		put_le32(out, (uint32_t)crc);
-		put_le32(out, (uint32_t)in->len);
 	}
 	ft_buf_free(&z[0].out);
 	ft_buf_free(&z[1].out);
@@ -1417,7 +1424,8 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 {
 	struct dstore *d = be;
 	struct ft_buf plain = { 0 }, member = { 0 };
-	uint32_t *lineof = NULL, seg, nl = 0;
+	uint32_t *lineof = NULL, *memof = NULL, seg, nl = 0, mline = 0;
+	size_t *start = NULL, *rel = NULL, nm = 0;
 	uint8_t *fresh = NULL, *dup = NULL;
 	uint64_t off;
 	int lockfd, rc = FEAT_STORE_ERROR, changed;
@@ -1436,6 +1444,8 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 	dup = ft_batch_duplicates(b);
 	fresh = feat_xcalloc(b->n, 1);
 	lineof = feat_xcalloc(b->n, sizeof *lineof);
+	memof = feat_xcalloc(b->n, sizeof *memof);
+	start = feat_xcalloc(b->n + 2, sizeof *start);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ft_batch_rec *r = &b->recs[i];
 		struct dkey *k = find_key(d, b->text.p + r->key, r->keylen,
@@ -1450,12 +1460,22 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 			continue;
 		}
 		fresh[i] = 1;
-		lineof[i] = nl++;
+		/* A new member past MEMBER_MAX bytes of lines. */
+		if (nm == 0 || plain.len - start[nm - 1] >= MEMBER_MAX) {
+			start[nm++] = plain.len;
+			mline = 0;
+		}
+		memof[i] = (uint32_t)(nm - 1);
+		lineof[i] = mline++;
+		nl++;
 		ft_buf_add(&plain, b->text.p + r->line, r->linelen);
 	}
+	start[nm] = plain.len;
 	if (nl > 0) {
-		if (deflate_member(&member, &plain, err, errlen) < 0 ||
-		    append_member(d, &member, &seg, &off, err, errlen) < 0)
+		rel = feat_xcalloc(nm, sizeof *rel);
+		if (deflate_members(&member, &plain, start, nm, rel, err,
+		    errlen) < 0 || append_member(d, &member, &seg, &off, err,
+		    errlen) < 0)
 			goto done;
 		changed = 1;
 	}
@@ -1485,7 +1505,7 @@ dir_write(void *be, const feat_store_batch *b, struct feat_store_written *out,
 		k = get_key(d, b->text.p + r->key, r->keylen, r->version);
 		de.ts = r->ts;
 		de.created = r->created;
-		de.off = off;
+		de.off = off + rel[memof[i]];
 		de.seg = seg;
 		de.line = lineof[i] | (r->tombstone ? TOMB : 0);
 		at = dent_find(k, de.ts, de.created, r->tombstone, &found);
@@ -1500,6 +1520,9 @@ done:
 	free(dup);
 	free(fresh);
 	free(lineof);
+	free(memof);
+	free(start);
+	free(rel);
 	ft_buf_free(&plain);
 	ft_buf_free(&member);
 	return rc;
@@ -1595,25 +1618,19 @@ lookup(struct dstore *d, const struct feat_store_key *k)
 	    NULL;
 }
 
+/*
+ * The latest live line of k: 1 with *line, *len (valid until the next
+ * fetch), 0 for none.  Not kept: a server's L1 keeps what it reads again,
+ * and a copy per key ever read grew without bound under random reads.
+ */
 static int
-latest_of(struct dstore *d, struct dkey *k, char *err, size_t errlen)
+latest_of(struct dstore *d, struct dkey *k, const char **line, size_t *len,
+    char *err, size_t errlen)
 {
-	const char *line;
-	size_t len;
-
-	if (k->latest_known)
-		return 0;
 	for (uint32_t i = k->n; i-- > 0;)
-		if (alive(k, i)) {
-			if (fetch(d, &k->e[i], &line, &len, err, errlen) < 0)
-				return -1;
-			k->latest = feat_xmalloc(len + 1);
-			memcpy(k->latest, line, len);
-			k->latest[len] = '\0';
-			k->latest_len = len;
-			break;
-		}
-	k->latest_known = 1;
+		if (alive(k, i))
+			return fetch(d, &k->e[i], line, len, err, errlen) < 0 ?
+			    -1 : 1;
 	return 0;
 }
 
@@ -1623,14 +1640,15 @@ dir_latest(void *be, const struct feat_store_key *key, feat_store_fn fn,
 {
 	struct dstore *d = be;
 	struct dkey *k = lookup(d, key);
+	const char *line;
+	size_t len;
+	int rc;
 
 	if (k == NULL)
 		return 0;
-	if (latest_of(d, k, err, errlen) < 0)
-		return -1;
-	if (k->latest == NULL)
-		return 0;
-	fn(ctx, k->latest, k->latest_len);
+	if ((rc = latest_of(d, k, &line, &len, err, errlen)) <= 0)
+		return rc;
+	fn(ctx, line, len);
 	return 1;
 }
 
@@ -1803,13 +1821,17 @@ dir_entity(void *be, const char *etype, const char *eid, size_t eidlen,
 	}
 	qsort(found, n, sizeof *found, key_order);
 	for (size_t i = 0; i < n; i++) {
-		if (latest_of(d, found[i], err, errlen) < 0) {
+		const char *line;
+		size_t len;
+		int rc = latest_of(d, found[i], &line, &len, err, errlen);
+
+		if (rc < 0) {
 			free(found);
 			return -1;
 		}
-		if (found[i]->latest == NULL)
+		if (rc == 0)
 			continue;
-		if (fn(ctx, found[i]->latest, found[i]->latest_len) != 0)
+		if (fn(ctx, line, len) != 0)
 			break;
 		emitted++;
 	}
@@ -1921,9 +1943,32 @@ struct compact_ctx {
 static int
 compact_flush(struct compact_ctx *cc)
 {
+	size_t *start, *rel, nm = 0;
+	const char *p = cc->plain.p, *end = p + cc->plain.len;
+	int rc;
+
 	if (cc->plain.len == 0)
 		return 0;
-	if (deflate_member(&cc->member, &cc->plain, cc->err, cc->errlen) < 0)
+	/* Members of MEMBER_MAX bytes of whole lines, as dir_write's. */
+	start = feat_xmalloc((cc->plain.len / MEMBER_MAX + 2) *
+	    sizeof *start);
+	while (p < end) {
+		const char *nl;
+
+		start[nm++] = (size_t)(p - cc->plain.p);
+		if ((size_t)(end - p) <= MEMBER_MAX)
+			break;
+		nl = memchr(p + MEMBER_MAX - 1, '\n', (size_t)(end - p) -
+		    MEMBER_MAX + 1);
+		p = nl ? nl + 1 : end;
+	}
+	start[nm] = cc->plain.len;
+	rel = feat_xcalloc(nm, sizeof *rel);
+	rc = deflate_members(&cc->member, &cc->plain, start, nm, rel,
+	    cc->err, cc->errlen);
+	free(start);
+	free(rel);
+	if (rc < 0)
 		return -1;
 	if (ft_write_all(cc->fd, cc->member.p, cc->member.len) < 0) {
 		snprintf(cc->err, cc->errlen, "cannot write '%s': %s",

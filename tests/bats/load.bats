@@ -117,10 +117,13 @@ canon() {
 	query --from "dir:$TMP/st" stats
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"torn tail at byte"* ]]
-	[ "$($JQ -r .records <<< "$output")" -eq 2000 ]
+	# The last batch's members before the torn one still read (a member
+	# holds 64 KiB of lines): the first two batches and part of the third.
+	kept=$($JQ -r .records <<< "$output")
+	[ "$kept" -ge 2000 ] && [ "$kept" -lt 3000 ]
 	load_ --to "dir:$TMP/st" --batch 1000 "$TMP/m.ndjson"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"1000 records added, 2000 already stored"* ]]
+	[[ "$stderr" == *"$((3000 - kept)) records added, $kept already stored"* ]]
 	diff <(canon "$TMP/m.ndjson") <(zcat "$TMP"/st/*.gz | $JQ -cS . | sort)
 	query --from "dir:$TMP/st" stats
 	[ "$stderr" = "" ]

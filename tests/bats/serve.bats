@@ -85,6 +85,14 @@ store() {
 	[ "$(echo "$body" | $JQ -c '[.responses[0].features, .responses[1].error.code, .responses[2].error.code]')" = '[{"latency_p95_5min":600},"bad_request","bad_request"]' ]
 	get /v1/features/batch -X POST --data-binary "$(printf '[{"entity_type":"model","entity_id":"a\xffb"}]')"
 	[ "$code" = 400 ] && [ "$(echo "$body" | $JQ -r .error.code)" = bad_request ]
+	[[ "$(echo "$body" | $JQ -r .error.message)" == *"offset 38"* ]]
+	# Nothing after the array; no key twice (which one would count?).
+	for b in '[{"entity_type":"model","entity_id":"claude"}],"requests":[{"entity_type":"model","entity_id":"gpt-4o"}]' \
+	    '[],"x":1' '{"requests":[],"requests":[{"entity_type":"model","entity_id":"claude"}]}' \
+	    '[{"entity_type":"model","entity_id":"claude","entity_id":"gpt-4o"}]'; do
+		get /v1/features/batch -X POST --data-binary "$b"
+		[ "$code" = 400 ] || { echo "$b: $code $body"; false; }
+	done
 	# The catalog, one feature by name or id, and 404.
 	get /v1/catalog
 	[ "$code" = 200 ]
@@ -178,7 +186,7 @@ own_redis() {
 	return 1
 }
 
-@test "serve-003: a stalled tier: 504 at the deadline, 429 past --max-inflight, then it recovers" {
+@test "serve-003: a stalled tier: 504 at the deadline, 429 past --max-inflight, taken down, then it recovers" {
 	local rp=$((56500 + BATS_TEST_NUMBER))
 	own_redis "$rp"
 	rec gpt-4o 2024-11-16T23:55:00Z 200 > "$TMP/r"
@@ -197,8 +205,13 @@ own_redis() {
 	wait "$c1"
 	[ "$(cat "$TMP/slow.code")" = 504 ]
 	[ "$($JQ -r .error.code "$TMP/slow")" = deadline ]
+	# Owing an answer for more than a second: stalled, taken down.
+	sleep 1.3
+	get /readyz
+	[ "$code" = 503 ]
+	[ "$(echo "$body" | $JQ -c '.tiers[0].up')" = false ]
 	kill -CONT "$RPID"
-	sleep 0.3
+	sleep 0.6
 	get '/v1/features/model/gpt-4o?features=latency_p50_5min'
 	[ "$code" = 200 ]
 	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":200}' ]
@@ -297,6 +310,22 @@ own_redis() {
 	[ "$code" = 400 ]
 	[ "$(echo "$body" | $JQ -r .error.code)" = bad_record ]
 	[[ "$(echo "$body" | $JQ -r .error.message)" == "line 2: "* ]]
+	get '/v1/features/model/claude?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":777}' ]
+	# What feat-load refuses, a push refuses: a group the catalog lacks,
+	# another entity type's group, a '_' name, an object, 1e400.
+	local bad
+	for bad in '"group":"nope","features":{"x":1}' \
+	    '"group":"static","features":{"x":1}' \
+	    '"group":"perf_5min","features":{"_ts":1}' \
+	    '"group":"perf_5min","features":{"latency_p50_5min":{"a":1}}' \
+	    '"group":"perf_5min","features":{"latency_p50_5min":1e400}'; do
+		printf '{"entity_type":"%s","entity_id":"claude","version":1,"ts":"2024-11-17T00:00:30Z",%s}\n' \
+		    "$([[ "$bad" == *static* ]] && echo request || echo model)" "$bad" > "$TMP/bad"
+		get /v1/records -X POST --data-binary "@$TMP/bad"
+		[ "$code" = 400 ] || { echo "$bad: $code $body"; false; }
+		[ "$(echo "$body" | $JQ -r .error.code)" = bad_record ]
+	done
 	get '/v1/features/model/claude?features=latency_p50_5min'
 	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":777}' ]
 	# feat-load's records written meanwhile are picked up (after the
@@ -527,4 +556,23 @@ print("never closed")
 	[ "$(grep -c present "$TMP/want")" -gt 700 ]
 	[ "$(grep -c not_found "$TMP/want")" -gt 50 ]
 	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" > /dev/null 2>&1
+}
+
+@test "serve-011: a second copy on the same address is refused, not given half the connections" {
+	store
+	# (A record of no features, the first a fresh server reads.)
+	echo '{"entity_type":"model","entity_id":"empty","group":"perf_5min","version":1,"ts":"2024-11-16T23:50:00Z","features":{}}' |
+	    "$FEAT_LOAD" --to "dir:$TMP/st" 2>/dev/null
+	start --store "dir:$TMP/st" --threads 2
+	get '/v1/features/model/empty?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c .status)" = '{"latency_p50_5min":"null"}' ]
+	run timeout 5 "$FEAT_SERVE" --listen "127.0.0.1:$PORT" --store "dir:$TMP/st"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot listen on '127.0.0.1:$PORT'"*"another server listens there"* ]]
+	# The first still answers every connection.
+	for _ in 1 2 3 4 5 6; do
+		get /healthz
+		[ "$code" = 200 ]
+	done
 }
