@@ -1145,6 +1145,14 @@ struct feat_windower_opts {
 	long version;		/* written in records; 0 means 1 */
 	int created_watermark;	/* created = the watermark at the fire */
 	const feat_clock *clock;	/* borrowed: created otherwise */
+	/* Live streams (SPEC 6); 0: off. */
+	int64_t max_skew;	/* ns: events further ahead of the watermark
+				   are late, and do not move it */
+	int64_t key_ttl;	/* ns of event time: an idle key's state goes */
+	int64_t idle_flush;	/* ns of a quiet input: the watermark follows
+				   the clock */
+	unsigned long part_i, part_n;	/* --partition I/N (N 0: every key) */
+	const char *metrics_path;	/* Prometheus text, every second */
 };
 typedef struct feat_windower feat_windower;
 /*
@@ -1175,6 +1183,14 @@ void feat_windower_stage(feat_windower *w, feat_writer *out,
 /* One event (as the stage does): 0, or -1 with *err when writing failed. */
 int feat_windower_add(feat_windower *w, const feat_event *ev,
     struct feat_error *err);
+struct feat_tool;
+/*
+ * Late events (and those past --max-skew) are appended, as the lines they
+ * came in (asked of t, the run's driver), to the file at path, made when
+ * missing.  -1 with a message when it cannot be opened.
+ */
+int feat_windower_open_late(feat_windower *w, struct feat_tool *t,
+    const char *path, char *err, size_t errlen);
 /* Events dropped because every window they belong to had fired; events
    skipped for want of the key; the watermark (INT64_MIN before any). */
 unsigned long feat_windower_late(const feat_windower *w);
@@ -1332,7 +1348,13 @@ struct feat_event_stage {
 	int (*finish)(void *ctx, int stopped, struct feat_error *err);
 	int (*save)(void *ctx, struct feat_error *err);
 	void (*summary)(void *ctx);
+	/* As feat_tool_stage's: after idle_ns of a quiet input. */
+	int64_t idle_ns;
+	int (*idle)(void *ctx, struct feat_error *err);
 };
+/* The input line being handled (its events are being handed over), or
+   NULL outside a line. */
+const struct feat_line *feat_tool_line(const feat_tool *t);
 int feat_tool_run_events(feat_tool *t, feat_normaliser *nz,
     const struct feat_event_stage *st, void *ctx);
 /*

@@ -91,6 +91,7 @@ static const struct feat_option help_opts[] = {
 
 struct feat_tool {
 	const struct feat_tool_def *def;
+	const struct feat_line *line;	/* being handled (events) */
 	int said_waiting;	/* "waiting for the lock": once a run */
 	void *ctx;
 	char **operands;
@@ -1108,9 +1109,39 @@ struct event_run {
 };
 
 static int
+event_line_events(struct event_run *er, const struct feat_line *line,
+    struct feat_error *err);
+
+static int
 event_line(void *ctx, const struct feat_line *line, struct feat_error *err)
 {
 	struct event_run *er = ctx;
+	int rc;
+
+	er->t->line = line;
+	rc = event_line_events(er, line, err);
+	er->t->line = NULL;
+	return rc;
+}
+
+static int
+event_idle(void *ctx, struct feat_error *err)
+{
+	struct event_run *er = ctx;
+
+	return er->es->idle(er->ctx, err);
+}
+
+const struct feat_line *
+feat_tool_line(const feat_tool *t)
+{
+	return t->line;
+}
+
+static int
+event_line_events(struct event_run *er, const struct feat_line *line,
+    struct feat_error *err)
+{
 	const feat_event *ev;
 	int rc;
 
@@ -1178,7 +1209,8 @@ feat_tool_run_events(feat_tool *t, feat_normaliser *nz,
 	struct event_run er = { t, nz, es, ctx };
 	struct feat_tool_stage st = {
 		event_line, event_finish, es->save ? event_save : NULL,
-		event_summary, 0, NULL, NULL
+		event_summary, es->idle ? es->idle_ns : 0,
+		es->idle ? event_idle : NULL, NULL
 	};
 
 	return feat_tool_run(t, &st, &er);

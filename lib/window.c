@@ -23,10 +23,15 @@
  */
 #include "window-private.h"
 
+#include <inttypes.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ---- columns: what an event feeds --------------------------------------- */
 
@@ -75,6 +80,8 @@ struct wkey {
 	double fatigue;		/* DRV_009's sum, as of fatigue_at */
 	int64_t fatigue_at;
 	int has_fatigue;
+	int64_t last_ts;	/* its latest event (--key-ttl) */
+	int dead;		/* being freed (--key-ttl) */
 };
 
 struct heapent {
@@ -115,6 +122,16 @@ struct feat_windower {
 	int have_ts;
 	feat_writer *out;
 	unsigned long without_key, late, fired, records;
+	/* live streams */
+	unsigned long nevents, skewed, expired;
+	feat_writer *late_out;		/* --late */
+	int late_fd;
+	struct feat_tool *tool;		/* whose line a late event is in */
+	const char *late_file;		/* the last line written there */
+	unsigned long late_lineno;
+	int64_t last_input;		/* monotonic ns of the last event */
+	int64_t metrics_at;		/* monotonic ns of the last write */
+	int64_t swept_wm;		/* the watermark at the last sweep */
 };
 
 /* ---- window specs ------------------------------------------------------- */
@@ -1099,6 +1116,243 @@ fire_until(struct feat_windower *w, int64_t wm, int64_t created_wm,
 	return 0;
 }
 
+static int64_t
+mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * FEAT_NS_PER_S + t.tv_nsec;
+}
+
+/* A late event: counted by its caller; its line into --late, once. */
+static int
+late_event(struct feat_windower *w, struct feat_error *err)
+{
+	const struct feat_line *l = w->tool ? feat_tool_line(w->tool) : NULL;
+
+	if (w->late_out == NULL || l == NULL)
+		return 0;
+	/* A line of several events (an OTLP batch) is written once. */
+	if (l->file == w->late_file && l->lineno == w->late_lineno)
+		return 0;
+	w->late_file = l->file;
+	w->late_lineno = l->lineno;
+	if (feat_writer_text(w->late_out, l->text, l->len) < 0 ||
+	    feat_writer_text(w->late_out, "\n", 1) < 0) {
+		err->code = FEAT_ERR_IO;
+		snprintf(err->reason, sizeof err->reason, "cannot write the "
+		    "late events: %s", feat_writer_error(w->late_out));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --key-ttl: the keys with nothing left to fire whose last event is more
+ * than the ttl behind the watermark go, with their state (DRV_009's sum
+ * starts again if the key comes back).  The heap is rebuilt without
+ * them, since entries of theirs that are no longer current may remain.
+ */
+static void
+sweep_keys(struct feat_windower *w)
+{
+	size_t freed = 0, j = 0;
+
+	w->swept_wm = w->watermark;
+	for (size_t i = 0; i < w->mapcap; i++) {
+		struct wkey *k = w->map[i];
+
+		if (k && k->npanes == 0 && k->next_end == INT64_MAX &&
+		    sat_add(k->last_ts, w->o.key_ttl) <= w->watermark) {
+			k->dead = 1;
+			freed++;
+		}
+	}
+	if (freed == 0)
+		return;
+	for (size_t i = 0; i < w->nheap; i++)
+		if (!w->heap[i].k->dead)
+			w->heap[j++] = w->heap[i];
+	w->nheap = j;
+	for (size_t i = w->nheap / 2; i-- > 0;) {	/* heapify */
+		size_t at = i;
+
+		for (;;) {
+			size_t l = 2 * at + 1, r = l + 1, m = at;
+
+			if (l < w->nheap && before(&w->heap[l], &w->heap[m]))
+				m = l;
+			if (r < w->nheap && before(&w->heap[r], &w->heap[m]))
+				m = r;
+			if (m == at)
+				break;
+			{
+				struct heapent t = w->heap[at];
+
+				w->heap[at] = w->heap[m];
+				w->heap[m] = t;
+			}
+			at = m;
+		}
+	}
+	/* The map again, without them (open addressing: no holes). */
+	{
+		struct wkey **old = w->map;
+		size_t cap = w->mapcap;
+
+		w->map = feat_xcalloc(cap, sizeof *w->map);
+		for (size_t i = 0; i < cap; i++) {
+			struct wkey *k = old[i];
+			size_t at;
+
+			if (k == NULL)
+				continue;
+			if (k->dead) {
+				free(k->panes);
+				free(k->id);
+				free(k);
+				continue;
+			}
+			for (at = ft_seeded_hash(w->seed, k->id, k->idlen) &
+			    (cap - 1); w->map[at]; at = (at + 1) & (cap - 1))
+				continue;
+			w->map[at] = k;
+		}
+		free(old);
+	}
+	w->nkeys -= freed;
+	w->expired += freed;
+}
+
+/* Windows not yet fired that hold an event: per key, the union over its
+   panes of the ends of the windows holding each. */
+static uint64_t
+open_windows(const struct feat_windower *w)
+{
+	int64_t per = w->size / w->slide;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < w->mapcap; i++) {
+		const struct wkey *k = w->map[i];
+		int64_t lo = INT64_MIN, hi = INT64_MIN;
+
+		if (k == NULL)
+			continue;
+		for (size_t p = 0; p < k->npanes; p++) {
+			/* Its windows end at panes index + 1 .. index + per. */
+			int64_t a = k->panes[p]->index + 1,
+			    b = k->panes[p]->index + per;
+
+			if (k->fired_upto != INT64_MIN) {
+				int64_t f = ft_window_pane(k->fired_upto - 1,
+				    w->slide, w->o.align) + 1;
+
+				if (a <= f)
+					a = f + 1;
+			}
+			if (a > b)
+				continue;
+			if (hi != INT64_MIN && a <= hi + 1) {
+				if (b > hi)
+					hi = b;
+				continue;
+			}
+			if (hi != INT64_MIN)
+				n += (uint64_t)(hi - lo + 1);
+			lo = a;
+			hi = b;
+		}
+		if (hi != INT64_MIN)
+			n += (uint64_t)(hi - lo + 1);
+	}
+	return n;
+}
+
+/* --metrics-file: Prometheus text, replaced atomically. */
+static int
+write_metrics(struct feat_windower *w, struct feat_error *err)
+{
+	struct ft_buf b = { 0 };
+	int64_t now = feat_clock_now(w->o.clock);
+	int rc;
+
+	w->metrics_at = mono_ns();
+	ft_buf_printf(&b, "# HELP feat_window_events_total Events read.\n"
+	    "# TYPE feat_window_events_total counter\n"
+	    "feat_window_events_total %lu\n"
+	    "# HELP feat_window_late_events_total Events counted in no "
+	    "window: every window they belong to had fired, or past "
+	    "--max-skew (skewed).\n"
+	    "# TYPE feat_window_late_events_total counter\n"
+	    "feat_window_late_events_total{reason=\"late\"} %lu\n"
+	    "feat_window_late_events_total{reason=\"skewed\"} %lu\n"
+	    "# HELP feat_window_events_without_key_total Events skipped for "
+	    "want of the key.\n"
+	    "# TYPE feat_window_events_without_key_total counter\n"
+	    "feat_window_events_without_key_total %lu\n"
+	    "# HELP feat_window_windows_fired_total Windows fired (each "
+	    "writes a record per group).\n"
+	    "# TYPE feat_window_windows_fired_total counter\n"
+	    "feat_window_windows_fired_total %lu\n"
+	    "# HELP feat_window_records_total Records written.\n"
+	    "# TYPE feat_window_records_total counter\n"
+	    "feat_window_records_total %lu\n"
+	    "# HELP feat_window_open_windows Windows holding an event, not "
+	    "yet fired.\n# TYPE feat_window_open_windows gauge\n"
+	    "feat_window_open_windows %" PRIu64 "\n"
+	    "# HELP feat_window_keys Keys held.\n"
+	    "# TYPE feat_window_keys gauge\nfeat_window_keys %zu\n"
+	    "# HELP feat_window_keys_expired_total Keys let go by "
+	    "--key-ttl.\n# TYPE feat_window_keys_expired_total counter\n"
+	    "feat_window_keys_expired_total %lu\n",
+	    w->nevents, w->late, w->skewed, w->without_key, w->fired,
+	    w->records, open_windows(w), w->nkeys, w->expired);
+	if (w->have_ts)
+		ft_buf_printf(&b, "# HELP feat_window_watermark_seconds The "
+		    "watermark (Unix time).\n"
+		    "# TYPE feat_window_watermark_seconds gauge\n"
+		    "feat_window_watermark_seconds %.3f\n"
+		    "# HELP feat_window_watermark_lag_seconds The clock less "
+		    "the watermark.\n"
+		    "# TYPE feat_window_watermark_lag_seconds gauge\n"
+		    "feat_window_watermark_lag_seconds %.3f\n",
+		    (double)w->watermark / 1e9,
+		    ((double)now - (double)w->watermark) / 1e9);
+	rc = ft_write_file(w->o.metrics_path, b.p, b.len, err->reason,
+	    sizeof err->reason);
+	ft_buf_free(&b);
+	if (rc < 0) {
+		err->code = FEAT_ERR_IO;
+		return -1;
+	}
+	return 0;
+}
+
+/* A quiet input: --idle-flush's clock, and the metrics. */
+static int
+on_idle(void *ctx, struct feat_error *err)
+{
+	struct feat_windower *w = ctx;
+	int64_t now = mono_ns();
+
+	if (w->o.idle_flush > 0 && w->have_ts &&
+	    now - w->last_input >= w->o.idle_flush) {
+		int64_t wm = sat_add(feat_clock_now(w->o.clock),
+		    -w->o.watermark_delay);
+
+		if (wm > w->watermark) {
+			w->watermark = wm;
+			if (fire_until(w, w->watermark, w->watermark,
+			    err) < 0)
+				return -1;
+		}
+	}
+	if (w->o.metrics_path && now - w->metrics_at >= FEAT_NS_PER_S)
+		return write_metrics(w, err);
+	return 0;
+}
+
 static int
 on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 {
@@ -1108,6 +1362,18 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	const char *id;
 	size_t n;
 
+	w->nevents++;
+	if ((w->nevents & 1023) == 0 || w->o.idle_flush > 0)
+		w->last_input = mono_ns();
+	/* Far ahead of the watermark (an event dated 2099): late, and the
+	   watermark stays where the stream is. */
+	if (w->o.max_skew > 0 && w->have_ts &&
+	    ts > sat_add(w->watermark, w->o.max_skew)) {
+		w->skewed++;
+		if (late_event(w, err) < 0)
+			return -1;
+		goto fire;
+	}
 	/* Every event read moves the watermark (SPEC 6), never back. */
 	if (!w->have_ts || ts > w->max_ts) {
 		int64_t wm = sat_add(ts, -w->o.watermark_delay);
@@ -1123,15 +1389,23 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 		w->without_key++;
 		goto fire;
 	}
+	/* Another partition's key (its events still moved the watermark). */
+	if (w->o.part_n > 1 && feat_fnv1a64(id, n) % w->o.part_n !=
+	    w->o.part_i)
+		goto fire;
 	p = ft_window_pane(ts, w->slide, w->o.align);
 	ps = ft_window_pane_start(p, w->slide, w->o.align);
 	last_end = sat_add(ps, w->size);
 	if (last_end <= w->watermark) {
 		/* Every window of the event has ended. */
 		w->late++;
+		if (late_event(w, err) < 0)
+			return -1;
 		goto fire;
 	}
 	k = key_get(w, id, n);
+	if (ts > k->last_ts || k->npanes == 0)
+		k->last_ts = ts;
 	feed(w, pane_get(w, k, p), ev, ts);
 	/* Its first window still open: the first end after the watermark. */
 	first_open = sat_add(ft_window_pane_start(ft_window_pane(
@@ -1143,7 +1417,15 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	if (e < k->next_end)
 		heap_push(w, k, e);
 fire:
-	return fire_until(w, w->watermark, w->watermark, err);
+	if (fire_until(w, w->watermark, w->watermark, err) < 0)
+		return -1;
+	if (w->o.key_ttl > 0 && w->watermark != INT64_MIN &&
+	    sat_add(w->swept_wm, w->o.key_ttl / 4 + 1) <= w->watermark)
+		sweep_keys(w);
+	if (w->o.metrics_path && (w->nevents & 1023) == 0 &&
+	    w->last_input - w->metrics_at >= FEAT_NS_PER_S)
+		return write_metrics(w, err);
+	return 0;
 }
 
 /* An entity id must fit a record: checked before anything is kept. */
@@ -1184,7 +1466,15 @@ on_finish(void *ctx, int stopped, struct feat_error *err)
 
 	/* The end of input: every window that holds an event fires. */
 	(void)stopped;
-	return fire_until(w, INT64_MAX, w->watermark, err);
+	if (fire_until(w, INT64_MAX, w->watermark, err) < 0)
+		return -1;
+	if (w->late_out && feat_writer_flush(w->late_out) < 0) {
+		err->code = FEAT_ERR_IO;
+		snprintf(err->reason, sizeof err->reason, "cannot write the "
+		    "late events: %s", feat_writer_error(w->late_out));
+		return -1;
+	}
+	return w->o.metrics_path ? write_metrics(w, err) : 0;
 }
 
 static void
@@ -1199,6 +1489,10 @@ on_summary(void *ctx)
 		feat_warn("%lu late event%s: every window %s had ended",
 		    w->late, w->late == 1 ? "" : "s",
 		    w->late == 1 ? "it belongs to" : "they belong to");
+	if (w->skewed > 0)
+		feat_warn("%lu event%s more than --max-skew ahead of the "
+		    "watermark, counted in no window", w->skewed,
+		    w->skewed == 1 ? "" : "s");
 }
 
 void
@@ -1211,6 +1505,37 @@ feat_windower_stage(feat_windower *w, feat_writer *out,
 	st->check = on_check;
 	st->finish = on_finish;
 	st->summary = on_summary;
+	if (w->o.idle_flush > 0 || w->o.metrics_path) {
+		int64_t q = w->o.idle_flush > 0 ? w->o.idle_flush :
+		    FEAT_NS_PER_S;
+
+		/* Asked often enough for both. */
+		if (w->o.metrics_path && q > FEAT_NS_PER_S)
+			q = FEAT_NS_PER_S;
+		if (w->o.idle_flush > 0 && q > w->o.idle_flush / 4 + 1)
+			q = w->o.idle_flush / 4 + 1;
+		st->idle_ns = q;
+		st->idle = on_idle;
+	}
+	w->last_input = mono_ns();
+}
+
+int
+feat_windower_open_late(feat_windower *w, struct feat_tool *t,
+    const char *path, char *err, size_t errlen)
+{
+	/* Appended to: a restarted service keeps what it sent before. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	w->tool = t;
+	w->late_fd = fd;
+	w->late_out = feat_writer_new(fd, 0);
+	return 0;
 }
 
 unsigned long
@@ -1269,5 +1594,9 @@ feat_windower_free(feat_windower *w)
 		free((char *)w->paths[i]);
 	free(w->paths);
 	free(w->key_default);
+	if (w->late_out) {
+		feat_writer_close(w->late_out);	/* flushed by finish */
+		close(w->late_fd);
+	}
 	free(w);
 }

@@ -138,7 +138,7 @@ main(int argc, char **argv)
 		"[FILE...]", forms, "FILE may be gzip-compressed; none or '-' "
 		"reads stdin.  See feat-extract(1).\n", 0, option, NULL
 	};
-	struct feat_event_stage stage = { on_event, NULL, NULL, NULL, NULL };
+	struct feat_event_stage stage = { .event = on_event };
 	struct feat_normaliser_opts no = { 0 };
 	struct run r = { 0 };
 	struct feat_error e = { 0 };

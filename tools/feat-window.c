@@ -6,12 +6,14 @@
  */
 #include "feat.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
 	O_GROUP_VERSION = 256, O_CREATED, O_ALIGN, O_WATERMARK_DELAY,
-	O_EVENTS, O_FIELD
+	O_EVENTS, O_FIELD, O_LATE, O_MAX_SKEW, O_KEY_TTL, O_IDLE_FLUSH,
+	O_PARTITION
 };
 
 static const struct feat_option options[] = {
@@ -44,6 +46,16 @@ static const struct feat_option options[] = {
 	    "feature records (default 1)", 0 },
 	{ "field", O_FIELD, "CANONICAL=SOURCE", "read a canonical field from "
 	    "a source path", FEAT_OPTF_REPEAT },
+	{ "late", O_LATE, "FILE", "append late events (the lines they came "
+	    "in) to FILE", 0 },
+	{ "max-skew", O_MAX_SKEW, "DURATION", "events further ahead of the "
+	    "watermark are late\nand do not move it", 0 },
+	{ "key-ttl", O_KEY_TTL, "DURATION", "let go of a key idle for this "
+	    "long in event time", 0 },
+	{ "idle-flush", O_IDLE_FLUSH, "DURATION", "after this long without "
+	    "input, the watermark\nfollows the clock", 0 },
+	{ "partition", O_PARTITION, "I/N", "only the keys whose FNV-1a 64 "
+	    "mod N is I", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
@@ -56,7 +68,7 @@ struct run {
 	const char *preset, *window, *key, *entity_type, *group;
 	const char **aggs, **fields;
 	size_t naggs, nfields;
-	const char *events;
+	const char *events, *late;
 	struct feat_windower_opts wo;
 	int version;
 };
@@ -69,6 +81,17 @@ duration(const char *name, const char *arg, int64_t *ns, char *err,
 		return 0;
 	snprintf(err, errlen, "invalid --%s '%s': use a duration such as "
 	    "5s or 1m", name, arg);
+	return -1;
+}
+
+static int
+positive(const char *name, const char *arg, int64_t *ns, char *err,
+    size_t errlen)
+{
+	if (feat_parse_duration(arg, ns) == 0 && *ns > 0)
+		return 0;
+	snprintf(err, errlen, "invalid --%s '%s': use a duration above 0 "
+	    "such as 2s or 1h", name, arg);
 	return -1;
 }
 
@@ -109,6 +132,34 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		return -1;
 	case O_GROUP_VERSION:
 		return feat_parse_group_version(arg, &r->version, err, errlen);
+	case O_LATE: r->late = arg; return 0;
+	case O_MAX_SKEW:
+		return positive("max-skew", arg, &r->wo.max_skew, err, errlen);
+	case O_KEY_TTL:
+		return positive("key-ttl", arg, &r->wo.key_ttl, err, errlen);
+	case O_IDLE_FLUSH:
+		return positive("idle-flush", arg, &r->wo.idle_flush, err,
+		    errlen);
+	case O_PARTITION: {
+		char *end;
+		unsigned long i, n;
+
+		errno = 0;
+		i = strtoul(arg, &end, 10);
+		if (*end == '/' && end > arg && arg[0] != '-' &&
+		    end[1] >= '0' && end[1] <= '9') {
+			n = strtoul(end + 1, &end, 10);
+			if (*end == '\0' && errno == 0 && n >= 1 &&
+			    n <= 65536 && i < n) {
+				r->wo.part_i = i;
+				r->wo.part_n = n;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "invalid --partition '%s': use I/N with "
+		    "0 <= I < N <= 65536", arg);
+		return -1;
+	}
 	}
 	return -1;
 }
@@ -157,7 +208,8 @@ main(int argc, char **argv)
 		"feat-window", NULL, options, FEAT_OPT_MODELS |
 		FEAT_OPT_CATALOG | FEAT_OPT_CATALOG_OVERLAY |
 		FEAT_OPT_ON_ERROR | FEAT_OPT_MAX_LINE | FEAT_OPT_TIME_UNIT |
-		FEAT_OPT_UNBUFFERED | FEAT_OPT_PROGRESS, "[FILE...]", forms,
+		FEAT_OPT_UNBUFFERED | FEAT_OPT_PROGRESS |
+		FEAT_OPT_METRICS_FILE, "[FILE...]", forms,
 		"FILE may be gzip-compressed; none or '-' reads stdin.  See "
 		"feat-window(1).\n", 0, option, NULL
 	};
@@ -172,7 +224,18 @@ main(int argc, char **argv)
 
 	r.wo.watermark_delay = 5 * FEAT_NS_PER_S;
 	t = feat_tool_start(&def, argc, argv, &r);
+	r.wo.metrics_path = feat_tool_metrics_path(t);
+	if (r.late) {
+		feat_tool_check_written(t, r.late, "--late");
+		if (r.wo.metrics_path && feat_same_file(r.late,
+		    r.wo.metrics_path))
+			feat_tool_usage_error(t, "--late and --metrics-file "
+			    "name the same file");
+	}
 	w = windower(&r, t);
+	if (r.late && feat_windower_open_late(w, t, r.late, err,
+	    sizeof err) < 0)
+		feat_tool_usage_error(t, "%s", err);
 	no.time_unit = feat_tool_time_unit(t);
 	no.models = feat_tool_models(t);
 	no.want = feat_windower_fields(w);

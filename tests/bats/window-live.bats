@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# window-live.bats - feat-window on live streams and across machines:
+# --partition, --late, --max-skew, --idle-flush, --key-ttl and
+# --metrics-file.
+load helpers
+
+# The records without created (the clock's), sorted: what two runs that
+# should agree are compared by.
+records() {
+	$JQ -cS 'del(.created)' "$@" | sort
+}
+
+@test "window-live-001: --partition I/N for N = 3: each key in one partition, the union the whole" {
+	"$FEAT_GENLOAD" -n 20000 -s 5 > "$TMP/gen"
+	local p
+	for p in perf_5min perf_1hr; do
+		"$FEAT_WINDOW" -p "$p" "$TMP/gen" > "$TMP/all" 2> /dev/null
+		[ -s "$TMP/all" ]
+		: > "$TMP/union"
+		for i in 0 1 2; do
+			"$FEAT_WINDOW" -p "$p" --partition "$i/3" "$TMP/gen" > "$TMP/p$i" 2> /dev/null
+			cat "$TMP/p$i" >> "$TMP/union"
+			$JQ -r .entity_id "$TMP/p$i" | sort -u > "$TMP/k$i"
+		done
+		# Every key's records come from exactly one partition ...
+		[ -z "$(cat "$TMP/k0" "$TMP/k1" "$TMP/k2" | sort | uniq -d)" ]
+		# ... at least two partitions hold keys ...
+		[ "$(for i in 0 1 2; do [ -s "$TMP/k$i" ] && echo x; done | wc -l)" -ge 2 ]
+		# ... and together they are the single process's records.
+		diff <(records "$TMP/all") <(records "$TMP/union")
+	done
+	# An alias lands with its model (the id after catalog resolution).
+	printf '%s\n' '{"ts":"2024-11-16T18:00:10Z","type":"response","model":"gpt-4o","latency_ms":1}' \
+	    '{"ts":"2024-11-16T18:00:20Z","type":"response","model":"gpt-4o-2024-08-06","latency_ms":3}' > "$TMP/alias"
+	for i in 0 1 2; do
+		"$FEAT_WINDOW" -p perf_5min --partition "$i/3" "$TMP/alias" 2> /dev/null
+	done | $JQ -c 'select(.group == "perf_5min") | [.entity_id, .window.count]' > "$TMP/out"
+	[ "$(cat "$TMP/out")" = '["gpt-4o",2]' ]
+	window -p perf_5min --partition 3/3 "$TMP/alias"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid --partition '3/3'"* ]]
+}
+
+@test "window-live-002: --late: an event every window of which has fired is in the file and counted" {
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m"}' \
+	    '{"ts":"2024-11-16T18:05:06Z","model":"m"}' \
+	    '{"ts":"2024-11-16T18:04:30Z","model":"m","n":1}' \
+	    '{"ts":"2024-11-16T18:06:00Z","model":"m"}' > "$TMP/in"
+	window -w tumbling:5m -k model -a 'count()' --late "$TMP/late" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r '.window.count' <<< "$output" | tr '\n' ' ')" = "1 2 " ]
+	[[ "$stderr" == *"1 late event"* ]]
+	[ "$(cat "$TMP/late")" = '{"ts":"2024-11-16T18:04:30Z","model":"m","n":1}' ]
+	# Appended to: a second run adds its own.
+	window -w tumbling:5m -k model -a 'count()' --late "$TMP/late" "$TMP/in"
+	[ "$(wc -l < "$TMP/late")" -eq 2 ]
+	# Late for its first window, a sliding window's event still counts
+	# in those open: 18:04:30's [17:55, 18:05) has fired, [18:00, 18:10)
+	# has not, and counts it.
+	window -w sliding:10m/5m -k model -a 'count()' --late "$TMP/late2" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ ! -s "$TMP/late2" ]
+	[ "$($JQ -r 'select(.window.end == "2024-11-16T18:10:00.000Z") | .window.count' <<< "$output")" = 4 ]
+	# The late file may not be the output or the input.
+	window -w tumbling:5m -k model -a 'count()' --late "$TMP/in" "$TMP/in"
+	[ "$status" -eq 2 ]
+}
+
+@test "window-live-003: --max-skew: one event dated 2099 is late and the watermark stays" {
+	"$FEAT_GENLOAD" -n 3000 -s 6 > "$TMP/gen"
+	{ head -n 1500 "$TMP/gen"; echo '{"ts":"2099-01-01T00:00:00Z","type":"response","model":"gpt-4o","latency_ms":1}'; tail -n +1501 "$TMP/gen"; } > "$TMP/skewed"
+	"$FEAT_WINDOW" -p perf_5min "$TMP/gen" > "$TMP/clean" 2> /dev/null
+	window -p perf_5min --max-skew 1h --late "$TMP/late" --metrics-file "$TMP/m" "$TMP/skewed"
+	[ "$status" -eq 0 ]
+	# The records are those of the stream without it ...
+	diff <(records "$TMP/clean") <(echo "$output" | records)
+	# ... and it is in --late, counted, said.
+	[ "$(cat "$TMP/late")" = '{"ts":"2099-01-01T00:00:00Z","type":"response","model":"gpt-4o","latency_ms":1}' ]
+	grep -q '^feat_window_late_events_total{reason="skewed"} 1$' "$TMP/m"
+	[[ "$stderr" == *"1 event more than --max-skew ahead"* ]]
+	# Without --max-skew it moves the watermark: what follows is late.
+	window -p perf_5min "$TMP/skewed"
+	[[ "$stderr" == *"late event"* ]]
+	! diff <(records "$TMP/clean") <(echo "$output" | records) > /dev/null
+}
+
+@test "window-live-004: --idle-flush 2s fires an open window of a quiet live stream within 3 s" {
+	mkfifo "$TMP/fifo"
+	"$FEAT_WINDOW" -w tumbling:1m -k model -a 'count()' --unbuffered --idle-flush 2s < "$TMP/fifo" > "$TMP/out" 2> "$TMP/err" &
+	pid=$!
+	exec 4> "$TMP/fifo"
+	echo '{"ts":"2024-11-16T18:00:10Z","model":"m"}' >&4
+	echo '{"ts":"2024-11-16T18:00:20Z","model":"m"}' >&4
+	local t0 t1
+	t0=$(date +%s%N)
+	for _ in $(seq 100); do [ -s "$TMP/out" ] && break; sleep 0.05; done
+	t1=$(date +%s%N)
+	exec 4>&-
+	wait "$pid"
+	# The window [18:00, 18:01) fired while the pipe stayed open and quiet.
+	[ "$($JQ -r .window.count "$TMP/out")" = 2 ]
+	echo "# fired after $(( (t1 - t0) / 1000000 )) ms" >&3
+	[ "$(( (t1 - t0) / 1000000 ))" -lt 3000 ]
+	[ "$(( (t1 - t0) / 1000000 ))" -ge 1500 ]
+}
+
+@test "window-live-005: --metrics-file: the counters, the open windows, the watermark" {
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m"}' \
+	    '{"ts":"2024-11-16T18:02:00Z"}' \
+	    '{"ts":"2024-11-16T18:05:06Z","model":"m"}' \
+	    '{"ts":"2024-11-16T18:04:30Z","model":"m"}' \
+	    '{"ts":"2024-11-16T18:06:00Z","model":"n"}' > "$TMP/in"
+	window -w tumbling:5m -k model -a 'count()' --metrics-file "$TMP/m" "$TMP/in"
+	[ "$status" -eq 0 ]
+	grep -q '^feat_window_events_total 5$' "$TMP/m"
+	grep -q '^feat_window_late_events_total{reason="late"} 1$' "$TMP/m"
+	grep -q '^feat_window_events_without_key_total 1$' "$TMP/m"
+	grep -q '^feat_window_windows_fired_total 3$' "$TMP/m"
+	grep -q '^feat_window_records_total 3$' "$TMP/m"
+	grep -q '^feat_window_open_windows 0$' "$TMP/m"
+	grep -q '^feat_window_watermark_seconds 1731780355.000$' "$TMP/m"
+	# The clock (FEAT_NOW) less the watermark.
+	grep -q '^feat_window_watermark_lag_seconds 21245.000$' "$TMP/m"
+	# While a live stream is quiet, the file says what is open.
+	mkfifo "$TMP/fifo"
+	"$FEAT_WINDOW" -w sliding:10m/5m -k model -a 'count()' --metrics-file "$TMP/m2" < "$TMP/fifo" > /dev/null 2>&1 &
+	pid=$!
+	exec 4> "$TMP/fifo"
+	echo '{"ts":"2024-11-16T18:01:00Z","model":"m"}' >&4
+	echo '{"ts":"2024-11-16T18:01:00Z","model":"n"}' >&4
+	for _ in $(seq 60); do [ -s "$TMP/m2" ] && break; sleep 0.05; done
+	sleep 1.2
+	cp "$TMP/m2" "$TMP/m2.quiet"
+	exec 4>&-
+	wait "$pid"
+	# Each key's event is in two windows, none fired.
+	grep -q '^feat_window_open_windows 4$' "$TMP/m2.quiet"
+	grep -q '^feat_window_keys 2$' "$TMP/m2.quiet"
+}
+
+@test "window-live-006: --key-ttl lets idle keys go and changes no record" {
+	# 200 keys, each seen in one hour only, over ten hours.
+	awk 'BEGIN { for (h = 0; h < 10; h++) for (i = 0; i < 20; i++) for (j = 0; j < 3; j++)
+		printf "{\"ts\":\"2024-11-16T%02d:%02d:00Z\",\"model\":\"k%d_%d\",\"latency_ms\":%d}\n", h, i * 2 + j, h, i, j }' > "$TMP/in"
+	window -w tumbling:5m -k model -a 'count()' -a 'p95(latency_ms)' --metrics-file "$TMP/m0" "$TMP/in"
+	[ "$status" -eq 0 ]
+	cp <(echo "$output") "$TMP/all"
+	window -w tumbling:5m -k model -a 'count()' -a 'p95(latency_ms)' --key-ttl 30m --metrics-file "$TMP/m1" "$TMP/in"
+	[ "$status" -eq 0 ]
+	diff <(records "$TMP/all") <(echo "$output" | records)
+	grep -q '^feat_window_keys_expired_total 0$' "$TMP/m0"
+	grep -q '^feat_window_keys 200$' "$TMP/m0"
+	# Most keys went; those of the last hour are still held.
+	n=$(awk '$1 == "feat_window_keys_expired_total" { print $2 }' "$TMP/m1")
+	[ "$n" -ge 160 ]
+	[ "$(awk '$1 == "feat_window_keys" { print $2 }' "$TMP/m1")" -eq $((200 - n)) ]
+	window -w tumbling:5m -k model -a 'count()' --key-ttl 0s "$TMP/in"
+	[ "$status" -eq 2 ]
+}
