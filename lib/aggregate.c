@@ -204,6 +204,9 @@ ft_agg_default_name(struct ft_agg *a, const char *fn, size_t fnlen)
 
 /* ---- column state ------------------------------------------------------- */
 
+static void distinct_merge(struct ft_colstate *into,
+    const struct ft_colstate *c);
+
 void
 ft_dd_add(double *hi, double *lo, double x)
 {
@@ -229,6 +232,11 @@ ft_col_add(struct ft_colstate *c, double x, unsigned flags)
 
 		c->mean += d / (double)c->n;
 		c->m2 += d * (x - c->mean);
+	}
+	if (flags & FT_COL_SKETCH) {
+		if (c->sketch == NULL)
+			c->sketch = ft_sketch_new();
+		ft_sketch_add(c->sketch, x);
 	}
 	if (flags & FT_COL_VALUES) {
 		if (c->nvals == c->capvals) {
@@ -274,8 +282,18 @@ ft_col_merge(struct ft_colstate *into, const struct ft_colstate *c,
 		    c->nvals * sizeof *c->vals);
 		into->nvals += c->nvals;
 	}
-	if (c->distinct)
-		ft_strset_union(ft_col_distinct(into), c->distinct);
+	if ((flags & FT_COL_SKETCH) && c->sketch) {
+		if (into->sketch == NULL)
+			into->sketch = ft_sketch_new();
+		ft_sketch_merge(into->sketch, c->sketch);
+	}
+	distinct_merge(into, c);
+}
+
+double
+ft_col_sketch_quantile(const struct ft_colstate *c, double p)
+{
+	return c->n ? ft_sketch_quantile(c->sketch, p, c->min, c->max) : NAN;
 }
 
 double
@@ -298,13 +316,19 @@ ft_col_reset(struct ft_colstate *c)
 	double *vals = c->vals;
 	size_t cap = c->capvals;
 	struct ft_strset *d = c->distinct;
+	struct ft_sketch *sk = c->sketch;
 
+	free(c->hll);
 	memset(c, 0, sizeof *c);
 	c->vals = vals;		/* kept for the next window: no realloc */
 	c->capvals = cap;
 	if (d) {
 		ft_strset_clear(d);
 		c->distinct = d;
+	}
+	if (sk) {
+		ft_sketch_clear(sk);
+		c->sketch = sk;
 	}
 }
 
@@ -313,6 +337,8 @@ ft_col_free(struct ft_colstate *c)
 {
 	free(c->vals);
 	ft_strset_free(c->distinct);
+	free(c->hll);
+	ft_sketch_free(c->sketch);
 	memset(c, 0, sizeof *c);
 }
 
@@ -594,4 +620,63 @@ ft_strset_free(struct ft_strset *s)
 	free(s->keys);
 	free(s->hashes);
 	free(s);
+}
+
+/* ---- distinct: exact, then HyperLogLog ---------------------------------- */
+
+/* The set's strings into a HyperLogLog, which replaces it. */
+static void
+to_hll(struct ft_colstate *c)
+{
+	struct ft_strset *d = c->distinct;
+
+	c->hll = ft_hll_new();
+	for (size_t i = 0; d && i < d->cap; i++)
+		if (d->keys[i])
+			ft_hll_add(c->hll, d->keys[i], strlen(d->keys[i]));
+	if (d)
+		ft_strset_clear(d);
+}
+
+void
+ft_col_distinct_add(struct ft_colstate *c, const char *s, size_t n)
+{
+	if (c->hll) {
+		ft_hll_add(c->hll, s, n);
+		return;
+	}
+	ft_strset_add(ft_col_distinct(c), s, n);
+	if (ft_strset_count(c->distinct) > FT_DISTINCT_EXACT)
+		to_hll(c);
+}
+
+static void
+distinct_merge(struct ft_colstate *into, const struct ft_colstate *c)
+{
+	if (c->hll) {
+		if (into->hll == NULL)
+			to_hll(into);
+		ft_hll_merge(into->hll, c->hll);
+		return;
+	}
+	if (c->distinct == NULL || ft_strset_count(c->distinct) == 0)
+		return;
+	if (into->hll) {
+		for (size_t i = 0; i < c->distinct->cap; i++)
+			if (c->distinct->keys[i])
+				ft_hll_add(into->hll, c->distinct->keys[i],
+				    strlen(c->distinct->keys[i]));
+		return;
+	}
+	ft_strset_union(ft_col_distinct(into), c->distinct);
+	if (ft_strset_count(into->distinct) > FT_DISTINCT_EXACT)
+		to_hll(into);
+}
+
+uint64_t
+ft_col_distinct_count(const struct ft_colstate *c)
+{
+	if (c->hll)
+		return (uint64_t)llround(ft_hll_count(c->hll));
+	return c->distinct ? ft_strset_count(c->distinct) : 0;
 }

@@ -1153,6 +1153,7 @@ struct feat_windower_opts {
 				   the clock */
 	unsigned long part_i, part_n;	/* --partition I/N (N 0: every key) */
 	const char *metrics_path;	/* Prometheus text, every second */
+	int sketch;		/* percentiles from a sketch (within 1%) */
 };
 typedef struct feat_windower feat_windower;
 /*

@@ -57,8 +57,12 @@ void ft_strset_free(struct ft_strset *s);
  */
 enum {
 	FT_COL_VALUES = 1,	/* keep the values (percentiles) */
-	FT_COL_MOMENTS = 2	/* keep mean and M2 (stddev, var) */
+	FT_COL_MOMENTS = 2,	/* keep mean and M2 (stddev, var) */
+	FT_COL_SKETCH = 4	/* percentiles from a sketch (--sketch) */
 };
+/* distinct counts exactly up to this many values, then estimates. */
+#define FT_DISTINCT_EXACT 10000
+struct ft_sketch;
 struct ft_colstate {
 	uint64_t n;		/* values present */
 	double sum, sumlo, mean, m2, min, max;
@@ -66,17 +70,41 @@ struct ft_colstate {
 	size_t nvals, capvals;
 	int sorted;		/* vals sorted (after the merge of a fire) */
 	struct ft_strset *distinct;	/* when distinct reads them */
+	uint8_t *hll;		/* ... past FT_DISTINCT_EXACT of them */
+	struct ft_sketch *sketch;	/* FT_COL_SKETCH */
 };
 void ft_col_add(struct ft_colstate *c, double x, unsigned flags);
 void ft_col_merge(struct ft_colstate *into, const struct ft_colstate *c,
     unsigned flags);
 double ft_col_sum(const struct ft_colstate *c);
-struct ft_strset *ft_col_distinct(struct ft_colstate *c);
+/* distinct: a string seen, and how many distinct ones (estimated past
+   FT_DISTINCT_EXACT). */
+void ft_col_distinct_add(struct ft_colstate *c, const char *s, size_t n);
+uint64_t ft_col_distinct_count(const struct ft_colstate *c);
+/* p (0-100) of a sketched column. */
+double ft_col_sketch_quantile(const struct ft_colstate *c, double p);
 void ft_col_reset(struct ft_colstate *c);
 void ft_col_free(struct ft_colstate *c);
 /* Adds x to the double-double hi + lo. */
 void ft_dd_add(double *hi, double *lo, double x);
 
+
+/* ---- sketches (sketch.c) ------------------------------------------------ */
+struct ft_sketch *ft_sketch_new(void);
+void ft_sketch_add(struct ft_sketch *sk, double x);
+void ft_sketch_merge(struct ft_sketch *into, const struct ft_sketch *sk);
+/* p (0-100) by numpy's linear rule on estimated ranks, within 1%; the
+   extremes (min, max, kept exactly) are the ends. */
+double ft_sketch_quantile(const struct ft_sketch *sk, double p, double min,
+    double max);
+size_t ft_sketch_bytes(const struct ft_sketch *sk);
+void ft_sketch_clear(struct ft_sketch *sk);
+void ft_sketch_free(struct ft_sketch *sk);
+uint8_t *ft_hll_new(void);
+void ft_hll_add(uint8_t *reg, const char *s, size_t n);
+void ft_hll_merge(uint8_t *into, const uint8_t *reg);
+double ft_hll_count(const uint8_t *reg);
+size_t ft_hll_bytes(void);
 
 /* ---- window assignment (window.c) ---------------------------------------- */
 /* The pane (slide-long span) holding ts: floor((ts - align) / slide). */

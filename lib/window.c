@@ -341,7 +341,8 @@ add_output(struct feat_windower *w, const char *group,
 	for (size_t i = 0; i < naggs; i++) {
 		struct ft_agg *a = &aggs[i];
 		int distinct = a->fn == AGG_DISTINCT;
-		unsigned flags = (a->fn == AGG_PCT ? FT_COL_VALUES : 0) |
+		unsigned flags = (a->fn == AGG_PCT ? w->o.sketch ?
+		    FT_COL_SKETCH : FT_COL_VALUES : 0) |
 		    (a->fn == AGG_VAR || a->fn == AGG_STDDEV ?
 		    FT_COL_MOMENTS : 0);
 
@@ -914,8 +915,7 @@ feed(struct feat_windower *w, struct pane *p, const feat_event *ev,
 			    feat_event_path_str(ev, c->idx, &n);
 			if (s != NULL) {
 				if (c->distinct)
-					ft_strset_add(ft_col_distinct(cs), s,
-					    n);
+					ft_col_distinct_add(cs, s, n);
 				cs->n++;
 			}
 			break;
@@ -946,7 +946,7 @@ write_value(feat_writer *o, const struct feat_windower *w,
 		feat_writer_int(o, (int64_t)(c ? c->n : count));
 		return;
 	case AGG_DISTINCT:
-		feat_writer_int(o, c->distinct ? (int64_t)ft_strset_count(c->distinct) : 0);
+		feat_writer_int(o, (int64_t)ft_col_distinct_count(c));
 		return;
 	case AGG_SUM:
 		v = c->n ? ft_col_sum(c) : NAN;
@@ -967,6 +967,10 @@ write_value(feat_writer *o, const struct feat_windower *w,
 		v = c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : NAN;
 		break;
 	case AGG_PCT:
+		if (w->o.sketch) {
+			v = ft_col_sketch_quantile(c, a->p);
+			break;
+		}
 		if (!m[a->col[0]].sorted) {
 			ft_sort_doubles(m[a->col[0]].vals, m[a->col[0]].nvals);
 			m[a->col[0]].sorted = 1;

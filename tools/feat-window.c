@@ -13,7 +13,7 @@
 enum {
 	O_GROUP_VERSION = 256, O_CREATED, O_ALIGN, O_WATERMARK_DELAY,
 	O_EVENTS, O_FIELD, O_LATE, O_MAX_SKEW, O_KEY_TTL, O_IDLE_FLUSH,
-	O_PARTITION
+	O_PARTITION, O_SKETCH
 };
 
 static const struct feat_option options[] = {
@@ -56,6 +56,8 @@ static const struct feat_option options[] = {
 	    "input, the watermark\nfollows the clock", 0 },
 	{ "partition", O_PARTITION, "I/N", "only the keys whose FNV-1a 64 "
 	    "mod N is I", 0 },
+	{ "sketch", O_SKETCH, NULL, "percentiles from a sketch: within 1%, "
+	    "in bounded memory", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
@@ -133,6 +135,7 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	case O_GROUP_VERSION:
 		return feat_parse_group_version(arg, &r->version, err, errlen);
 	case O_LATE: r->late = arg; return 0;
+	case O_SKETCH: r->wo.sketch = 1; return 0;
 	case O_MAX_SKEW:
 		return positive("max-skew", arg, &r->wo.max_skew, err, errlen);
 	case O_KEY_TTL:

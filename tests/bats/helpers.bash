@@ -62,3 +62,21 @@ peak_rss_kb() {
 	/usr/bin/time -f '%M' -o "$TMP/rss" "$@" >/dev/null 2>"$TMP/rss.err"
 	tail -n 1 "$TMP/rss"
 }
+
+# pct_within EXACT SKETCH: the records pair up (same keys and ends), every
+# percentile feature of the second within 1% of the first's, every other
+# feature equal.  Prints the worst relative error.
+pct_within() {
+	paste <($JQ -c '[.entity_id, .group, .ts, .features]' "$1") \
+	    <($JQ -c '[.entity_id, .group, .ts, .features]' "$2") |
+	$JQ -R -r 'split("\t") | map(fromjson) as [$a, $b] |
+	    if $a[0:3] != $b[0:3] then "mismatch \($a[0:3]) \($b[0:3])" else
+	    ($a[3] | to_entries[]) as $e | $b[3][$e.key] as $s |
+	    if ($e.key | test("_p[0-9]")) then
+		(if $e.value == null then (if $s == null then 0 else "null vs \($s)" end)
+		 elif $e.value == 0 then ($s | fabs)
+		 else ((($s - $e.value) | fabs) / ($e.value | fabs)) end)
+	    elif $e.value == $s then 0 else "\($e.key): \($e.value) vs \($s)" end end' |
+	awk '/^[0-9.e+-]+$/ { if ($1 > w) w = $1; next } { print "# " $0; bad = 1 }
+	     END { printf "%.6f\n", w; exit bad }'
+}

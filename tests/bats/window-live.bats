@@ -157,3 +157,33 @@ records() {
 	window -w tumbling:5m -k model -a 'count()' --key-ttl 0s "$TMP/in"
 	[ "$status" -eq 2 ]
 }
+
+@test "window-live-007: --sketch: every p50/p95/p99 within 1% of the exact value, the rest unchanged" {
+	"$FEAT_GENLOAD" -n 100000 -s 8 > "$TMP/gen"
+	local p w
+	for p in perf_5min perf_1hr; do
+		"$FEAT_WINDOW" -p "$p" "$TMP/gen" > "$TMP/exact" 2> /dev/null
+		"$FEAT_WINDOW" -p "$p" --sketch "$TMP/gen" > "$TMP/sketch" 2> /dev/null
+		[ "$(wc -l < "$TMP/exact")" -gt 20 ]
+		[ "$(wc -l < "$TMP/exact")" -eq "$(wc -l < "$TMP/sketch")" ]
+		w=$(pct_within "$TMP/exact" "$TMP/sketch")
+		echo "# $p: worst relative error $w" >&3
+		awk -v w="$w" 'BEGIN { exit !(w <= 0.01 && w > 0) }'
+	done
+	# The general form, percentiles of a sliding window.
+	window -w sliding:10m/1m -k model -a 'p50(latency_ms)' -a 'p99.9(latency_ms)' -a 'p0(latency_ms)' --sketch "$TMP/gen"
+	echo "$output" > "$TMP/sketch"
+	"$FEAT_WINDOW" -w sliding:10m/1m -k model -a 'p50(latency_ms)' -a 'p99.9(latency_ms)' -a 'p0(latency_ms)' "$TMP/gen" > "$TMP/exact" 2> /dev/null
+	w=$(pct_within "$TMP/exact" "$TMP/sketch")
+	awk -v w="$w" 'BEGIN { exit !(w <= 0.01) }'
+}
+
+@test "window-live-008: distinct: exact up to 10,000 values, HyperLogLog within 3% past them" {
+	awk 'BEGIN { for (i = 0; i < 30000; i++) printf "{\"ts\":\"2024-11-16T18:00:%02dZ\",\"model\":\"m\",\"session_id\":\"s%d\"}\n{\"ts\":\"2024-11-16T18:01:00Z\",\"model\":\"n\",\"session_id\":\"s%d\"}\n", i % 60, i, i % 7000 }' > "$TMP/in"
+	window -w tumbling:5m -k model -a 'distinct(session_id)' "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r 'select(.entity_id == "n") | .features.session_id_distinct' <<< "$output")" -eq 7000 ]
+	n=$($JQ -r 'select(.entity_id == "m") | .features.session_id_distinct' <<< "$output")
+	echo "# 30,000 distinct counted as $n" >&3
+	awk -v n="$n" 'BEGIN { d = (n - 30000) / 30000; exit !(d < 0.03 && d > -0.03) }'
+}

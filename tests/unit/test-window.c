@@ -421,6 +421,171 @@ test_specs(void)
 	tap_end();
 }
 
+/* ---- sketches ----------------------------------------------------------- */
+
+/* A deterministic generator (xorshift64*), uniform in (0, 1). */
+static double
+uniform(uint64_t *st)
+{
+	*st ^= *st >> 12;
+	*st ^= *st << 25;
+	*st ^= *st >> 27;
+	return ((double)((*st * 2685821657736338717ULL) >> 11) + 0.5) /
+	    9007199254740992.0;
+}
+
+/* The worst relative error of the sketch's p of ps against the exact
+   values v (sorted). */
+static double
+worst_error(const struct ft_colstate *c, const double *v, size_t n)
+{
+	static const double ps[] = { 0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9,
+	    100 };
+	double worst = 0;
+
+	for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+		double x = ft_percentile_sorted(v, n, ps[i]);
+		double y = ft_col_sketch_quantile(c, ps[i]);
+		double e = x != 0 ? fabs(y - x) / fabs(x) : fabs(y);
+
+		if (e > worst)
+			worst = e;
+	}
+	return worst;
+}
+
+static void
+test_sketch(void)
+{
+	enum { N = 200000 };
+	double *v = malloc(N * sizeof *v);
+	struct ft_colstate a = { 0 }, b = { 0 }, m = { 0 }, one = { 0 };
+	uint64_t st = 88172645463325252ULL;
+	double e1, e2, e3;
+
+	tap_begin("window-012", "--sketch: every percentile within 1%% of the "
+	    "exact one, merged panes as one; signs, zeros, 600 orders of "
+	    "magnitude");
+	/* Log-normal latencies, split over two panes. */
+	for (size_t i = 0; i < N; i++) {
+		double u1 = uniform(&st), u2 = uniform(&st);
+
+		v[i] = 800 * exp(0.9 * sqrt(-2 * log(u1)) * cos(6.283185307 *
+		    u2));
+		ft_col_add(i % 3 ? &a : &b, v[i], FT_COL_SKETCH);
+		ft_col_add(&one, v[i], FT_COL_SKETCH);
+	}
+	ft_col_merge(&m, &a, FT_COL_SKETCH);
+	ft_col_merge(&m, &b, FT_COL_SKETCH);
+	ft_sort_doubles(v, N);
+	e1 = worst_error(&m, v, N);
+	tap_check(e1 <= 0.01, "log-normal: worst %.6f", e1);
+	for (int i = 0; i <= 100; i++)
+		tap_check(ft_col_sketch_quantile(&m, i) ==
+		    ft_col_sketch_quantile(&one, i), "p%d: merged %.17g, one "
+		    "%.17g", i, ft_col_sketch_quantile(&m, i),
+		    ft_col_sketch_quantile(&one, i));
+	ft_col_free(&a);
+	ft_col_free(&b);
+	ft_col_free(&m);
+	ft_col_free(&one);
+	/* Both signs and zeros: -1000 .. 1000 in steps of 0.5, each once. */
+	for (size_t i = 0; i < 4001; i++) {
+		v[i] = -1000 + 0.5 * (double)i;
+		ft_col_add(&a, v[i], FT_COL_SKETCH);
+	}
+	e2 = 0;
+	{
+		static const double ps[] = { 1, 10, 30, 49, 51, 70, 90, 99 };
+
+		for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+			double x = ft_percentile_sorted(v, 4001, ps[i]);
+			double y = ft_col_sketch_quantile(&a, ps[i]);
+
+			if (fabs(y - x) / fabs(x) > e2)
+				e2 = fabs(y - x) / fabs(x);
+		}
+	}
+	tap_check(e2 <= 0.01, "signs: worst %.6f", e2);
+	tap_check(ft_col_sketch_quantile(&a, 50) == 0, "p50 of a symmetric "
+	    "run: %g", ft_col_sketch_quantile(&a, 50));
+	ft_col_free(&a);
+	/* 1e-300 to 1e300: what lies more than 17 orders of magnitude below
+	   the largest folds into one bucket; the top stays within 1%, and
+	   memory stays bounded. */
+	for (size_t i = 0; i < 6001; i++) {
+		v[i] = pow(10, -300 + 0.1 * (double)i);
+		ft_col_add(&a, v[i], FT_COL_SKETCH);
+	}
+	e3 = 0;
+	for (double p = 97.5; p <= 100; p += 0.1) {
+		double x = ft_percentile_sorted(v, 6001, p);
+		double y = ft_col_sketch_quantile(&a, p);
+
+		if (fabs(y - x) / x > e3)
+			e3 = fabs(y - x) / x;
+	}
+	tap_check(e3 <= 0.01, "the top 15 of 600 orders: worst %.6f", e3);
+	tap_check(ft_sketch_bytes(a.sketch) <= 2 * 2048 * 8 + 256, "%zu "
+	    "bytes", ft_sketch_bytes(a.sketch));
+	ft_col_free(&a);
+	tap_end();
+	free(v);
+}
+
+static void
+test_distinct(void)
+{
+	struct ft_colstate a = { 0 }, b = { 0 }, m = { 0 };
+	char id[32];
+	uint64_t n;
+
+	tap_begin("window-013", "distinct: exact up to 10,000, then "
+	    "HyperLogLog within 3%% (3.7 standard errors), merging");
+	/* (n counts the values, as window.c counts them.) */
+	for (int i = 0; i < 10000; i++) {
+		snprintf(id, sizeof id, "s%d", i);
+		ft_col_distinct_add(&a, id, strlen(id));
+		ft_col_distinct_add(&a, id, strlen(id));
+		a.n += 2;
+	}
+	tap_check(ft_col_distinct_count(&a) == 10000 && a.hll == NULL,
+	    "exact: %llu", (unsigned long long)ft_col_distinct_count(&a));
+	for (int i = 10000; i < 60000; i++) {
+		snprintf(id, sizeof id, "s%d", i);
+		ft_col_distinct_add(&a, id, strlen(id));
+		a.n++;
+	}
+	n = ft_col_distinct_count(&a);
+	tap_check(a.hll != NULL && fabs((double)n - 60000) / 60000 < 0.03,
+	    "60,000: %llu", (unsigned long long)n);
+	/* Another pane: 40,000 .. 100,000, half of them in a. */
+	for (int i = 40000; i < 100000; i++) {
+		snprintf(id, sizeof id, "s%d", i);
+		ft_col_distinct_add(&b, id, strlen(id));
+		b.n++;
+	}
+	ft_col_merge(&m, &a, 0);
+	ft_col_merge(&m, &b, 0);
+	n = ft_col_distinct_count(&m);
+	tap_check(fabs((double)n - 100000) / 100000 < 0.03, "union: %llu",
+	    (unsigned long long)n);
+	/* A small exact set merged into an estimate. */
+	ft_col_free(&b);
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof id, "new%d", i);
+		ft_col_distinct_add(&b, id, strlen(id));
+		b.n++;
+	}
+	ft_col_merge(&m, &b, 0);
+	tap_check(ft_col_distinct_count(&m) >= n, "grows: %llu",
+	    (unsigned long long)ft_col_distinct_count(&m));
+	ft_col_free(&a);
+	ft_col_free(&b);
+	ft_col_free(&m);
+	tap_end();
+}
+
 int
 main(void)
 {
@@ -432,5 +597,7 @@ main(void)
 	test_assignment();
 	test_watermark();
 	test_specs();
+	test_sketch();
+	test_distinct();
 	return tap_done();
 }

@@ -1,0 +1,297 @@
+/*
+ * sketch.c - the bounded-memory summaries of feat-window (SPEC 6): a
+ * relative-error quantile sketch for --sketch, and HyperLogLog for
+ * distinct past 10,000 values.
+ *
+ * The quantile sketch is DDSketch's (Masson, Rim and Lee, VLDB 2019): a
+ * value x > 0 is counted in bucket i = ceil(log(x) / log(g)), g = (1 + a)
+ * / (1 - a), whose every value lies within a relative a of 2 g^i / (g +
+ * 1); negative values in buckets of their magnitude, zeros apart.  With a
+ * = 0.01 each rank's value is returned within 1%, and two sketches merge
+ * by adding their counts, so the panes of a sliding window merge as
+ * exactly as the values would.  A sign's buckets are a dense run of at
+ * most SK_MAX_BUCKETS (2048 buckets span a factor of 5.9e17); past that
+ * the lowest magnitudes are folded into the lowest bucket kept: values
+ * more than 17 orders of magnitude below the largest of their sign lose
+ * their accuracy, never the others (latencies, tokens and costs span far
+ * less).  A percentile is
+ * numpy's "linear" rule on the ranks, each rank's value estimated: with
+ * both ends within 1%, so is the interpolation between them (values of
+ * one sign).
+ *
+ * HyperLogLog (Flajolet et al. 2007, with Heule et al.'s small-range
+ * correction by linear counting): 2^14 registers of 6 bits kept in
+ * bytes, a standard error of 1.04 / sqrt(2^14) = 0.81%.  The hash is
+ * FNV-1a 64 with a 64-bit finaliser, unseeded, so that panes merge.
+ */
+#include "window-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SK_ALPHA	0.01
+#define SK_MAX_BUCKETS	2048
+
+struct sk_store {
+	int32_t lo;		/* the index of counts[0] */
+	uint32_t n;		/* buckets in use */
+	uint64_t *counts;
+};
+
+struct ft_sketch {
+	struct sk_store pos, neg;	/* neg: by magnitude */
+	uint64_t zeros, total;
+};
+
+static double
+sk_gamma(void)
+{
+	return (1 + SK_ALPHA) / (1 - SK_ALPHA);
+}
+
+static int32_t
+sk_index(double mag)
+{
+	double i = ceil(log(mag) / log(sk_gamma()));
+
+	if (i < -1e9)
+		return -1000000000;
+	if (i > 1e9)
+		return 1000000000;
+	return (int32_t)i;
+}
+
+static double
+sk_value(int32_t i)
+{
+	double g = sk_gamma();
+
+	return 2 * pow(g, i) / (g + 1);
+}
+
+/* Adds n to bucket i of s, growing or folding the run. */
+static void
+store_add(struct sk_store *s, int32_t i, uint64_t n)
+{
+	if (s->n == 0) {
+		s->counts = feat_xcalloc(16, sizeof *s->counts);
+		s->lo = i;
+		s->n = 1;
+		s->counts[0] = n;
+		return;
+	}
+	if (i >= s->lo && i < s->lo + (int32_t)s->n) {
+		s->counts[i - s->lo] += n;
+		return;
+	}
+	{
+		int32_t lo = i < s->lo ? i : s->lo;
+		int32_t hi = i >= s->lo + (int32_t)s->n ? i : s->lo +
+		    (int32_t)s->n - 1;
+		int64_t span = (int64_t)hi - lo + 1;
+		uint64_t *c;
+
+		if (span > SK_MAX_BUCKETS) {
+			/* Fold the lowest into the lowest kept. */
+			int32_t keep = (int32_t)(hi - SK_MAX_BUCKETS + 1);
+
+			if (i < keep)
+				i = keep;
+			if (s->lo < keep) {
+				int32_t drop = keep - s->lo;
+				uint64_t sum = 0;
+
+				for (int32_t k = 0; k < drop && k < (int32_t)s->n;
+				    k++)
+					sum += s->counts[k];
+				if (drop < (int32_t)s->n) {
+					memmove(s->counts, s->counts + drop,
+					    (s->n - (uint32_t)drop) *
+					    sizeof *s->counts);
+					s->n -= (uint32_t)drop;
+				} else {
+					memset(s->counts, 0, s->n *
+					    sizeof *s->counts);
+					s->n = 1;
+				}
+				s->lo = keep;
+				s->counts[0] += sum;
+			}
+			lo = keep < s->lo ? keep : s->lo;
+			span = (int64_t)hi - lo + 1;
+		}
+		c = feat_xcalloc((size_t)span, sizeof *c);
+		memcpy(c + (s->lo - lo), s->counts, s->n * sizeof *c);
+		free(s->counts);
+		s->counts = c;
+		s->lo = lo;
+		s->n = (uint32_t)span;
+		s->counts[i - s->lo] += n;
+	}
+}
+
+struct ft_sketch *
+ft_sketch_new(void)
+{
+	return feat_xcalloc(1, sizeof(struct ft_sketch));
+}
+
+void
+ft_sketch_add(struct ft_sketch *sk, double x)
+{
+	sk->total++;
+	if (x > 0)
+		store_add(&sk->pos, sk_index(x), 1);
+	else if (x < 0)
+		store_add(&sk->neg, sk_index(-x), 1);
+	else
+		sk->zeros++;
+}
+
+void
+ft_sketch_merge(struct ft_sketch *into, const struct ft_sketch *sk)
+{
+	for (uint32_t k = 0; k < sk->pos.n; k++)
+		if (sk->pos.counts[k])
+			store_add(&into->pos, sk->pos.lo + (int32_t)k,
+			    sk->pos.counts[k]);
+	for (uint32_t k = 0; k < sk->neg.n; k++)
+		if (sk->neg.counts[k])
+			store_add(&into->neg, sk->neg.lo + (int32_t)k,
+			    sk->neg.counts[k]);
+	into->zeros += sk->zeros;
+	into->total += sk->total;
+}
+
+/* The estimate of the value of rank r (0-based) in sorted order. */
+static double
+rank_value(const struct ft_sketch *sk, uint64_t r)
+{
+	uint64_t seen = 0;
+
+	/* The negatives first, largest magnitude first. */
+	for (uint32_t k = sk->neg.n; k-- > 0;) {
+		seen += sk->neg.counts[k];
+		if (r < seen)
+			return -sk_value(sk->neg.lo + (int32_t)k);
+	}
+	seen += sk->zeros;
+	if (r < seen)
+		return 0;
+	for (uint32_t k = 0; k < sk->pos.n; k++) {
+		seen += sk->pos.counts[k];
+		if (r < seen)
+			return sk_value(sk->pos.lo + (int32_t)k);
+	}
+	return sk->pos.n ? sk_value(sk->pos.lo + (int32_t)sk->pos.n - 1) : 0;
+}
+
+double
+ft_sketch_quantile(const struct ft_sketch *sk, double p, double min,
+    double max)
+{
+	double x, frac, a, b, v;
+	uint64_t lo;
+
+	if (sk == NULL || sk->total == 0 || p < 0 || p > 100)
+		return NAN;
+	/* numpy "linear" on the ranks. */
+	x = p / 100 * (double)(sk->total - 1);
+	lo = (uint64_t)floor(x);
+	if (lo >= sk->total - 1)
+		return max;		/* the extremes are kept exactly */
+	frac = x - (double)lo;
+	a = lo == 0 ? min : rank_value(sk, lo);
+	if (frac == 0)
+		return a;
+	b = lo + 1 == sk->total - 1 ? max : rank_value(sk, lo + 1);
+	v = a + (b - a) * frac;
+	return v < min ? min : v > max ? max : v;
+}
+
+size_t
+ft_sketch_bytes(const struct ft_sketch *sk)
+{
+	return sk ? sizeof *sk + (sk->pos.n + sk->neg.n) * sizeof(uint64_t) :
+	    0;
+}
+
+void
+ft_sketch_clear(struct ft_sketch *sk)
+{
+	free(sk->pos.counts);
+	free(sk->neg.counts);
+	memset(sk, 0, sizeof *sk);
+}
+
+void
+ft_sketch_free(struct ft_sketch *sk)
+{
+	if (sk == NULL)
+		return;
+	ft_sketch_clear(sk);
+	free(sk);
+}
+
+/* ---- HyperLogLog ------------------------------------------------------------ */
+
+#define HLL_P		14
+#define HLL_M		(1u << HLL_P)
+
+uint8_t *
+ft_hll_new(void)
+{
+	return feat_xcalloc(HLL_M, 1);
+}
+
+void
+ft_hll_add(uint8_t *reg, const char *s, size_t n)
+{
+	uint64_t h = feat_fnv1a64(s, n), w;
+	uint32_t j;
+	uint8_t rank;
+
+	/* FNV's low bits mix poorly: a finaliser (splitmix64's). */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	j = (uint32_t)(h >> (64 - HLL_P));
+	w = (h << HLL_P) | ((uint64_t)1 << (HLL_P - 1));
+	rank = (uint8_t)(__builtin_clzll(w) + 1);
+	if (rank > reg[j])
+		reg[j] = rank;
+}
+
+void
+ft_hll_merge(uint8_t *into, const uint8_t *reg)
+{
+	for (uint32_t j = 0; j < HLL_M; j++)
+		if (reg[j] > into[j])
+			into[j] = reg[j];
+}
+
+double
+ft_hll_count(const uint8_t *reg)
+{
+	double sum = 0, m = HLL_M, alpha = 0.7213 / (1 + 1.079 / m), e;
+	uint32_t zeros = 0;
+
+	for (uint32_t j = 0; j < HLL_M; j++) {
+		sum += ldexp(1, -reg[j]);
+		zeros += reg[j] == 0;
+	}
+	e = alpha * m * m / sum;
+	/* Small range: linear counting while registers are still empty. */
+	if (e <= 2.5 * m && zeros > 0)
+		e = m * log(m / zeros);
+	return e;
+}
+
+size_t
+ft_hll_bytes(void)
+{
+	return HLL_M;
+}
