@@ -1154,6 +1154,8 @@ struct feat_windower_opts {
 	unsigned long part_i, part_n;	/* --partition I/N (N 0: every key) */
 	const char *metrics_path;	/* Prometheus text, every second */
 	int sketch;		/* percentiles from a sketch (within 1%) */
+	int64_t lateness;	/* ns: allowed lateness of the general form
+				   (a preset's is its catalog group's) */
 };
 typedef struct feat_windower feat_windower;
 /*

@@ -81,6 +81,10 @@ struct wkey {
 	int64_t fatigue_at;
 	int has_fatigue;
 	int64_t last_ts;	/* its latest event (--key-ttl) */
+	double fatigue_prev;	/* DRV_009 before the last fire's window */
+	int64_t fatigue_prev_at;
+	int has_fatigue_prev;
+	int64_t last_created;	/* of its last record: a re-fire's is newer */
 	int dead;		/* being freed (--key-ttl) */
 };
 
@@ -123,7 +127,7 @@ struct feat_windower {
 	feat_writer *out;
 	unsigned long without_key, late, fired, records;
 	/* live streams */
-	unsigned long nevents, skewed, expired;
+	unsigned long nevents, skewed, expired, refired;
 	feat_writer *late_out;		/* --late */
 	int late_fd;
 	struct feat_tool *tool;		/* whose line a late event is in */
@@ -559,6 +563,7 @@ feat_windower_preset(const struct feat_windower_opts *o,
 			if (feat_window_parse(feat_catalog_group_window(g),
 			    &po.window, err, errlen) < 0)
 				return NULL;
+			po.lateness = feat_catalog_group_lateness(g);
 			if ((w = windower_new(&po, err, errlen)) == NULL)
 				return NULL;
 			if (feat_window_events_parse(*ev ? ev : "any",
@@ -1000,14 +1005,20 @@ write_value(feat_writer *o, const struct feat_windower *w,
 		feat_writer_double(o, v);
 }
 
+/*
+ * Writes the records of k's window that ends at end, when it holds an
+ * event.  refire: the window fired before and a late event (within the
+ * allowed lateness) changed it; its created is then newer than any of
+ * the key's records before.
+ */
 static int
-fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
-    struct feat_error *err)
+emit(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
+    int refire, struct feat_error *err)
 {
 	int64_t start = sat_add(end, -w->size);
 	uint64_t count = 0;
 	double fatigue = 0, contrib = 0;
-	size_t i, drop;
+	size_t i;
 
 	for (i = 0; i < w->ncols; i++)
 		ft_col_reset(&w->merged[i]);
@@ -1029,12 +1040,26 @@ fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 			    (double)FATIGUE_HALF_LIFE_NS);
 	}
 	if (w->fatigue) {
-		fatigue = k->has_fatigue ? k->fatigue * exp2(-ft_ns_diff(end,
-		    k->fatigue_at) / (double)FATIGUE_HALF_LIFE_NS) : 0;
+		/* A re-fire of the last window fired starts again from the
+		   sum before it; the sum is then the corrected one. */
+		int again = refire && k->has_fatigue && end == k->fatigue_at;
+		double base = again ? k->fatigue_prev : k->fatigue;
+		int64_t at = again ? k->fatigue_prev_at : k->fatigue_at;
+		int has = again ? k->has_fatigue_prev : k->has_fatigue;
+
+		fatigue = has ? base * exp2(-ft_ns_diff(end, at) /
+		    (double)FATIGUE_HALF_LIFE_NS) : 0;
 		fatigue += contrib;
-		k->fatigue = fatigue;
-		k->fatigue_at = end;
-		k->has_fatigue = 1;
+		if (!refire) {
+			k->fatigue_prev = k->fatigue;
+			k->fatigue_prev_at = k->fatigue_at;
+			k->has_fatigue_prev = k->has_fatigue;
+		}
+		if (!refire || again) {
+			k->fatigue = fatigue;
+			k->fatigue_at = end;
+			k->has_fatigue = 1;
+		}
 	}
 	if (count > 0) {
 		struct feat_record_window win = { start, end, count };
@@ -1047,6 +1072,12 @@ fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 		/* Backfills: the watermark at which it fired (SPEC 6). */
 		h.created = w->o.created_watermark ? (wm > end ? wm : end) :
 		    feat_clock_now(w->o.clock);
+		/* A re-fire supersedes: a millisecond newer at least. */
+		if (refire && h.created <= sat_add(k->last_created,
+		    FEAT_NS_PER_MS - 1))
+			h.created = sat_add(k->last_created, FEAT_NS_PER_MS);
+		if (h.created > k->last_created)
+			k->last_created = h.created;
 		for (size_t oi = 0; oi < w->noutputs; oi++) {
 			const struct output *o = &w->outputs[oi];
 
@@ -1068,29 +1099,53 @@ fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 			}
 			w->records++;
 		}
-		w->fired++;
+		if (refire)
+			w->refired++;
+		else
+			w->fired++;
 	}
-	k->fired_upto = end;
-	/* Panes no later window holds go: pane start + size <= end. */
-	for (drop = 0; drop < k->npanes; drop++) {
-		int64_t ps = ft_window_pane_start(k->panes[drop]->index,
-		    w->slide, w->o.align);
+	return 0;
+}
 
-		if (sat_add(ps, w->size) > end)
+static int
+fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
+    struct feat_error *err)
+{
+	size_t drop, i;
+
+	if (emit(w, k, end, wm, 0, err) < 0)
+		return -1;
+	k->fired_upto = end;
+	/*
+	 * Panes no later window holds go (pane start + size <= end), once
+	 * the allowed lateness of their last window is past too: a late
+	 * event may still change it.
+	 */
+	for (drop = 0; drop < k->npanes; drop++) {
+		int64_t last = sat_add(ft_window_pane_start(
+		    k->panes[drop]->index, w->slide, w->o.align), w->size);
+
+		if (last > end || sat_add(last, w->o.lateness) > w->watermark)
 			break;
 		pane_free(w, k->panes[drop]);
 	}
 	memmove(k->panes, k->panes + drop, (k->npanes - drop) *
 	    sizeof *k->panes);
 	k->npanes -= drop;
-	if (k->npanes > 0) {
-		int64_t first = sat_add(ft_window_pane_start(k->panes[0]->index,
-		    w->slide, w->o.align), w->slide);
-		int64_t next = sat_add(end, w->slide);
+	/* The next window with an event of a pane not yet fired whole. */
+	for (i = 0; i < k->npanes; i++) {
+		int64_t ps = ft_window_pane_start(k->panes[i]->index,
+		    w->slide, w->o.align);
 
-		heap_push(w, k, first > next ? first : next);
-	} else
-		k->next_end = INT64_MAX;
+		if (sat_add(ps, w->size) > end) {
+			int64_t first = sat_add(ps, w->slide);
+			int64_t next = sat_add(end, w->slide);
+
+			heap_push(w, k, first > next ? first : next);
+			return 0;
+		}
+	}
+	k->next_end = INT64_MAX;
 	return 0;
 }
 
@@ -1166,7 +1221,19 @@ sweep_keys(struct feat_windower *w)
 	w->swept_wm = w->watermark;
 	for (size_t i = 0; i < w->mapcap; i++) {
 		struct wkey *k = w->map[i];
+		size_t drop = 0;
 
+		/* Panes kept only for the allowed lateness, now past it. */
+		while (k && k->next_end == INT64_MAX && drop < k->npanes &&
+		    sat_add(sat_add(ft_window_pane_start(k->panes[drop]->index,
+		    w->slide, w->o.align), w->size), w->o.lateness) <=
+		    w->watermark)
+			pane_free(w, k->panes[drop++]);
+		if (drop > 0) {
+			memmove(k->panes, k->panes + drop, (k->npanes - drop) *
+			    sizeof *k->panes);
+			k->npanes -= drop;
+		}
 		if (k && k->npanes == 0 && k->next_end == INT64_MAX &&
 		    sat_add(k->last_ts, w->o.key_ttl) <= w->watermark) {
 			k->dead = 1;
@@ -1400,25 +1467,41 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	p = ft_window_pane(ts, w->slide, w->o.align);
 	ps = ft_window_pane_start(p, w->slide, w->o.align);
 	last_end = sat_add(ps, w->size);
-	if (last_end <= w->watermark) {
-		/* Every window of the event has ended. */
+	/*
+	 * Late for a window: its end + the allowed lateness <= the
+	 * watermark (SPEC 6).  Late for one of its windows, an event is
+	 * counted and written to --late, and still counts in the others;
+	 * late for all, in none.
+	 */
+	if (sat_add(sat_add(ps, w->slide), w->o.lateness) <= w->watermark) {
 		w->late++;
 		if (late_event(w, err) < 0)
 			return -1;
-		goto fire;
+		if (sat_add(last_end, w->o.lateness) <= w->watermark)
+			goto fire;
 	}
 	k = key_get(w, id, n);
 	if (ts > k->last_ts || k->npanes == 0)
 		k->last_ts = ts;
 	feed(w, pane_get(w, k, p), ev, ts);
-	/* Its first window still open: the first end after the watermark. */
-	first_open = sat_add(ft_window_pane_start(ft_window_pane(
-	    w->watermark, w->slide, w->o.align), w->slide, w->o.align),
-	    w->slide);
+	/* The windows that fired and are within their lateness: again,
+	   with the event. */
+	for (e = sat_add(ps, w->slide); e <= last_end && e <= k->fired_upto;
+	    e = sat_add(e, w->slide))
+		if (sat_add(e, w->o.lateness) > w->watermark &&
+		    emit(w, k, e, w->watermark, 1, err) < 0)
+			return -1;
+	/* The first that has not fired: after the key's last fire, and
+	   not past its lateness. */
+	first_open = sat_add(ft_window_pane_start(ft_window_pane(sat_add(
+	    w->watermark, -w->o.lateness), w->slide, w->o.align), w->slide,
+	    w->o.align), w->slide);
 	e = sat_add(ps, w->slide);
 	if (first_open > e)
 		e = first_open;
-	if (e < k->next_end)
+	if (k->fired_upto != INT64_MIN && sat_add(k->fired_upto, w->slide) > e)
+		e = sat_add(k->fired_upto, w->slide);
+	if (e <= last_end && e < k->next_end)
 		heap_push(w, k, e);
 fire:
 	if (fire_until(w, w->watermark, w->watermark, err) < 0)
@@ -1490,9 +1573,12 @@ on_summary(void *ctx)
 		feat_warn("%lu event%s without '%s'", w->without_key,
 		    w->without_key == 1 ? "" : "s", w->keyname);
 	if (w->late > 0)
-		feat_warn("%lu late event%s: every window %s had ended",
-		    w->late, w->late == 1 ? "" : "s",
-		    w->late == 1 ? "it belongs to" : "they belong to");
+		feat_warn("%lu late event%s: past the allowed lateness of "
+		    "a window %s belong%s to", w->late, w->late == 1 ? "" : "s",
+		    w->late == 1 ? "it" : "they", w->late == 1 ? "s" : "");
+	if (w->refired > 0)
+		feat_warn("%lu window%s fired again with late events", w->refired,
+		    w->refired == 1 ? "" : "s");
 	if (w->skewed > 0)
 		feat_warn("%lu event%s more than --max-skew ahead of the "
 		    "watermark, counted in no window", w->skewed,

@@ -13,7 +13,7 @@
 enum {
 	O_GROUP_VERSION = 256, O_CREATED, O_ALIGN, O_WATERMARK_DELAY,
 	O_EVENTS, O_FIELD, O_LATE, O_MAX_SKEW, O_KEY_TTL, O_IDLE_FLUSH,
-	O_PARTITION, O_SKETCH
+	O_PARTITION, O_SKETCH, O_LATENESS
 };
 
 static const struct feat_option options[] = {
@@ -46,6 +46,9 @@ static const struct feat_option options[] = {
 	    "feature records (default 1)", 0 },
 	{ "field", O_FIELD, "CANONICAL=SOURCE", "read a canonical field from "
 	    "a source path", FEAT_OPTF_REPEAT },
+	{ "allowed-lateness", O_LATENESS, "DURATION", "a window fired takes "
+	    "late events this long\nafter its end, firing again (default 0; "
+	    "a preset's: its group's)", FEAT_OPTF_OWN_FORM },
 	{ "late", O_LATE, "FILE", "append late events (the lines they came "
 	    "in) to FILE", 0 },
 	{ "max-skew", O_MAX_SKEW, "DURATION", "events further ahead of the "
@@ -63,7 +66,8 @@ static const struct feat_option options[] = {
 
 static const char *const forms[] = {
 	"-w WINDOW -k FIELD [-e TYPE] [-G GROUP] -a AGG [-a AGG]... "
-	    "[--events KIND] [OPTION]... [FILE...]", NULL
+	    "[--events KIND] [--allowed-lateness DURATION] [OPTION]... "
+	    "[FILE...]", NULL
 };
 
 struct run {
@@ -71,6 +75,7 @@ struct run {
 	const char **aggs, **fields;
 	size_t naggs, nfields;
 	const char *events, *late;
+	int lateness_given;
 	struct feat_windower_opts wo;
 	int version;
 };
@@ -136,6 +141,10 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		return feat_parse_group_version(arg, &r->version, err, errlen);
 	case O_LATE: r->late = arg; return 0;
 	case O_SKETCH: r->wo.sketch = 1; return 0;
+	case O_LATENESS:
+		r->lateness_given = 1;
+		return duration("allowed-lateness", arg, &r->wo.lateness, err,
+		    errlen);
 	case O_MAX_SKEW:
 		return positive("max-skew", arg, &r->wo.max_skew, err, errlen);
 	case O_KEY_TTL:
@@ -179,7 +188,7 @@ windower(struct run *r, feat_tool *t)
 	r->wo.clock = feat_tool_clock(t);
 	if (r->preset) {
 		if (r->window || r->key || r->entity_type || r->group ||
-		    r->naggs || r->events)
+		    r->naggs || r->events || r->lateness_given)
 			feat_tool_usage_error(t, "-p takes its window, key, "
 			    "group, events and features from the catalog: "
 			    "give -p or -w, -k and -a");

@@ -41,7 +41,7 @@ records() {
 	[[ "$stderr" == *"invalid --partition '3/3'"* ]]
 }
 
-@test "window-live-002: --late: an event every window of which has fired is in the file and counted" {
+@test "window-live-002: --late: an event late for a window is in the file and counted" {
 	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m"}' \
 	    '{"ts":"2024-11-16T18:05:06Z","model":"m"}' \
 	    '{"ts":"2024-11-16T18:04:30Z","model":"m","n":1}' \
@@ -54,12 +54,13 @@ records() {
 	# Appended to: a second run adds its own.
 	window -w tumbling:5m -k model -a 'count()' --late "$TMP/late" "$TMP/in"
 	[ "$(wc -l < "$TMP/late")" -eq 2 ]
-	# Late for its first window, a sliding window's event still counts
-	# in those open: 18:04:30's [17:55, 18:05) has fired, [18:00, 18:10)
-	# has not, and counts it.
+	# Late for its first window, a sliding window's event is late (in the
+	# file, counted) and still counts in those open: 18:04:30's
+	# [17:55, 18:05) has fired, [18:00, 18:10) has not, and counts it.
 	window -w sliding:10m/5m -k model -a 'count()' --late "$TMP/late2" "$TMP/in"
 	[ "$status" -eq 0 ]
-	[ ! -s "$TMP/late2" ]
+	[ "$(cat "$TMP/late2")" = '{"ts":"2024-11-16T18:04:30Z","model":"m","n":1}' ]
+	[[ "$stderr" == *"1 late event"* ]]
 	[ "$($JQ -r 'select(.window.end == "2024-11-16T18:10:00.000Z") | .window.count' <<< "$output")" = 4 ]
 	# The late file may not be the output or the input.
 	window -w tumbling:5m -k model -a 'count()' --late "$TMP/in" "$TMP/in"
@@ -186,4 +187,38 @@ records() {
 	n=$($JQ -r 'select(.entity_id == "m") | .features.session_id_distinct' <<< "$output")
 	echo "# 30,000 distinct counted as $n" >&3
 	awk -v n="$n" 'BEGIN { d = (n - 30000) / 30000; exit !(d < 0.03 && d > -0.03) }'
+}
+
+@test "window-live-009: allowed lateness: a late event within it fires the window again, corrected and newer; past it, --late" {
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m","latency_ms":100}' \
+	    '{"ts":"2024-11-16T18:05:06Z","model":"m","latency_ms":300}' \
+	    '{"ts":"2024-11-16T18:04:30Z","model":"m","latency_ms":200}' \
+	    '{"ts":"2024-11-16T18:07:00Z","model":"m","latency_ms":400}' \
+	    '{"ts":"2024-11-16T18:04:40Z","model":"m","latency_ms":999}' > "$TMP/in"
+	window -w tumbling:5m -k model -a 'count()' -a 'max(latency_ms)' --allowed-lateness 1m --late "$TMP/late" "$TMP/in"
+	[ "$status" -eq 0 ]
+	# [18:00, 18:05) fires at 18:05:01 with one event; 18:04:30 comes
+	# within the minute: it fires again with two and a newer created;
+	# 18:04:40 comes at 18:06:55, past 18:06: late.
+	[ "$($JQ -c '[.ts, .window.count, .features.latency_ms_max, .created]' <<< "$output" | tr '\n' ' ')" = \
+	    '["2024-11-16T18:05:00.000Z",1,100,"2024-11-17T00:00:00.000Z"] ["2024-11-16T18:05:00.000Z",2,200,"2024-11-17T00:00:00.001Z"] ["2024-11-16T18:10:00.000Z",2,400,"2024-11-17T00:00:00.000Z"] ' ]
+	[ "$(cat "$TMP/late")" = '{"ts":"2024-11-16T18:04:40Z","model":"m","latency_ms":999}' ]
+	[[ "$stderr" == *"1 late event"* ]]
+	[[ "$stderr" == *"1 window fired again"* ]]
+	# Upserted by (entity, group, version, ts), newest created winning:
+	# the corrected window.
+	[ "$($JQ -sc 'group_by(.ts) | map(max_by(.created) | .window.count)' <<< "$output")" = '[2,2]' ]
+	# A sliding window: past the lateness of its first window, within
+	# its second's, the event is in --late, counted, and counts there.
+	window -w sliding:10m/5m -k model -a 'count()' --allowed-lateness 1m --late "$TMP/late2" "$TMP/in"
+	[ "$(cat "$TMP/late2")" = '{"ts":"2024-11-16T18:04:40Z","model":"m","latency_ms":999}' ]
+	[ "$($JQ -sc 'map(select(.ts == "2024-11-16T18:10:00.000Z")) | max_by(.created) | .window.count' <<< "$output")" = 5 ]
+	# A preset takes its group's (perf_5min: 60 s).
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","type":"response","model":"gpt-4o","latency_ms":100}' \
+	    '{"ts":"2024-11-16T18:05:06Z","type":"response","model":"gpt-4o","latency_ms":300}' \
+	    '{"ts":"2024-11-16T18:04:30Z","type":"response","model":"gpt-4o","latency_ms":200}' > "$TMP/p"
+	window -p perf_5min "$TMP/p"
+	[ "$($JQ -c 'select(.group == "perf_5min" and .ts == "2024-11-16T18:05:00.000Z") | .features.latency_p50_5min' <<< "$output" | tr '\n' ' ')" = '100 150 ' ]
+	window -p perf_5min --allowed-lateness 0s "$TMP/p"
+	[ "$status" -eq 2 ]
 }
