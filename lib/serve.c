@@ -189,6 +189,7 @@ struct job {
 	int answered;			/* a tier answered, found or not */
 	int batch;
 	int counted;			/* in srv->inflight */
+	int late;			/* past --timeout in lookups that block */
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -786,6 +787,12 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 			uint64_t sg = kl ? atomic_load(
 			    &w->srv->shard[shard_of(key, kl)]) : 0;
 
+			/* These block the loop: none once the deadline has
+			   passed (a batch of random dir: keys). */
+			if (j->late || t0 - j->started >= w->srv->o.timeout) {
+				j->late = 1;
+				return 0;
+			}
 			if (!tr->server && atomic_load_explicit(
 			    &w->srv->pushes, memory_order_acquire) !=
 			    w->pushes_seen) {
@@ -981,6 +988,17 @@ job_done(struct job *j)
 	if (h2o_timeout_is_linked(&j->timer))
 		h2o_timeout_unlink(&j->timer);
 	if (j->req == NULL) {
+		if (j->waiting == 0)
+			job_free(j);
+		return;
+	}
+	if (j->late) {
+		/* What blocked took the deadline: as on_deadline. */
+		send_error(w, j->req, j->route, 504, "deadline", "the stores "
+		    "did not answer within --timeout");
+		observe(w, j->route, MAX_TIERS, mono() - j->started);
+		j->req = NULL;
+		release(j);
 		if (j->waiting == 0)
 			job_free(j);
 		return;

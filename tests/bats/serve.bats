@@ -576,3 +576,17 @@ print("never closed")
 		[ "$code" = 200 ]
 	done
 }
+
+@test "serve-012: lookups that block (dir:) stop at the deadline: a batch of 1,000 keys not in the L1 gets 504" {
+	awk 'BEGIN { for (i = 0; i < 100000; i++)
+		printf "{\"entity_type\":\"model\",\"entity_id\":\"e%d\",\"group\":\"perf_5min\",\"version\":1,\"ts\":\"2024-11-16T23:55:00Z\",\"features\":{\"latency_p50_5min\":%d}}\n", i, i }' |
+	    "$FEAT_LOAD" --to "dir:$TMP/big" 2>/dev/null
+	start --store "dir:$TMP/big" --timeout 5ms
+	awk 'BEGIN { srand(7); printf "{\"requests\":["; for (i = 0; i < 1000; i++) printf "%s{\"entity_type\":\"model\",\"entity_id\":\"e%d\",\"features\":\"latency_p50_5min\"}", i ? "," : "", int(rand() * 100000); printf "]}" }' > "$TMP/b"
+	get /v1/features/batch -X POST --data-binary "@$TMP/b"
+	[ "$code" = 504 ]
+	[ "$(echo "$body" | $JQ -r .error.code)" = deadline ]
+	# The server goes on answering.
+	get '/v1/features/model/e7?features=latency_p50_5min'
+	[ "$code" = 200 ] && [ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":7}' ]
+}
