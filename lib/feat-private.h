@@ -509,6 +509,8 @@ struct ft_lookup_cache;
 /* What a server thread keeps between lookups (plans, record readers). */
 struct ft_lookup_cache *ft_lookup_cache_new(void);
 void ft_lookup_cache_free(struct ft_lookup_cache *c);
+/* Forgets every plan (the catalog they point into is going). */
+void ft_lookup_cache_reset(struct ft_lookup_cache *c);
 struct ft_lookup *ft_lookup_plan(struct ft_lookup_cache *c,
     const feat_catalog *cat, const char *etype, const char *eid,
     size_t eidlen, const char *features, const char *user_id, long version,

@@ -229,6 +229,15 @@ cache_forget(struct ft_lookup_cache *c)
 }
 
 void
+ft_lookup_cache_reset(struct ft_lookup_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_forget(c);
+	c->cat = NULL;
+}
+
+void
 ft_lookup_cache_free(struct ft_lookup_cache *c)
 {
 	if (c == NULL)

@@ -134,6 +134,11 @@ struct worker {
 	struct ft_json *bj;		/* a batch's body */
 	feat_catalog *cat;
 	unsigned catgen;
+	/* For freeing the catalogs SIGHUP replaced: the generation this
+	   thread has moved to, and its jobs planned with an older one. */
+	atomic_uint pub_gen;
+	atomic_size_t live_old;
+	size_t live_cur;
 	uint64_t pushes_seen;
 	struct metrics m;
 	struct ft_names models;		/* DRV_010: models seen */
@@ -152,8 +157,12 @@ struct server {
 	int nworkers;
 	_Atomic(feat_catalog *) cat;
 	atomic_uint catgen;
-	feat_catalog **oldcats;
+	struct oldcat {
+		feat_catalog *cat;
+		unsigned retired;	/* catgen once it was replaced */
+	} *oldcats;
 	size_t noldcats;
+	atomic_size_t oldcats_held;	/* noldcats, for /metrics */
 	char *token;
 	size_t tokenlen;
 	atomic_size_t inflight;
@@ -190,6 +199,7 @@ struct job {
 	int batch;
 	int counted;			/* in srv->inflight */
 	int late;			/* past --timeout in lookups that block */
+	unsigned catgen;		/* of the catalog it was planned with */
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -400,6 +410,7 @@ query_param(const char *q, size_t n, const char *name, char *out,
 /* ---- tiers -------------------------------------------------------------------- */
 
 static void tier_watch(struct worker *w, size_t t);
+static feat_catalog *catalog_of(struct worker *w);
 
 static void
 tier_down(struct worker *w, size_t t, const char *why)
@@ -918,6 +929,13 @@ catalog_of(struct worker *w)
 	if (w->cat == NULL || gen != w->catgen) {
 		w->cat = atomic_load(&w->srv->cat);
 		w->catgen = gen;
+		/* The jobs under way are now of an older catalog, and no
+		   plan made with it is kept (a new catalog may reuse its
+		   address). */
+		atomic_fetch_add(&w->live_old, w->live_cur);
+		w->live_cur = 0;
+		ft_lookup_cache_reset(w->lc);
+		atomic_store(&w->pub_gen, gen);
 	}
 	return w->cat;
 }
@@ -959,6 +977,10 @@ write_entity_error(feat_writer *o, const struct entity *en)
 static void
 job_free(struct job *j)
 {
+	if (j->catgen == j->w->catgen)
+		j->w->live_cur--;
+	else
+		atomic_fetch_sub(&j->w->live_old, 1);
 	for (size_t e = 0; e < j->nents; e++)
 		ft_lookup_free(j->ents[e].lk);
 	free(j->ents);
@@ -1219,6 +1241,9 @@ job_new(struct worker *w, h2o_req_t *req, enum route r, size_t n)
 	j->nents = n;
 	j->started = mono();
 	j->best_tier = -1;
+	catalog_of(w);
+	j->catgen = w->catgen;
+	w->live_cur++;
 	atomic_fetch_add(&w->srv->inflight, 1);
 	j->counted = 1;
 	return j;
@@ -1885,6 +1910,10 @@ get_metrics(struct worker *w, h2o_req_t *req)
 		    "feat_serve_l1_evictions_total %" PRIu64 "\n", bytes,
 		    srv->o.cache_size, entries, SUM(l1_evictions));
 	}
+	ft_buf_printf(&b, "# HELP feat_serve_catalogs_replaced Catalogs "
+	    "SIGHUP replaced that requests under way still use.\n# TYPE "
+	    "feat_serve_catalogs_replaced gauge\nfeat_serve_catalogs_replaced "
+	    "%zu\n", atomic_load(&srv->oldcats_held));
 	ft_buf_printf(&b, "# HELP feat_serve_uptime_seconds Seconds since "
 	    "start.\n# TYPE feat_serve_uptime_seconds gauge\n"
 	    "feat_serve_uptime_seconds %.3f\n", (double)(mono() -
@@ -2118,6 +2147,7 @@ on_tick(h2o_timeout_entry_t *entry)
 	    entry);
 	struct ft_l1_stats st;
 
+	catalog_of(w);		/* an idle thread lets old catalogs go too */
 	ft_l1_stats(w->l1, &st);
 	atomic_store(&w->l1_bytes, st.bytes);
 	atomic_store(&w->l1_entries, st.entries);
@@ -2168,6 +2198,31 @@ on_tick(h2o_timeout_entry_t *entry)
 		}
 	}
 	h2o_timeout_link(w->ctx.loop, &w->tick, &w->tick_entry);
+}
+
+/*
+ * The catalogs SIGHUP replaced that no thread uses any more: each thread
+ * has moved past them and has no job planned with an older catalog.
+ */
+static void
+free_old_catalogs(struct server *srv)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < srv->noldcats; i++) {
+		int used = 0;
+
+		for (int k = 0; k < srv->nworkers && !used; k++)
+			used = (int)(atomic_load(&srv->w[k].pub_gen) -
+			    srv->oldcats[i].retired) < 0 ||
+			    atomic_load(&srv->w[k].live_old) > 0;
+		if (used)
+			srv->oldcats[kept++] = srv->oldcats[i];
+		else
+			feat_catalog_free(srv->oldcats[i].cat);
+	}
+	srv->noldcats = kept;
+	atomic_store(&srv->oldcats_held, kept);
 }
 
 static void *
@@ -2457,12 +2512,14 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 			}
 			srv->oldcats = feat_xrealloc(srv->oldcats,
 			    (srv->noldcats + 1) * sizeof *srv->oldcats);
-			srv->oldcats[srv->noldcats++] = atomic_load(&srv->cat);
+			srv->oldcats[srv->noldcats].cat = atomic_load(&srv->cat);
 			atomic_store(&srv->cat, nc);
-			atomic_fetch_add(&srv->catgen, 1);
+			srv->oldcats[srv->noldcats++].retired =
+			    atomic_fetch_add(&srv->catgen, 1) + 1;
 			feat_warn("SIGHUP: catalog reloaded (%zu features)",
 			    feat_catalog_count(nc));
 		}
+		free_old_catalogs(srv);
 	}
 	for (int k = 0; k < srv->nworkers; k++)
 		pthread_join(srv->w[k].thread, NULL);
@@ -2513,7 +2570,7 @@ done:
 		free(srv->w);
 	}
 	for (size_t i = 0; i < srv->noldcats; i++)
-		feat_catalog_free(srv->oldcats[i]);
+		feat_catalog_free(srv->oldcats[i].cat);
 	free(srv->oldcats);
 	if (atomic_load(&srv->cat))
 		feat_catalog_free(atomic_load(&srv->cat));
