@@ -136,6 +136,8 @@ struct feat_windower {
 	int64_t last_input;		/* monotonic ns of the last event */
 	int64_t metrics_at;		/* monotonic ns of the last write */
 	int64_t swept_wm;		/* the watermark at the last sweep */
+	unsigned long swept_events;	/* events read then */
+	char metrics_err[300];		/* the last failure said */
 };
 
 /* ---- window specs ------------------------------------------------------- */
@@ -1167,9 +1169,16 @@ fire_until(struct feat_windower *w, int64_t wm, int64_t created_wm,
 			return -1;
 		fired = 1;
 	}
-	/* Windowed output goes out at each fire (SPEC 2). */
+	/* Windowed output goes out at each fire (SPEC 2), and the late
+	   events read meanwhile with it. */
 	if (fired && feat_writer_flush(w->out) < 0) {
 		err->code = FEAT_ERR_OUTPUT;
+		return -1;
+	}
+	if (fired && w->late_out && feat_writer_flush(w->late_out) < 0) {
+		err->code = FEAT_ERR_IO;
+		snprintf(err->reason, sizeof err->reason, "cannot write the "
+		    "late events: %s", feat_writer_error(w->late_out));
 		return -1;
 	}
 	return 0;
@@ -1219,6 +1228,7 @@ sweep_keys(struct feat_windower *w)
 	size_t freed = 0, j = 0;
 
 	w->swept_wm = w->watermark;
+	w->swept_events = w->nevents;
 	for (size_t i = 0; i < w->mapcap; i++) {
 		struct wkey *k = w->map[i];
 		size_t drop = 0;
@@ -1267,13 +1277,19 @@ sweep_keys(struct feat_windower *w)
 			at = m;
 		}
 	}
-	/* The map again, without them (open addressing: no holes). */
+	/* The map again, without them (open addressing: no holes), as
+	   small as what is left allows. */
 	{
 		struct wkey **old = w->map;
-		size_t cap = w->mapcap;
+		size_t oldcap = w->mapcap, cap = 64;
 
+		while (cap < 4 * (w->nkeys - freed))
+			cap *= 2;
+		if (cap > oldcap)
+			cap = oldcap;
 		w->map = feat_xcalloc(cap, sizeof *w->map);
-		for (size_t i = 0; i < cap; i++) {
+		w->mapcap = cap;
+		for (size_t i = 0; i < oldcap; i++) {
 			struct wkey *k = old[i];
 			size_t at;
 
@@ -1303,6 +1319,9 @@ open_windows(const struct feat_windower *w)
 {
 	int64_t per = w->size / w->slide;
 	uint64_t n = 0;
+	/* The index of the last end at or behind watermark - lateness. */
+	int64_t gone = w->have_ts ? ft_window_pane(sat_add(w->watermark,
+	    -w->o.lateness), w->slide, w->o.align) : INT64_MIN + 1;
 
 	for (size_t i = 0; i < w->mapcap; i++) {
 		const struct wkey *k = w->map[i];
@@ -1322,6 +1341,9 @@ open_windows(const struct feat_windower *w)
 				if (a <= f)
 					a = f + 1;
 			}
+			/* Nor those past their lateness: they never fire. */
+			if (a <= gone)
+				a = gone + 1;
 			if (a > b)
 				continue;
 			if (hi != INT64_MIN && a <= hi + 1) {
@@ -1346,6 +1368,7 @@ write_metrics(struct feat_windower *w, struct feat_error *err)
 {
 	struct ft_buf b = { 0 };
 	int64_t now = feat_clock_now(w->o.clock);
+	char msg[300];
 	int rc;
 
 	w->metrics_at = mono_ns();
@@ -1390,13 +1413,15 @@ write_metrics(struct feat_windower *w, struct feat_error *err)
 		    "feat_window_watermark_lag_seconds %.3f\n",
 		    (double)w->watermark / 1e9,
 		    ((double)now - (double)w->watermark) / 1e9);
-	rc = ft_write_file(w->o.metrics_path, b.p, b.len, err->reason,
-	    sizeof err->reason);
+	rc = ft_write_file(w->o.metrics_path, b.p, b.len, msg, sizeof msg);
 	ft_buf_free(&b);
-	if (rc < 0) {
-		err->code = FEAT_ERR_IO;
-		return -1;
-	}
+	/* A side channel: said (once a cause), never the end of a run. */
+	if (rc < 0 && strcmp(msg, w->metrics_err) != 0) {
+		feat_warn("--metrics-file: %s", msg);
+		snprintf(w->metrics_err, sizeof w->metrics_err, "%s", msg);
+	} else if (rc == 0)
+		w->metrics_err[0] = '\0';
+	(void)err;
 	return 0;
 }
 
@@ -1434,13 +1459,21 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	size_t n;
 
 	w->nevents++;
-	if ((w->nevents & 1023) == 0 || w->o.idle_flush > 0)
+	if ((w->nevents & 63) == 0 || w->o.idle_flush > 0 ||
+	    w->o.metrics_path)
 		w->last_input = mono_ns();
 	/* Far ahead of the watermark (an event dated 2099): late, and the
-	   watermark stays where the stream is. */
+	   watermark stays where the stream is.  Every partition counts it;
+	   its key's writes it (partition 0 one without a key). */
 	if (w->o.max_skew > 0 && w->have_ts &&
 	    ts > sat_add(w->watermark, w->o.max_skew)) {
+		if (!wanted_event(w, ev))
+			goto fire;
 		w->skewed++;
+		id = event_key(w, ev, &n);
+		if (w->o.part_n > 1 && (id ? feat_fnv1a64(id, n) %
+		    w->o.part_n : 0) != w->o.part_i)
+			goto fire;
 		if (late_event(w, err) < 0)
 			return -1;
 		goto fire;
@@ -1506,11 +1539,14 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 fire:
 	if (fire_until(w, w->watermark, w->watermark, err) < 0)
 		return -1;
+	/* A sweep costs the whole map: at most once per as many events as
+	   there are keys, and per a quarter of the ttl. */
 	if (w->o.key_ttl > 0 && w->watermark != INT64_MIN &&
-	    sat_add(w->swept_wm, w->o.key_ttl / 4 + 1) <= w->watermark)
+	    sat_add(w->swept_wm, w->o.key_ttl / 4 + 1) <= w->watermark &&
+	    w->nevents - w->swept_events >= w->nkeys)
 		sweep_keys(w);
-	if (w->o.metrics_path && (w->nevents & 1023) == 0 &&
-	    w->last_input - w->metrics_at >= FEAT_NS_PER_S)
+	if (w->o.metrics_path && w->last_input - w->metrics_at >=
+	    FEAT_NS_PER_S)
 		return write_metrics(w, err);
 	return 0;
 }
@@ -1624,7 +1660,7 @@ feat_windower_open_late(feat_windower *w, struct feat_tool *t,
 	}
 	w->tool = t;
 	w->late_fd = fd;
-	w->late_out = feat_writer_new(fd, 0);
+	w->late_out = feat_writer_new(fd, feat_tool_unbuffered(t));
 	return 0;
 }
 

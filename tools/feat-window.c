@@ -237,17 +237,26 @@ main(int argc, char **argv)
 	r.wo.watermark_delay = 5 * FEAT_NS_PER_S;
 	t = feat_tool_start(&def, argc, argv, &r);
 	r.wo.metrics_path = feat_tool_metrics_path(t);
-	if (r.late) {
+	if (r.wo.metrics_path)
+		feat_tool_check_written(t, r.wo.metrics_path,
+		    "--metrics-file");
+	if (r.late)
 		feat_tool_check_written(t, r.late, "--late");
-		if (r.wo.metrics_path && feat_same_file(r.late,
-		    r.wo.metrics_path))
-			feat_tool_usage_error(t, "--late and --metrics-file "
-			    "name the same file");
-	}
+	if (r.wo.max_skew > 0 && r.wo.max_skew <= r.wo.watermark_delay)
+		feat_tool_usage_error(t, "--max-skew must be more than "
+		    "--watermark-delay: in-order events are that far ahead of "
+		    "the watermark");
 	w = windower(&r, t);
 	if (r.late && feat_windower_open_late(w, t, r.late, err,
 	    sizeof err) < 0)
 		feat_tool_usage_error(t, "%s", err);
+	/* (The late file exists now: a metrics path that names it too is
+	   found whatever its spelling.) */
+	if (r.late && r.wo.metrics_path && (strcmp(r.late,
+	    r.wo.metrics_path) == 0 || feat_same_file(r.late,
+	    r.wo.metrics_path)))
+		feat_tool_usage_error(t, "--late and --metrics-file name the "
+		    "same file");
 	no.time_unit = feat_tool_time_unit(t);
 	no.models = feat_tool_models(t);
 	no.want = feat_windower_fields(w);

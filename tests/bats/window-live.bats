@@ -222,3 +222,47 @@ records() {
 	window -p perf_5min --allowed-lateness 0s "$TMP/p"
 	[ "$status" -eq 2 ]
 }
+
+@test "window-live-010: what a hostile pass found: side files, skew, the metrics, the sketch's ends" {
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m","latency_ms":1.7e308}' \
+	    '{"ts":"2024-11-16T18:02:00Z","model":"m","latency_ms":1.7e308}' \
+	    '{"ts":"2024-11-16T18:03:00Z","model":"m","latency_ms":1.7e308}' > "$TMP/in"
+	# --metrics-file may not be the input or the output, nor --late's
+	# file however it is spelled; --max-skew must exceed the delay.
+	cp "$TMP/in" "$TMP/keep"
+	window -w tumbling:5m -k model -a 'count()' --metrics-file "$TMP/in" "$TMP/in"
+	[ "$status" -eq 2 ] && cmp "$TMP/in" "$TMP/keep"
+	window -w tumbling:5m -k model -a 'count()' --late "$TMP/lm" --metrics-file "$TMP/./lm" "$TMP/in"
+	[ "$status" -eq 2 ]
+	window -w tumbling:5m -k model -a 'count()' --max-skew 5s "$TMP/in"
+	[ "$status" -eq 2 ]
+	# A sketch of values near DBL_MAX: the values, not null.
+	window -w tumbling:5m -k model -a 'p50(latency_ms)' -a 'p99.999(latency_ms)' --sketch "$TMP/in"
+	[ "$($JQ -c .features <<< "$output")" = '{"latency_ms_p50":1.7e+308,"latency_ms_p99_999":1.7e+308}' ]
+	# A metrics file that cannot be written is said; the records are not
+	# lost for it.
+	window -w tumbling:5m -k model -a 'count()' --metrics-file "$TMP/no/such/dir/m" "$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$($JQ -r .window.count <<< "$output")" = 3 ]
+	[[ "$stderr" == *"--metrics-file: "* ]]
+	# A skewed event is in the late file of its key's partition only.
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m"}' '{"ts":"2099-01-01T00:00:00Z","model":"z"}' \
+	    '{"ts":"2024-11-16T18:02:00Z","model":"m"}' > "$TMP/sk"
+	for i in 0 1 2; do
+		"$FEAT_WINDOW" -w tumbling:5m -k model -a 'count()' --max-skew 1h --late "$TMP/l$i" --partition "$i/3" "$TMP/sk" > /dev/null 2>&1
+	done
+	[ "$(cat "$TMP/l0" "$TMP/l1" "$TMP/l2" | wc -l)" -eq 1 ]
+	# The open windows: not those past their lateness, which never fire.
+	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m"}' '{"ts":"2024-11-16T18:07:00Z","model":"m"}' \
+	    '{"ts":"2024-11-16T18:01:00Z","model":"n"}' > "$TMP/ow"
+	mkfifo "$TMP/fifo"
+	"$FEAT_WINDOW" -w sliding:10m/5m -k model -a 'count()' --metrics-file "$TMP/m" < "$TMP/fifo" > /dev/null 2>&1 &
+	pid=$!
+	exec 4> "$TMP/fifo"
+	cat "$TMP/ow" >&4
+	sleep 1.3
+	cp "$TMP/m" "$TMP/m.quiet"
+	exec 4>&-
+	wait "$pid"
+	grep -q '^feat_window_open_windows 3$' "$TMP/m.quiet"
+}
