@@ -614,6 +614,17 @@ feat_windower_preset(const struct feat_windower_opts *o,
 		    "context_5min)", preset);
 		return NULL;
 	}
+	/*
+	 * DRV_009 is a sum over every window of a key, carried from one to
+	 * the next: a late event may change the last window fired, not an
+	 * earlier one (whose successors' sums would all change).
+	 */
+	if (w->fatigue && w->o.lateness >= w->slide) {
+		snprintf(err, errlen, "preset '%s': its allowed lateness must "
+		    "be shorter than its slide, since fatigue_5min carries its "
+		    "sum from window to window", preset);
+		goto fail;
+	}
 	finish_setup(w);
 	return w;
 fail:
@@ -1015,7 +1026,7 @@ write_value(feat_writer *o, const struct feat_windower *w,
  */
 static int
 emit(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
-    int refire, struct feat_error *err)
+    int refire, int first, struct feat_error *err)
 {
 	int64_t start = sat_add(end, -w->size);
 	uint64_t count = 0;
@@ -1075,7 +1086,7 @@ emit(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 		h.created = w->o.created_watermark ? (wm > end ? wm : end) :
 		    feat_clock_now(w->o.clock);
 		/* A re-fire supersedes: a millisecond newer at least. */
-		if (refire && h.created <= sat_add(k->last_created,
+		if (refire && !first && h.created <= sat_add(k->last_created,
 		    FEAT_NS_PER_MS - 1))
 			h.created = sat_add(k->last_created, FEAT_NS_PER_MS);
 		if (h.created > k->last_created)
@@ -1101,7 +1112,7 @@ emit(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 			}
 			w->records++;
 		}
-		if (refire)
+		if (refire && !first)
 			w->refired++;
 		else
 			w->fired++;
@@ -1115,7 +1126,7 @@ fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 {
 	size_t drop, i;
 
-	if (emit(w, k, end, wm, 0, err) < 0)
+	if (emit(w, k, end, wm, 0, 0, err) < 0)
 		return -1;
 	k->fired_upto = end;
 	/*
@@ -1193,6 +1204,24 @@ mono_ns(void)
 	return (int64_t)t.tv_sec * FEAT_NS_PER_S + t.tv_nsec;
 }
 
+/* The events of k's window that ends at end. */
+static uint64_t
+window_events(const struct feat_windower *w, const struct wkey *k,
+    int64_t end)
+{
+	int64_t start = sat_add(end, -w->size);
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < k->npanes; i++) {
+		int64_t ps = ft_window_pane_start(k->panes[i]->index,
+		    w->slide, w->o.align);
+
+		if (ps >= start && ps < end)
+			n += k->panes[i]->count;
+	}
+	return n;
+}
+
 /* A late event: counted by its caller; its line into --late, once. */
 static int
 late_event(struct feat_windower *w, struct feat_error *err)
@@ -1244,7 +1273,8 @@ sweep_keys(struct feat_windower *w)
 			    sizeof *k->panes);
 			k->npanes -= drop;
 		}
-		if (k && k->npanes == 0 && k->next_end == INT64_MAX &&
+		if (k && w->o.key_ttl > 0 && k->npanes == 0 &&
+		    k->next_end == INT64_MAX &&
 		    sat_add(k->last_ts, w->o.key_ttl) <= w->watermark) {
 			k->dead = 1;
 			freed++;
@@ -1375,9 +1405,9 @@ write_metrics(struct feat_windower *w, struct feat_error *err)
 	ft_buf_printf(&b, "# HELP feat_window_events_total Events read.\n"
 	    "# TYPE feat_window_events_total counter\n"
 	    "feat_window_events_total %lu\n"
-	    "# HELP feat_window_late_events_total Events counted in no "
-	    "window: every window they belong to had fired, or past "
-	    "--max-skew (skewed).\n"
+	    "# HELP feat_window_late_events_total Events late for a window "
+	    "they belong to (past its allowed lateness), or past --max-skew "
+	    "(skewed).\n"
 	    "# TYPE feat_window_late_events_total counter\n"
 	    "feat_window_late_events_total{reason=\"late\"} %lu\n"
 	    "feat_window_late_events_total{reason=\"skewed\"} %lu\n"
@@ -1389,6 +1419,10 @@ write_metrics(struct feat_windower *w, struct feat_error *err)
 	    "writes a record per group).\n"
 	    "# TYPE feat_window_windows_fired_total counter\n"
 	    "feat_window_windows_fired_total %lu\n"
+	    "# HELP feat_window_windows_refired_total Windows fired again "
+	    "with late events.\n"
+	    "# TYPE feat_window_windows_refired_total counter\n"
+	    "feat_window_windows_refired_total %lu\n"
 	    "# HELP feat_window_records_total Records written.\n"
 	    "# TYPE feat_window_records_total counter\n"
 	    "feat_window_records_total %lu\n"
@@ -1401,7 +1435,7 @@ write_metrics(struct feat_windower *w, struct feat_error *err)
 	    "--key-ttl.\n# TYPE feat_window_keys_expired_total counter\n"
 	    "feat_window_keys_expired_total %lu\n",
 	    w->nevents, w->late, w->skewed, w->without_key, w->fired,
-	    w->records, open_windows(w), w->nkeys, w->expired);
+	    w->refired, w->records, open_windows(w), w->nkeys, w->expired);
 	if (w->have_ts)
 		ft_buf_printf(&b, "# HELP feat_window_watermark_seconds The "
 		    "watermark (Unix time).\n"
@@ -1522,7 +1556,8 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	for (e = sat_add(ps, w->slide); e <= last_end && e <= k->fired_upto;
 	    e = sat_add(e, w->slide))
 		if (sat_add(e, w->o.lateness) > w->watermark &&
-		    emit(w, k, e, w->watermark, 1, err) < 0)
+		    emit(w, k, e, w->watermark, 1, window_events(w, k, e) == 1,
+		    err) < 0)
 			return -1;
 	/* The first that has not fired: after the key's last fire, and
 	   not past its lateness. */
@@ -1539,11 +1574,13 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 fire:
 	if (fire_until(w, w->watermark, w->watermark, err) < 0)
 		return -1;
-	/* A sweep costs the whole map: at most once per as many events as
-	   there are keys, and per a quarter of the ttl. */
-	if (w->o.key_ttl > 0 && w->watermark != INT64_MIN &&
-	    sat_add(w->swept_wm, w->o.key_ttl / 4 + 1) <= w->watermark &&
-	    w->nevents - w->swept_events >= w->nkeys)
+	/* A sweep costs the whole map: at most once per a quarter as many
+	   events as there are keys, and per a quarter of the ttl (per a
+	   slide for the panes kept for the lateness). */
+	if ((w->o.key_ttl > 0 || w->o.lateness > 0) &&
+	    w->watermark != INT64_MIN && sat_add(w->swept_wm, w->o.key_ttl >
+	    0 ? w->o.key_ttl / 4 + 1 : w->slide) <= w->watermark &&
+	    w->nevents - w->swept_events >= w->nkeys / 4)
 		sweep_keys(w);
 	if (w->o.metrics_path && w->last_input - w->metrics_at >=
 	    FEAT_NS_PER_S)

@@ -221,6 +221,21 @@ records() {
 	[ "$($JQ -c 'select(.group == "perf_5min" and .ts == "2024-11-16T18:05:00.000Z") | .features.latency_p50_5min' <<< "$output" | tr '\n' ' ')" = '100 150 ' ]
 	window -p perf_5min --allowed-lateness 0s "$TMP/p"
 	[ "$status" -eq 2 ]
+	# fatigue_5min carries its sum from window to window: a lateness as
+	# long as the slide would change earlier windows' successors.
+	$JQ '.groups.perf_5min.window.allowed_lateness = "10m"' "$FEAT_CATALOG" > "$TMP/cat.json"
+	window -p perf_5min --catalog "$TMP/cat.json" "$TMP/p"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"lateness must be shorter than its slide"* ]]
+	# A key's first events in a window older than its last fired one
+	# fire it for the first time: counted as fired, not fired again.
+	printf '%s\n' '{"ts":"2024-11-16T18:06:00Z","model":"m"}' '{"ts":"2024-11-16T18:10:06Z","model":"x"}' \
+	    '{"ts":"2024-11-16T18:03:00Z","model":"m"}' > "$TMP/ff"
+	window -w tumbling:5m -k model -a 'count()' --allowed-lateness 7m --metrics-file "$TMP/ffm" "$TMP/ff"
+	[ "$(wc -l <<< "$output")" -eq 3 ]
+	grep -q '^feat_window_windows_fired_total 3$' "$TMP/ffm"
+	grep -q '^feat_window_windows_refired_total 0$' "$TMP/ffm"
+	[[ "$stderr" != *"fired again"* ]]
 }
 
 @test "window-live-010: what a hostile pass found: side files, skew, the metrics, the sketch's ends" {
