@@ -51,15 +51,6 @@ struct feat_loader {
 /* Waits before the retries of a failed batch: 3 more tries. */
 static const int64_t backoff_ms[] = { 100, 500, 1500 };
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * FEAT_NS_PER_S + ts.tv_nsec;
-}
-
 static void
 notice(void *ctx, const char *msg)
 {
@@ -295,7 +286,7 @@ write_metrics(struct feat_loader *l)
 	    sizeof err) < 0)
 		feat_warn("%s", err);
 	ft_buf_free(&b);
-	l->metrics_at = mono_ns();
+	l->metrics_at = feat_clock_mono();
 }
 
 /* A store that failed past its retries: spooled from now on, or the run
@@ -375,7 +366,7 @@ finish_inflight(struct feat_loader *l, struct feat_error *e)
 		st->batches++;
 	}
 	feat_store_batch_clear(l->inflight);
-	if (l->o.metrics_path && mono_ns() - l->metrics_at >= FEAT_NS_PER_S)
+	if (l->o.metrics_path && feat_clock_mono() - l->metrics_at >= FEAT_NS_PER_S)
 		write_metrics(l);
 	return 0;
 }
@@ -543,9 +534,9 @@ load_line(void *ctx, const struct feat_line *line, struct feat_error *e)
 	}
 	l->records++;
 	if (feat_store_batch_count(l->batch) == 1 && l->o.batch_timeout > 0)
-		l->batch_at = mono_ns();
+		l->batch_at = feat_clock_mono();
 	if (feat_store_batch_count(l->batch) >= l->o.batch ||
-	    (l->o.batch_timeout > 0 && mono_ns() - l->batch_at >=
+	    (l->o.batch_timeout > 0 && feat_clock_mono() - l->batch_at >=
 	    l->o.batch_timeout))
 		return flush_batch(l, 0, e);
 	return 0;

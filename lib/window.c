@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- columns: what an event feeds --------------------------------------- */
 
@@ -646,6 +645,18 @@ feat_windower_paths(const feat_windower *w)
 
 /* ---- keys and the heap -------------------------------------------------- */
 
+/* k into its free slot of the map (w->mapcap a power of two). */
+static void
+map_put(struct feat_windower *w, struct wkey *k)
+{
+	size_t j;
+
+	for (j = ft_seeded_hash(w->seed, k->id, k->idlen) & (w->mapcap - 1);
+	    w->map[j]; j = (j + 1) & (w->mapcap - 1))
+		continue;
+	w->map[j] = k;
+}
+
 static struct wkey *
 key_get(struct feat_windower *w, const char *id, size_t n)
 {
@@ -659,17 +670,9 @@ key_get(struct feat_windower *w, const char *id, size_t n)
 
 		w->mapcap = oldcap ? oldcap * 2 : 64;
 		w->map = feat_xcalloc(w->mapcap, sizeof *w->map);
-		for (i = 0; i < oldcap; i++) {
-			size_t j;
-
-			if (old[i] == NULL)
-				continue;
-			for (j = ft_seeded_hash(w->seed, old[i]->id,
-			    old[i]->idlen) & (w->mapcap - 1); w->map[j];
-			    j = (j + 1) & (w->mapcap - 1))
-				continue;
-			w->map[j] = old[i];
-		}
+		for (i = 0; i < oldcap; i++)
+			if (old[i])
+				map_put(w, old[i]);
 		free(old);
 	}
 	for (i = h & (w->mapcap - 1); (k = w->map[i]) != NULL;
@@ -723,12 +726,10 @@ heap_push(struct feat_windower *w, struct wkey *k, int64_t end)
 	}
 }
 
+/* Entry i down to its place. */
 static void
-heap_pop(struct feat_windower *w)
+sift_down(struct feat_windower *w, size_t i)
 {
-	size_t i = 0;
-
-	w->heap[0] = w->heap[--w->nheap];
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
@@ -746,6 +747,13 @@ heap_pop(struct feat_windower *w)
 		}
 		i = m;
 	}
+}
+
+static void
+heap_pop(struct feat_windower *w)
+{
+	w->heap[0] = w->heap[--w->nheap];
+	sift_down(w, 0);
 }
 
 /* The heap's first entry that is still its key's, or NULL. */
@@ -1195,15 +1203,6 @@ fire_until(struct feat_windower *w, int64_t wm, int64_t created_wm,
 	return 0;
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * FEAT_NS_PER_S + t.tv_nsec;
-}
-
 /* The events of k's window that ends at end. */
 static uint64_t
 window_events(const struct feat_windower *w, const struct wkey *k,
@@ -1286,27 +1285,8 @@ sweep_keys(struct feat_windower *w)
 		if (!w->heap[i].k->dead)
 			w->heap[j++] = w->heap[i];
 	w->nheap = j;
-	for (size_t i = w->nheap / 2; i-- > 0;) {	/* heapify */
-		size_t at = i;
-
-		for (;;) {
-			size_t l = 2 * at + 1, r = l + 1, m = at;
-
-			if (l < w->nheap && before(&w->heap[l], &w->heap[m]))
-				m = l;
-			if (r < w->nheap && before(&w->heap[r], &w->heap[m]))
-				m = r;
-			if (m == at)
-				break;
-			{
-				struct heapent t = w->heap[at];
-
-				w->heap[at] = w->heap[m];
-				w->heap[m] = t;
-			}
-			at = m;
-		}
-	}
+	for (size_t i = w->nheap / 2; i-- > 0;)	/* heapify */
+		sift_down(w, i);
 	/* The map again, without them (open addressing: no holes), as
 	   small as what is left allows. */
 	{
@@ -1321,7 +1301,6 @@ sweep_keys(struct feat_windower *w)
 		w->mapcap = cap;
 		for (size_t i = 0; i < oldcap; i++) {
 			struct wkey *k = old[i];
-			size_t at;
 
 			if (k == NULL)
 				continue;
@@ -1331,10 +1310,7 @@ sweep_keys(struct feat_windower *w)
 				free(k);
 				continue;
 			}
-			for (at = ft_seeded_hash(w->seed, k->id, k->idlen) &
-			    (cap - 1); w->map[at]; at = (at + 1) & (cap - 1))
-				continue;
-			w->map[at] = k;
+			map_put(w, k);
 		}
 		free(old);
 	}
@@ -1401,7 +1377,7 @@ write_metrics(struct feat_windower *w, struct feat_error *err)
 	char msg[300];
 	int rc;
 
-	w->metrics_at = mono_ns();
+	w->metrics_at = feat_clock_mono();
 	ft_buf_printf(&b, "# HELP feat_window_events_total Events read.\n"
 	    "# TYPE feat_window_events_total counter\n"
 	    "feat_window_events_total %lu\n"
@@ -1464,7 +1440,7 @@ static int
 on_idle(void *ctx, struct feat_error *err)
 {
 	struct feat_windower *w = ctx;
-	int64_t now = mono_ns();
+	int64_t now = feat_clock_mono();
 
 	if (w->o.idle_flush > 0 && w->have_ts &&
 	    now - w->last_input >= w->o.idle_flush) {
@@ -1495,7 +1471,7 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	w->nevents++;
 	if ((w->nevents & 63) == 0 || w->o.idle_flush > 0 ||
 	    w->o.metrics_path)
-		w->last_input = mono_ns();
+		w->last_input = feat_clock_mono();
 	/* Far ahead of the watermark (an event dated 2099): late, and the
 	   watermark stays where the stream is.  Every partition counts it;
 	   its key's writes it (partition 0 one without a key). */
@@ -1680,7 +1656,7 @@ feat_windower_stage(feat_windower *w, feat_writer *out,
 		st->idle_ns = q;
 		st->idle = on_idle;
 	}
-	w->last_input = mono_ns();
+	w->last_input = feat_clock_mono();
 }
 
 int
