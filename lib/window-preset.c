@@ -34,6 +34,18 @@ static const struct {
 	{ "success_rate_1hr", AGG_MEAN, 0, "@ok", NULL },
 	/* fatigue_5min (DRV_009), beside perf_5min */
 	{ "model_fatigue_score", AGG_FATIGUE, 0, NULL, NULL },
+	/* feedback_session (FDBK_001, 005, 006, 008) */
+	{ "avg_user_rating_session", AGG_MEAN, 0, "rating", NULL },
+	{ "task_completion_rate_session", AGG_MEAN, 0, "task_completed",
+	    NULL },
+	{ "avg_dwell_time_session", AGG_MEAN, 0, "dwell_time_seconds", NULL },
+	{ "follow_up_rate_session", AGG_SUM_PER_COUNT, 0, "follow_up", NULL },
+	/* feedback_1hr (FDBK_002, 003, 004, 007; DRV_006 from them) */
+	{ "avg_user_rating_1hr", AGG_MEAN, 0, "rating", NULL },
+	{ "thumbs_up_ratio_1hr", AGG_MEAN, 0, "liked", NULL },
+	{ "regeneration_rate_1hr", AGG_MEAN, 0, "response_regenerated", NULL },
+	{ "copy_rate_1hr", AGG_MEAN, 0, "response_copied", NULL },
+	{ "user_behavior_cluster", AGG_CLUSTER, 0, NULL, NULL },
 	/* context_1min (CTX_003, 004), context_5min (CTX_008) */
 	{ "queue_depth", AGG_QUEUE_SCORE, 0, "queue_depth", NULL },
 	{ "concurrent_requests", AGG_MEAN, 0, "active_requests", NULL },

@@ -16,7 +16,9 @@ enum ft_aggfn {
 	/* the presets' own (SPEC 4): */
 	AGG_SUM_PER_COUNT,	/* PERF_012: Σfield/count, 0 when none */
 	AGG_QUEUE_SCORE,	/* CTX_003: min(ln(1 + max)/ln(1001), 1) */
-	AGG_FATIGUE		/* DRV_009: decayed volume over every window */
+	AGG_FATIGUE,		/* DRV_009: decayed volume over every window */
+	AGG_CLUSTER		/* DRV_006: the nearest of 8 online k-means
+				   centroids over the record's FDBK values */
 };
 
 #define FT_AGG_FIELD 256

@@ -54,11 +54,20 @@ struct colspec {
 
 enum keykind { KEY_MODEL, KEY_FIELD, KEY_PATH };
 
+/* DRV_006 (SPEC 4): 8 clusters of FDBK_002, 003, 004 and 007. */
+#define FT_CLUSTERS 8
+#define FT_CLUSTER_DIM 4
+static const char *const cluster_names[FT_CLUSTER_DIM] = {
+	"avg_user_rating_1hr", "thumbs_up_ratio_1hr", "regeneration_rate_1hr",
+	"copy_rate_1hr"
+};
+
 struct output {
 	char group[FT_AGG_NAME];
 	char entity_type[FT_AGG_NAME];
 	struct ft_agg *aggs;
 	size_t naggs;
+	int cluster_in[FT_CLUSTER_DIM];	/* the aggregates DRV_006 reads */
 };
 
 struct pane {
@@ -66,6 +75,24 @@ struct pane {
 	uint64_t count;
 	double fsum, fsumlo;	/* Σ 2^((t - start)/15 min), for DRV_009 */
 	struct ft_colstate cols[];
+};
+
+/*
+ * A session (session:GAP[/MAX]): its events' first and last times, its
+ * window's end, min(last + gap, first + max), and its columns in a pane.
+ * Open until the watermark reaches its end; fired, its columns stay for
+ * the allowed lateness; closed, only its bounds stay, so that an event
+ * that would have joined it is known to be late.
+ */
+enum { SESS_OPEN, SESS_FIRED, SESS_CLOSED };
+
+struct session {
+	int64_t first, last, end;
+	int state;
+	int64_t *tombs;		/* ends of its records superseded, to delete
+				   when it fires again */
+	size_t ntombs;
+	struct pane *p;		/* NULL once closed */
 };
 
 struct wkey {
@@ -85,6 +112,8 @@ struct wkey {
 	int has_fatigue_prev;
 	int64_t last_created;	/* of its last record: a re-fire's is newer */
 	int dead;		/* being freed (--key-ttl) */
+	struct session **sess;	/* session windows, by first event */
+	size_t nsess, capsess;
 };
 
 struct heapent {
@@ -98,6 +127,8 @@ struct heapent {
 struct feat_windower {
 	struct feat_windower_opts o;
 	int64_t size, slide;	/* ns; slide == size: tumbling */
+	int session;		/* session windows: */
+	int64_t gap, max;	/* ns; max 0: none */
 	enum feat_window_events events;
 	enum keykind keykind;
 	int keyidx;
@@ -110,6 +141,12 @@ struct feat_windower {
 	int fatigue;		/* an output reads DRV_009 */
 	int carrying;		/* only events with a value in a column */
 	struct ft_colstate *merged;	/* a window's columns, reused */
+	double *values;			/* a record's values, reused */
+	size_t maxaggs;
+	/* DRV_006's centroids, over every record written */
+	double cent[FT_CLUSTERS][FT_CLUSTER_DIM];
+	uint64_t centn[FT_CLUSTERS];
+	int ncent;
 	/* what the normaliser must read */
 	const char **want;
 	size_t nwant;
@@ -369,6 +406,27 @@ add_output(struct feat_windower *w, const char *group,
 			}
 	}
 	o = &w->outputs[w->noutputs++];
+	for (size_t i = 0; i < naggs; i++) {
+		if (aggs[i].fn != AGG_CLUSTER)
+			continue;
+		for (int j = 0; j < FT_CLUSTER_DIM; j++) {
+			size_t a;
+
+			for (a = 0; a < naggs; a++)
+				if (strcmp(aggs[a].name, cluster_names[j]) == 0)
+					break;
+			if (a == naggs) {
+				w->noutputs--;
+				snprintf(err, errlen, "'%s' needs '%s' in its "
+				    "group '%s'", aggs[i].name,
+				    cluster_names[j], group);
+				return -1;
+			}
+			o->cluster_in[j] = (int)a;
+		}
+	}
+	if (naggs > w->maxaggs)
+		w->maxaggs = naggs;
 	snprintf(o->group, sizeof o->group, "%s", group);
 	snprintf(o->entity_type, sizeof o->entity_type, "%s", entity_type);
 	o->aggs = feat_xmalloc((naggs ? naggs : 1) * sizeof *o->aggs);
@@ -465,11 +523,15 @@ windower_new(const struct feat_windower_opts *o, char *err, size_t errlen)
 	w->slide = o->window.slide;
 	w->watermark = INT64_MIN;
 	w->seed = ft_hash_seed();
+	(void)err;
+	(void)errlen;
 	if (o->window.type == FEAT_WINDOW_SESSION) {
-		snprintf(err, errlen, "session windows are not in this "
-		    "version of feat-window (tumbling and sliding are)");
-		free(w);
-		return NULL;
+		/* Sessions have no panes; the gap paces the sweeps. */
+		w->session = 1;
+		w->gap = o->window.gap;
+		w->max = o->window.max;
+		w->size = w->slide = w->gap;
+		w->o.align = 0;
 	}
 	if (w->o.align < 0)
 		w->o.align = 0;
@@ -482,6 +544,7 @@ finish_setup(struct feat_windower *w)
 {
 	wants(w);
 	w->merged = feat_xcalloc(w->ncols ? w->ncols : 1, sizeof *w->merged);
+	w->values = feat_xcalloc(w->maxaggs + 1, sizeof *w->values);
 	return 0;
 }
 
@@ -609,7 +672,8 @@ feat_windower_preset(const struct feat_windower_opts *o,
 	}
 	if (w == NULL) {
 		snprintf(err, errlen, "unknown preset '%s': a catalog group "
-		    "feat-window writes (perf_5min, perf_1hr, context_1min, "
+		    "feat-window writes (perf_5min, perf_1hr, feedback_session, "
+		    "feedback_1hr, context_1min, "
 		    "context_5min)", preset);
 		return NULL;
 	}
@@ -958,72 +1022,128 @@ feed(struct feat_windower *w, struct pane *p, const feat_event *ev,
 
 #define KEY(wr, k) feat_writer_key((wr), (k), strlen(k))
 
-static void
-write_value(feat_writer *o, const struct feat_windower *w,
-    const struct ft_agg *a, struct ft_colstate *m, uint64_t count,
-    double fatigue)
+/* The value of a over the merged columns m of a window size ns long
+   holding count events; NAN: null. */
+static double
+agg_value(const struct feat_windower *w, const struct ft_agg *a,
+    struct ft_colstate *m, uint64_t count, int64_t size, double fatigue)
 {
-	const struct ft_colstate *c = a->col[0] >= 0 ? &m[a->col[0]] : NULL;
+	struct ft_colstate *c = a->col[0] >= 0 ? &m[a->col[0]] : NULL;
 	const struct ft_colstate *c2 = a->col[1] >= 0 ? &m[a->col[1]] : NULL;
-	double secs = (double)w->size / (double)FEAT_NS_PER_S, v = NAN;
+	double secs = (double)size / (double)FEAT_NS_PER_S;
 
 	switch (a->fn) {
 	case AGG_COUNT:
-		feat_writer_int(o, (int64_t)(c ? c->n : count));
-		return;
+		return (double)(c ? c->n : count);
 	case AGG_DISTINCT:
-		feat_writer_int(o, (int64_t)ft_col_distinct_count(c));
-		return;
+		return (double)ft_col_distinct_count(c);
 	case AGG_SUM:
-		v = c->n ? ft_col_sum(c) : NAN;
-		break;
+		return c->n ? ft_col_sum(c) : NAN;
 	case AGG_MEAN:
-		v = c->n ? ft_col_sum(c) / (double)c->n : NAN;
-		break;
+		return c->n ? ft_col_sum(c) / (double)c->n : NAN;
 	case AGG_MIN:
-		v = c->n ? c->min : NAN;
-		break;
+		return c->n ? c->min : NAN;
 	case AGG_MAX:
-		v = c->n ? c->max : NAN;
-		break;
+		return c->n ? c->max : NAN;
 	case AGG_VAR:
-		v = c->n > 1 ? c->m2 / (double)(c->n - 1) : NAN;
-		break;
+		return c->n > 1 ? c->m2 / (double)(c->n - 1) : NAN;
 	case AGG_STDDEV:
-		v = c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : NAN;
-		break;
+		return c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : NAN;
 	case AGG_PCT:
-		if (w->o.sketch) {
-			v = ft_col_sketch_quantile(c, a->p);
-			break;
+		if (w->o.sketch)
+			return ft_col_sketch_quantile(c, a->p);
+		if (!c->sorted) {
+			ft_sort_doubles(c->vals, c->nvals);
+			c->sorted = 1;
 		}
-		if (!m[a->col[0]].sorted) {
-			ft_sort_doubles(m[a->col[0]].vals, m[a->col[0]].nvals);
-			m[a->col[0]].sorted = 1;
-		}
-		v = ft_percentile_sorted(c->vals, c->nvals, a->p);
-		break;
+		return ft_percentile_sorted(c->vals, c->nvals, a->p);
 	case AGG_RATE:
-		v = (double)(c ? c->n : count) / secs;
-		break;
+		return (double)(c ? c->n : count) / secs;
 	case AGG_RATIO:
-		v = c->n && c2->n && ft_col_sum(c2) != 0 ? ft_col_sum(c) /
+		return c->n && c2->n && ft_col_sum(c2) != 0 ? ft_col_sum(c) /
 		    ft_col_sum(c2) : NAN;
-		break;
 	case AGG_SUM_PER_COUNT:
-		v = count ? ft_col_sum(c) / (double)count : NAN;
-		break;
+		return count ? ft_col_sum(c) / (double)count : NAN;
 	case AGG_QUEUE_SCORE:
-		v = c->n ? fmin(log1p(c->max) / log(1001.0), 1) : NAN;
-		break;
+		return c->n ? fmin(log1p(c->max) / log(1001.0), 1) : NAN;
 	case AGG_FATIGUE:
-		v = fmin(fatigue / 1000, 1);
-		break;
+		return fmin(fatigue / 1000, 1);
+	case AGG_CLUSTER:
+		break;		/* from the others: see cluster() */
 	}
-	if (isnan(v) || isinf(v))
-		feat_writer_null(o);
-	else
-		feat_writer_double(o, v);
+	return NAN;
+}
+
+/*
+ * DRV_006: the index of the nearest of 8 centroids to x (squared
+ * Euclidean distance; the lower index on a tie), which then moves toward
+ * x by 1/n of the way (MacQueen's online k-means), n its vectors so far.
+ * The first 8 distinct vectors seen are the centroids as they come; a
+ * re-fire is assigned without moving any.  NAN when x has a null.
+ */
+static double
+cluster(struct feat_windower *w, const double x[FT_CLUSTER_DIM], int refire)
+{
+	int best = -1;
+	double bestd = 0;
+
+	for (int j = 0; j < FT_CLUSTER_DIM; j++)
+		if (isnan(x[j]))
+			return NAN;
+	for (int i = 0; i < w->ncent; i++) {
+		double d = 0;
+
+		for (int j = 0; j < FT_CLUSTER_DIM; j++)
+			d += (x[j] - w->cent[i][j]) * (x[j] - w->cent[i][j]);
+		if (best < 0 || d < bestd) {
+			best = i;
+			bestd = d;
+		}
+	}
+	if (refire && best >= 0)
+		return best;
+	if (w->ncent < FT_CLUSTERS && (best < 0 || bestd != 0)) {
+		best = w->ncent++;
+		memcpy(w->cent[best], x, sizeof w->cent[best]);
+		w->centn[best] = 1;
+		return best;
+	}
+	w->centn[best]++;
+	for (int j = 0; j < FT_CLUSTER_DIM; j++)
+		w->cent[best][j] += (x[j] - w->cent[best][j]) /
+		    (double)w->centn[best];
+	return best;
+}
+
+/* The features of output o over the merged columns into its record. */
+static void
+write_values(struct feat_windower *w, const struct output *o,
+    uint64_t count, int64_t size, double fatigue, int refire)
+{
+	double *v = w->values;
+
+	for (size_t a = 0; a < o->naggs; a++)
+		v[a] = agg_value(w, &o->aggs[a], w->merged, count, size,
+		    fatigue);
+	for (size_t a = 0; a < o->naggs; a++) {
+		const struct ft_agg *ag = &o->aggs[a];
+
+		if (ag->fn == AGG_CLUSTER) {
+			double x[FT_CLUSTER_DIM];
+
+			for (int j = 0; j < FT_CLUSTER_DIM; j++)
+				x[j] = v[o->cluster_in[j]];
+			v[a] = cluster(w, x, refire);
+		}
+		KEY(w->out, ag->name);
+		if (isnan(v[a]) || isinf(v[a]))
+			feat_writer_null(w->out);
+		else if (ag->fn == AGG_COUNT || ag->fn == AGG_DISTINCT ||
+		    ag->fn == AGG_CLUSTER)
+			feat_writer_int(w->out, (int64_t)v[a]);
+		else
+			feat_writer_double(w->out, v[a]);
+	}
 }
 
 /*
@@ -1109,11 +1229,8 @@ emit(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 				err->code = FEAT_ERR_IO;
 				return -1;
 			}
-			for (size_t a = 0; a < o->naggs; a++) {
-				KEY(w->out, o->aggs[a].name);
-				write_value(w->out, w, &o->aggs[a], w->merged,
-				    count, fatigue);
-			}
+			write_values(w, o, count, w->size, fatigue,
+			    refire && !first);
 			if (feat_record_end(w->out, &win) < 0) {
 				err->code = FEAT_ERR_OUTPUT;
 				return -1;
@@ -1128,12 +1245,17 @@ emit(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 	return 0;
 }
 
+static int session_fire(struct feat_windower *, struct wkey *, int64_t,
+    int64_t, struct feat_error *);
+
 static int
 fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
     struct feat_error *err)
 {
 	size_t drop, i;
 
+	if (w->session)
+		return session_fire(w, k, end, wm, err);
 	if (emit(w, k, end, wm, 0, 0, err) < 0)
 		return -1;
 	k->fired_upto = end;
@@ -1167,6 +1289,303 @@ fire(struct feat_windower *w, struct wkey *k, int64_t end, int64_t wm,
 		}
 	}
 	k->next_end = INT64_MAX;
+	return 0;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+/* The end of a session: min(last + gap, first + max) (SPEC 6). */
+static int64_t
+session_end(const struct feat_windower *w, int64_t first, int64_t last)
+{
+	int64_t e = sat_add(last, w->gap);
+
+	if (w->max > 0 && sat_add(first, w->max) < e)
+		e = sat_add(first, w->max);
+	return e;
+}
+
+static void
+session_free(struct feat_windower *w, struct session *s)
+{
+	if (s->p)
+		pane_free(w, s->p);
+	free(s->tombs);
+	free(s);
+}
+
+static void
+session_close(struct feat_windower *w, struct session *s)
+{
+	s->state = SESS_CLOSED;
+	if (s->p)
+		pane_free(w, s->p);
+	s->p = NULL;
+	free(s->tombs);
+	s->tombs = NULL;
+	s->ntombs = 0;
+}
+
+/*
+ * What the watermark has made of k's fired sessions: past the allowed
+ * lateness, closed; closed ones go once every event that could have
+ * joined one is late by itself anyway (last + gap + its own window +
+ * lateness <= watermark), so that when they go changes nothing.
+ */
+static void
+session_tidy(struct feat_windower *w, struct wkey *k)
+{
+	int64_t own = w->max > 0 && w->max < w->gap ? w->max : w->gap;
+	size_t j = 0;
+
+	for (size_t i = 0; i < k->nsess; i++) {
+		struct session *s = k->sess[i];
+
+		if (s->state == SESS_FIRED && sat_add(s->end, w->o.lateness) <=
+		    w->watermark)
+			session_close(w, s);
+		if (s->state == SESS_CLOSED && sat_add(sat_add(sat_add(
+		    s->last, w->gap), own), w->o.lateness) <= w->watermark) {
+			session_free(w, s);
+			continue;
+		}
+		k->sess[j++] = s;
+	}
+	k->nsess = j;
+}
+
+/* k's heap entry at the end of its first open session, or none. */
+static void
+session_schedule(struct feat_windower *w, struct wkey *k)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < k->nsess; i++)
+		if (k->sess[i]->state == SESS_OPEN && k->sess[i]->end < next)
+			next = k->sess[i]->end;
+	if (next == k->next_end)
+		return;
+	if (next == INT64_MAX) {
+		k->next_end = INT64_MAX;
+		k->ver++;	/* its entry is stale */
+	} else
+		heap_push(w, k, next);
+}
+
+/*
+ * Writes session s of k: first a tombstone for each record of it that a
+ * late event superseded, then its record, a millisecond newer than the
+ * tombstones (which delete what is not newer than they are).
+ */
+static int
+session_emit(struct feat_windower *w, struct wkey *k, struct session *s,
+    int64_t wm, struct feat_error *err)
+{
+	struct feat_record_window win = { s->first, s->end, s->p->count };
+	struct feat_record_head h = { 0 };
+	int refire = s->ntombs > 0;
+	int64_t c;
+
+	for (size_t i = 0; i < w->ncols; i++) {
+		ft_col_reset(&w->merged[i]);
+		ft_col_merge(&w->merged[i], &s->p->cols[i], w->cols[i].flags);
+	}
+	c = w->o.created_watermark ? (wm > s->end ? wm : s->end) :
+	    feat_clock_now(w->o.clock);
+	if (refire && c <= sat_add(k->last_created, FEAT_NS_PER_MS - 1))
+		c = sat_add(k->last_created, FEAT_NS_PER_MS);
+	h.entity_id = k->id;
+	h.entity_id_len = k->idlen;
+	h.version = w->o.version;
+	for (size_t oi = 0; oi < w->noutputs; oi++) {
+		const struct output *o = &w->outputs[oi];
+
+		h.entity_type = o->entity_type;
+		h.group = o->group;
+		h.created = c;
+		for (size_t t = 0; t < s->ntombs; t++) {
+			int rc;
+
+			h.ts = s->tombs[t];
+			if ((rc = feat_record_tombstone(w->out, &h,
+			    err->reason, sizeof err->reason)) < 0) {
+				err->code = rc == -2 ? FEAT_ERR_OUTPUT :
+				    FEAT_ERR_IO;
+				return -1;
+			}
+			w->records++;
+		}
+		h.ts = s->end;
+		if (refire)
+			h.created = sat_add(c, FEAT_NS_PER_MS);
+		if (feat_record_begin(w->out, &h, err->reason,
+		    sizeof err->reason) < 0) {
+			err->code = FEAT_ERR_IO;
+			return -1;
+		}
+		write_values(w, o, s->p->count, s->end - s->first, 0, refire);
+		if (feat_record_end(w->out, &win) < 0) {
+			err->code = FEAT_ERR_OUTPUT;
+			return -1;
+		}
+		w->records++;
+	}
+	if (refire) {
+		c = sat_add(c, FEAT_NS_PER_MS);
+		w->refired++;
+	} else
+		w->fired++;
+	if (c > k->last_created)
+		k->last_created = c;
+	free(s->tombs);
+	s->tombs = NULL;
+	s->ntombs = 0;
+	s->state = SESS_FIRED;
+	return 0;
+}
+
+/* Fires k's open sessions that end at or before end. */
+static int
+session_fire(struct feat_windower *w, struct wkey *k, int64_t end,
+    int64_t wm, struct feat_error *err)
+{
+	for (size_t i = 0; i < k->nsess; i++) {
+		struct session *s = k->sess[i];
+
+		if (s->state != SESS_OPEN || s->end > end)
+			continue;
+		if (session_emit(w, k, s, wm, err) < 0)
+			return -1;
+		if (sat_add(s->end, w->o.lateness) <= w->watermark)
+			session_close(w, s);
+	}
+	session_schedule(w, k);
+	return 0;
+}
+
+static void
+add_tomb(struct session *s, int64_t ts)
+{
+	s->tombs = feat_xrealloc(s->tombs, (s->ntombs + 1) * sizeof *s->tombs);
+	s->tombs[s->ntombs++] = ts;
+}
+
+/*
+ * An event at ts of key k into its session (SPEC 6): the sessions within
+ * gap of it (first - gap <= ts <= last + gap) merge with it into one.
+ * With a max, a merge that would span max or more does not happen: the
+ * event joins the one session it fits in (the latest that starts at or
+ * before it, else the first after it), else starts its own - so that, in
+ * time order, an event at first + max starts a new session.  An event
+ * whose session is closed, or that would be alone in a window already
+ * past its lateness, is late.  1: late; 0: counted; -1: error.
+ */
+static int
+session_event(struct feat_windower *w, struct wkey *k, const feat_event *ev,
+    int64_t ts, struct feat_error *err)
+{
+	size_t lo = 0, hi = 0, i;
+	int found = 0;
+	struct session *m;
+
+	session_tidy(w, k);
+	for (i = 0; i < k->nsess; i++) {
+		struct session *s = k->sess[i];
+
+		if (sat_add(s->first, -w->gap) <= ts &&
+		    ts <= sat_add(s->last, w->gap)) {
+			if (!found)
+				lo = i;
+			hi = i;
+			found = 1;
+		}
+	}
+	if (found && w->max > 0) {
+		int64_t first = k->sess[lo]->first < ts ? k->sess[lo]->first :
+		    ts;
+		int64_t last = k->sess[hi]->last > ts ? k->sess[hi]->last : ts;
+
+		if (last >= sat_add(first, w->max)) {
+			size_t pick = SIZE_MAX;
+
+			for (i = lo; i <= hi; i++) {
+				struct session *s = k->sess[i];
+				int64_t l = s->last > ts ? s->last : ts;
+
+				if (s->first <= ts && l < sat_add(s->first,
+				    w->max))
+					pick = i;
+			}
+			for (i = lo; pick == SIZE_MAX && i <= hi; i++)
+				if (k->sess[i]->first > ts &&
+				    k->sess[i]->last < sat_add(ts, w->max))
+					pick = i;
+			found = pick != SIZE_MAX;
+			lo = hi = pick;
+		}
+	}
+	if (found) {
+		for (i = lo; i <= hi; i++)
+			if (k->sess[i]->state == SESS_CLOSED)
+				return 1;
+	} else if (sat_add(session_end(w, ts, ts), w->o.lateness) <=
+	    w->watermark)
+		return 1;
+	if (!found) {
+		/* A session of its own, in its place among the others. */
+		for (lo = 0; lo < k->nsess && k->sess[lo]->first < ts; lo++)
+			continue;
+		if (k->nsess == k->capsess) {
+			k->capsess = k->capsess ? 2 * k->capsess : 2;
+			k->sess = feat_xrealloc(k->sess, k->capsess *
+			    sizeof *k->sess);
+		}
+		memmove(k->sess + lo + 1, k->sess + lo, (k->nsess - lo) *
+		    sizeof *k->sess);
+		m = feat_xcalloc(1, sizeof *m);
+		m->first = m->last = ts;
+		m->p = pane_new(w, 0);
+		k->sess[lo] = m;
+		k->nsess++;
+	} else {
+		/* The sessions lo..hi into the first: their records, if they
+		   fired, are superseded. */
+		m = k->sess[lo];
+		for (i = lo; i <= hi; i++) {
+			struct session *s = k->sess[i];
+
+			if (s->state == SESS_FIRED)
+				add_tomb(m, s->end);
+			if (i == lo)
+				continue;
+			for (size_t t = 0; t < s->ntombs; t++)
+				add_tomb(m, s->tombs[t]);
+			m->p->count += s->p->count;
+			for (size_t c = 0; c < w->ncols; c++)
+				ft_col_merge(&m->p->cols[c], &s->p->cols[c],
+				    w->cols[c].flags);
+			if (s->last > m->last)
+				m->last = s->last;
+			session_free(w, s);
+		}
+		memmove(k->sess + lo + 1, k->sess + hi + 1, (k->nsess - hi -
+		    1) * sizeof *k->sess);
+		k->nsess -= hi - lo;
+		if (ts < m->first)
+			m->first = ts;
+		if (ts > m->last)
+			m->last = ts;
+	}
+	feed(w, m->p, ev, ts);
+	m->end = session_end(w, m->first, m->last);
+	m->state = SESS_OPEN;
+	/* Its end already reached (a late event within the lateness):
+	   it fires at once, superseding what it replaces. */
+	if (m->end <= w->watermark) {
+		if (session_emit(w, k, m, w->watermark, err) < 0)
+			return -1;
+	}
+	session_schedule(w, k);
 	return 0;
 }
 
@@ -1261,6 +1680,15 @@ sweep_keys(struct feat_windower *w)
 		struct wkey *k = w->map[i];
 		size_t drop = 0;
 
+		/* Sessions: a key with none left goes, --key-ttl or not. */
+		if (k && w->session) {
+			session_tidy(w, k);
+			if (k->nsess == 0 && k->next_end == INT64_MAX) {
+				k->dead = 1;
+				freed++;
+			}
+			continue;
+		}
 		/* Panes kept only for the allowed lateness, now past it. */
 		while (k && k->next_end == INT64_MAX && drop < k->npanes &&
 		    sat_add(sat_add(ft_window_pane_start(k->panes[drop]->index,
@@ -1306,6 +1734,7 @@ sweep_keys(struct feat_windower *w)
 				continue;
 			if (k->dead) {
 				free(k->panes);
+				free(k->sess);
 				free(k->id);
 				free(k);
 				continue;
@@ -1335,6 +1764,8 @@ open_windows(const struct feat_windower *w)
 
 		if (k == NULL)
 			continue;
+		for (size_t s = 0; s < k->nsess; s++)
+			n += k->sess[s]->state == SESS_OPEN;
 		for (size_t p = 0; p < k->npanes; p++) {
 			/* Its windows end at panes index + 1 .. index + per. */
 			int64_t a = k->panes[p]->index + 1,
@@ -1507,6 +1938,21 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 	if (w->o.part_n > 1 && feat_fnv1a64(id, n) % w->o.part_n !=
 	    w->o.part_i)
 		goto fire;
+	if (w->session) {
+		int rc;
+
+		k = key_get(w, id, n);
+		if (ts > k->last_ts || k->nsess == 0)
+			k->last_ts = ts;
+		if ((rc = session_event(w, k, ev, ts, err)) < 0)
+			return -1;
+		if (rc == 1) {
+			w->late++;
+			if (late_event(w, err) < 0)
+				return -1;
+		}
+		goto fire;
+	}
 	p = ft_window_pane(ts, w->slide, w->o.align);
 	ps = ft_window_pane_start(p, w->slide, w->o.align);
 	last_end = sat_add(ps, w->size);
@@ -1553,7 +1999,7 @@ fire:
 	/* A sweep costs the whole map: at most once per a quarter as many
 	   events as there are keys, and per a quarter of the ttl (per a
 	   slide for the panes kept for the lateness). */
-	if ((w->o.key_ttl > 0 || w->o.lateness > 0) &&
+	if ((w->o.key_ttl > 0 || w->o.lateness > 0 || w->session) &&
 	    w->watermark != INT64_MIN && sat_add(w->swept_wm, w->o.key_ttl >
 	    0 ? w->o.key_ttl / 4 + 1 : w->slide) <= w->watermark &&
 	    w->nevents - w->swept_events >= w->nkeys / 4)
@@ -1575,7 +2021,9 @@ on_check(void *ctx, const feat_event *ev, struct feat_error *err)
 	if (!wanted_event(w, ev))
 		return 0;
 	/* Its windows, start to end, must be times feat can hold. */
-	if (__builtin_sub_overflow(ts, w->o.align, &d) ||
+	if (w->session ? __builtin_sub_overflow(ts, w->gap, &d) ||
+	    __builtin_add_overflow(ts, w->gap, &t) || t == INT64_MAX :
+	    __builtin_sub_overflow(ts, w->o.align, &d) ||
 	    __builtin_mul_overflow(ft_floor_div(d, w->slide), w->slide, &t) ||
 	    __builtin_add_overflow(t, w->o.align, &t) ||
 	    __builtin_sub_overflow(t, w->size - w->slide, &d) ||
@@ -1714,7 +2162,10 @@ feat_windower_free(feat_windower *w)
 			continue;
 		for (size_t p = 0; p < k->npanes; p++)
 			pane_free(w, k->panes[p]);
+		for (size_t s = 0; s < k->nsess; s++)
+			session_free(w, k->sess[s]);
 		free(k->panes);
+		free(k->sess);
 		free(k->id);
 		free(k);
 	}
@@ -1725,6 +2176,7 @@ feat_windower_free(feat_windower *w)
 	for (size_t i = 0; w->merged && i < w->ncols; i++)
 		ft_col_free(&w->merged[i]);
 	free(w->merged);
+	free(w->values);
 	free(w->cols);
 	for (size_t i = 0; i < w->nwant; i++)
 		free((char *)w->want[i]);

@@ -18,9 +18,11 @@ enum {
 
 static const struct feat_option options[] = {
 	{ "preset", 'p', "PRESET", "a catalog group: perf_5min (with "
-	    "fatigue_5min), perf_1hr,\ncontext_1min, context_5min",
+	    "fatigue_5min), perf_1hr,\nfeedback_session, feedback_1hr, "
+	    "context_1min, context_5min",
 	    FEAT_OPTF_REQUIRED },
-	{ "window", 'w', "WINDOW", "tumbling:SIZE or sliding:SIZE/SLIDE",
+	{ "window", 'w', "WINDOW", "tumbling:SIZE, sliding:SIZE/SLIDE or "
+	    "session:GAP[/MAX]",
 	    FEAT_OPTF_OWN_FORM },
 	{ "key", 'k', "FIELD", "the entity's field (a canonical field or a "
 	    "dotted path)", FEAT_OPTF_OWN_FORM },

@@ -273,17 +273,17 @@ EOF
 
 @test "window-013: usage errors exit 2 with a message" {
 	for args in "" "-p nope" "-p perf_5min -w tumbling:5m" "-w tumbling:5m -k model" \
-	    "-w sliding:1h/7m -k model -a count()" "-w session:30m -k session_id -a count()" \
+	    "-w sliding:1h/7m -k model -a count()" "-w session:30m/0s -k session_id -a count()" \
 	    "-w tumbling:5m -k model -a median(latency_ms)" "-w tumbling:5m -k model -a mean(prompt)" \
 	    "-w tumbling:5m -k model -a count() -a count()" "-w tumbling:5m -k model -a count() -G Bad" \
 	    "-w tumbling:5m -k model -a count() --events nope" "-w tumbling:5m -k model -a count() --created never" \
-	    "-w tumbling:5m -k model -a count() --watermark-delay -1s" "-p feedback_session" "-p feedback_1hr"; do
+	    "-w tumbling:5m -k model -a count() --watermark-delay -1s" "-w session:5m -k model -a count() --align x"; do
 		window $args < /dev/null
 		[ "$status" -eq 2 ] || { echo "'$args': $status"; false; }
 		[[ "$stderr" == feat-window:* ]] || { echo "'$args': $stderr"; false; }
 	done
-	window -w session:30m -k session_id -a 'count()' < /dev/null
-	[[ "$stderr" == *"session windows are not in this version"* ]]
+	window -w session:30m/0s -k session_id -a 'count()' < /dev/null
+	[[ "$stderr" == *"invalid window 'session:30m/0s'"* ]]
 }
 
 @test "window-014: bad lines and long keys follow --on-error" {
