@@ -680,3 +680,125 @@ ft_col_distinct_count(const struct ft_colstate *c)
 		return (uint64_t)llround(ft_hll_count(c->hll));
 	return c->distinct ? ft_strset_count(c->distinct) : 0;
 }
+
+/* ---- a column saved and loaded (--state) -------------------------------- */
+
+/*
+ * A column is saved as which of its parts it has (a NULL part stays
+ * NULL, an empty one stays empty), n, the six doubles, then the parts
+ * present in this order: the values, the distinct strings, the
+ * HyperLogLog registers, the sketch.  A load refuses what the functions
+ * above could not have built, so that a damaged checkpoint is an error,
+ * never a wrong record or a crash later.
+ */
+enum {
+	SAVED_VALS = 1,
+	SAVED_SORTED = 2,
+	SAVED_DISTINCT = 4,
+	SAVED_HLL = 8,
+	SAVED_SKETCH = 16,
+	SAVED_ALL = 31
+};
+
+void
+ft_col_save(struct ft_buf *b, const struct ft_colstate *c)
+{
+	const struct ft_strset *s = c->distinct;
+
+	ft_enc_u64(b, (c->vals ? SAVED_VALS : 0) |
+	    (c->sorted ? SAVED_SORTED : 0) | (s ? SAVED_DISTINCT : 0) |
+	    (c->hll ? SAVED_HLL : 0) | (c->sketch ? SAVED_SKETCH : 0));
+	ft_enc_u64(b, c->n);
+	ft_enc_f64(b, c->sum);
+	ft_enc_f64(b, c->sumlo);
+	ft_enc_f64(b, c->mean);
+	ft_enc_f64(b, c->m2);
+	ft_enc_f64(b, c->min);
+	ft_enc_f64(b, c->max);
+	if (c->vals) {
+		ft_enc_u64(b, c->nvals);
+		for (size_t i = 0; i < c->nvals; i++)
+			ft_enc_f64(b, c->vals[i]);
+	}
+	if (s) {
+		ft_enc_u64(b, s->n);
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->keys[i])
+				ft_enc_bytes(b, s->keys[i], strlen(s->keys[i]));
+	}
+	if (c->hll)
+		ft_hll_save(b, c->hll);
+	if (c->sketch)
+		ft_sketch_save(b, c->sketch);
+}
+
+/* The values: no NaN (none reaches a column), in order when said sorted,
+   no more of them than the column counts. */
+static int
+load_vals(struct ft_dec *d, struct ft_colstate *c)
+{
+	size_t n = ft_dec_count(d, 8);
+
+	c->capvals = n ? n : 1;
+	c->vals = feat_xmalloc(c->capvals * sizeof *c->vals);
+	for (size_t i = 0; i < n; i++) {
+		double x = ft_dec_f64(d);
+
+		if (isnan(x) || (c->sorted && i > 0 && x < c->vals[i - 1]))
+			return -1;
+		c->vals[c->nvals++] = x;
+	}
+	return d->bad || c->nvals > c->n ? -1 : 0;
+}
+
+/* The strings: no NUL in one (the set keeps C strings), none twice, no
+   more than an exact set holds. */
+static int
+load_distinct(struct ft_dec *d, struct ft_colstate *c)
+{
+	size_t n = ft_dec_count(d, 1), len;
+	const char *k;
+
+	c->distinct = ft_strset_new();
+	if (n > FT_DISTINCT_EXACT)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((k = ft_dec_bytes(d, &len)) == NULL ||
+		    memchr(k, '\0', len) != NULL ||
+		    ft_strset_add(c->distinct, k, len) == 0)
+			return -1;
+	return d->bad ? -1 : 0;
+}
+
+int
+ft_col_load(struct ft_dec *d, struct ft_colstate *c)
+{
+	uint64_t parts = ft_dec_u64(d);
+
+	if (d->bad || (parts & ~(uint64_t)SAVED_ALL) != 0)
+		goto bad;
+	c->n = ft_dec_u64(d);
+	c->sum = ft_dec_f64(d);
+	c->sumlo = ft_dec_f64(d);
+	c->mean = ft_dec_f64(d);
+	c->m2 = ft_dec_f64(d);
+	c->min = ft_dec_f64(d);
+	c->max = ft_dec_f64(d);
+	c->sorted = (parts & SAVED_SORTED) != 0;
+	if ((parts & SAVED_VALS) && load_vals(d, c) == -1)
+		goto bad;
+	if ((parts & SAVED_DISTINCT) && load_distinct(d, c) == -1)
+		goto bad;
+	if ((parts & SAVED_HLL) && (c->hll = ft_hll_load(d)) == NULL)
+		goto bad;
+	if ((parts & SAVED_SKETCH) && (c->sketch = ft_sketch_load(d)) == NULL)
+		goto bad;
+	/* The HyperLogLog, once made, takes every string: the set stays
+	   empty. */
+	if (d->bad || (c->hll && ft_strset_count(c->distinct) > 0))
+		goto bad;
+	return 0;
+bad:
+	d->bad = 1;
+	return -1;
+}

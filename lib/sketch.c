@@ -32,6 +32,7 @@
 
 #define SK_ALPHA	0.01
 #define SK_MAX_BUCKETS	2048
+#define SK_MAX_INDEX	1000000000	/* |bucket index|, so int32 sums hold */
 
 struct sk_store {
 	int32_t lo;		/* the index of counts[0] */
@@ -55,10 +56,10 @@ sk_index(double mag)
 {
 	double i = ceil(log(mag) / log(sk_gamma()));
 
-	if (i < -1e9)
-		return -1000000000;
-	if (i > 1e9)
-		return 1000000000;
+	if (i < -SK_MAX_INDEX)
+		return -SK_MAX_INDEX;
+	if (i > SK_MAX_INDEX)
+		return SK_MAX_INDEX;
 	return (int32_t)i;
 }
 
@@ -240,10 +241,80 @@ ft_sketch_free(struct ft_sketch *sk)
 	free(sk);
 }
 
+/*
+ * Saved as total, zeros, then the negative and the positive runs, each
+ * its length and, when not empty, the index of its first bucket and the
+ * counts.  A load refuses what store_add could not have built: a run
+ * longer than SK_MAX_BUCKETS, indices past SK_MAX_INDEX, counts that do
+ * not add up to the total.
+ */
+static void
+store_save(struct ft_buf *b, const struct sk_store *s)
+{
+	ft_enc_u64(b, s->n);
+	if (s->n == 0)
+		return;
+	ft_enc_i64(b, s->lo);
+	for (uint32_t k = 0; k < s->n; k++)
+		ft_enc_u64(b, s->counts[k]);
+}
+
+void
+ft_sketch_save(struct ft_buf *b, const struct ft_sketch *sk)
+{
+	ft_enc_u64(b, sk->total);
+	ft_enc_u64(b, sk->zeros);
+	store_save(b, &sk->neg);
+	store_save(b, &sk->pos);
+}
+
+/* Adds the run's counts to *sum; -1 when the run is not one. */
+static int
+store_load(struct ft_dec *d, struct sk_store *s, uint64_t *sum)
+{
+	size_t n = ft_dec_count(d, 1);
+	int64_t lo;
+
+	if (n == 0)
+		return d->bad ? -1 : 0;
+	lo = ft_dec_i64(d);
+	if (d->bad || n > SK_MAX_BUCKETS || lo < -SK_MAX_INDEX ||
+	    lo > SK_MAX_INDEX - (int64_t)n + 1)
+		return -1;
+	/* Exactly n: store_add reallocates by s->n, never past it. */
+	s->counts = feat_xcalloc(n, sizeof *s->counts);
+	s->lo = (int32_t)lo;
+	s->n = (uint32_t)n;
+	for (size_t k = 0; k < n; k++) {
+		s->counts[k] = ft_dec_u64(d);
+		if (__builtin_add_overflow(*sum, s->counts[k], sum))
+			return -1;
+	}
+	return d->bad ? -1 : 0;
+}
+
+struct ft_sketch *
+ft_sketch_load(struct ft_dec *d)
+{
+	struct ft_sketch *sk = ft_sketch_new();
+	uint64_t sum;
+
+	sk->total = ft_dec_u64(d);
+	sk->zeros = sum = ft_dec_u64(d);
+	if (d->bad || store_load(d, &sk->neg, &sum) == -1 ||
+	    store_load(d, &sk->pos, &sum) == -1 || sum != sk->total) {
+		d->bad = 1;
+		ft_sketch_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
 /* ---- HyperLogLog ------------------------------------------------------------ */
 
 #define HLL_P		14
 #define HLL_M		(1u << HLL_P)
+#define HLL_MAX_RANK	(64 - HLL_P + 1)	/* what ft_hll_add can store */
 
 uint8_t *
 ft_hll_new(void)
@@ -341,4 +412,31 @@ size_t
 ft_hll_bytes(void)
 {
 	return HLL_M;
+}
+
+/* The registers as one byte string, each checked on load. */
+void
+ft_hll_save(struct ft_buf *b, const uint8_t *reg)
+{
+	ft_enc_bytes(b, reg, HLL_M);
+}
+
+uint8_t *
+ft_hll_load(struct ft_dec *d)
+{
+	const uint8_t *p;
+	uint8_t *reg;
+	size_t n;
+
+	if ((p = ft_dec_bytes(d, &n)) == NULL || n != HLL_M)
+		goto bad;
+	for (uint32_t j = 0; j < HLL_M; j++)
+		if (p[j] > HLL_MAX_RANK)
+			goto bad;
+	reg = ft_hll_new();
+	memcpy(reg, p, HLL_M);
+	return reg;
+bad:
+	d->bad = 1;
+	return NULL;
 }

@@ -122,4 +122,50 @@ int64_t ft_window_pane_start(int64_t p, int64_t slide, int64_t align);
  */
 int ft_preset_feature(const char *name, struct ft_agg *a);
 
+/* ---- binary state (state.c) ---------------------------------------------- */
+/*
+ * The codec of --state's checkpoint: varints (LEB128, signed ones
+ * zigzagged), doubles as their 8 IEEE bytes little-endian, byte strings
+ * as a length then the bytes.  The encoders append to b.
+ */
+void ft_enc_u64(struct ft_buf *b, uint64_t v);
+void ft_enc_i64(struct ft_buf *b, int64_t v);
+void ft_enc_f64(struct ft_buf *b, double v);
+void ft_enc_bytes(struct ft_buf *b, const void *p, size_t n);
+
+/*
+ * A decoder reads p[off .. len) and never past it.  A getter that would
+ * overrun, or meets a varint longer than 64 bits or not in its shortest
+ * form, sets bad and returns 0 (NULL); once bad, every getter returns 0
+ * (NULL), so a loader may read a whole record and check bad once.
+ */
+struct ft_dec {
+	const unsigned char *p;
+	size_t len, off;
+	int bad;
+};
+uint64_t ft_dec_u64(struct ft_dec *d);
+int64_t ft_dec_i64(struct ft_dec *d);
+double ft_dec_f64(struct ft_dec *d);
+/* *n bytes inside d->p (not NULL when *n is 0); NULL and *n 0 when bad. */
+const void *ft_dec_bytes(struct ft_dec *d, size_t *n);
+/* A count of elements of at least min_elem_bytes each (1 when 0) still to
+   read: bad when the bytes left could not hold that many, so that the
+   count is safe to allocate. */
+size_t ft_dec_count(struct ft_dec *d, size_t min_elem_bytes);
+
+/*
+ * A column's state, and the parts of it, saved and loaded exactly
+ * (aggregate.c, sketch.c).  ft_col_load fills c, zeroed by the caller:
+ * 0, or -1 (d made bad) for bytes that are not a consistent column, c
+ * then holding what was read so far for ft_col_free.  The other loaders
+ * return a new part, or NULL with d made bad.
+ */
+void ft_col_save(struct ft_buf *b, const struct ft_colstate *c);
+int ft_col_load(struct ft_dec *d, struct ft_colstate *c);
+void ft_sketch_save(struct ft_buf *b, const struct ft_sketch *sk);
+struct ft_sketch *ft_sketch_load(struct ft_dec *d);
+void ft_hll_save(struct ft_buf *b, const uint8_t *reg);
+uint8_t *ft_hll_load(struct ft_dec *d);
+
 #endif /* FEAT_WINDOW_PRIVATE_H */
