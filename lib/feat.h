@@ -1194,6 +1194,19 @@ struct feat_tool;
  */
 int feat_windower_open_late(feat_windower *w, struct feat_tool *t,
     const char *path, char *err, size_t errlen);
+/*
+ * --state: takes path's lock (waiting as lw says), reads the state when
+ * there is one - the windows, keys, watermark and counters where the run
+ * before stopped, and where in its inputs, handed to t so that it skips
+ * what was read - and saves it at t's checkpoints and at the end of the
+ * run, when the open windows fire only with flush (never when stopped by
+ * a signal).  Call it after feat_windower_open_late.  -1 with *err:
+ * FEAT_ERR_IO when the lock is not had in time, FEAT_ERR_USAGE for a
+ * state that cannot be read or was written by other windows.
+ */
+int feat_windower_open_state(feat_windower *w, struct feat_tool *t,
+    const char *path, int flush, const struct feat_lock_wait *lw,
+    struct feat_error *err);
 /* Events dropped because every window they belong to had fired; events
    skipped for want of the key; the watermark (INT64_MIN before any). */
 unsigned long feat_windower_late(const feat_windower *w);
@@ -1338,6 +1351,36 @@ struct feat_tool_stage {
  * --on-error=fail, 2 or 4 for a failure.
  */
 int feat_tool_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx);
+
+/*
+ * Where a run is in its inputs, for a state that continues from one run
+ * to the next (feat-window --state).  An input is named by the FNV-1a 64
+ * of its first line; lines counts those consumed, bytes their bytes with
+ * a line ending each, hash is the FNV-1a 64 of those lines, each with
+ * "\n".
+ */
+struct feat_input_pos {
+	uint64_t first, lines, bytes, hash;
+};
+#define FEAT_INPUT_POS_MAX 1024
+/*
+ * The inputs read before (n at most FEAT_INPUT_POS_MAX): an input whose
+ * first line names one of them skips the lines consumed then, after
+ * checking that they are the same (else the run fails, exit 2: not the
+ * input the state saw).
+ */
+void feat_tool_resume(feat_tool *t, const struct feat_input_pos *pos,
+    size_t n);
+/* The positions to save: this run's inputs, then those resumed from that
+   it has not read, at most FEAT_INPUT_POS_MAX in all. */
+const struct feat_input_pos *feat_tool_positions(feat_tool *t, size_t *n);
+/*
+ * Calls the stage's save between two lines every lines lines or ns of
+ * time (0: not by that measure), once the output before is flushed (and
+ * synced, when it is a file) and the quarantined lines committed: a
+ * checkpoint that a run killed later restarts from.
+ */
+void feat_tool_checkpoint_every(feat_tool *t, uint64_t lines, int64_t ns);
 
 /*
  * A stage over normalised events: the driver runs the normaliser.  When

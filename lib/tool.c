@@ -123,6 +123,15 @@ struct feat_tool {
 	int64_t progress_at;
 	int progress_shown;
 	unsigned long flushes_seen;	/* the writer's, at the last commit */
+
+	/* positions in the inputs, for a state (feat_tool_resume) */
+	int tracking;
+	struct feat_input_pos *resume, *pos, *saved;
+	unsigned char *resumed;		/* per resume entry: matched */
+	size_t nresume, npos, cappos;
+	uint64_t ckpt_lines, ckpt_lines_at;
+	int64_t ckpt_ns, ckpt_at;
+	uint64_t skip_hash;		/* of the lines skipped so far */
 };
 
 /* ---- signals ------------------------------------------------------------- */
@@ -968,6 +977,168 @@ commit_follows_output(feat_tool *t)
 	ft_badlines_commit(t->bad, err, sizeof err);
 }
 
+/* ---- positions and checkpoints ---------------------------------------------------------- */
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t
+fnv_more(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * FNV_PRIME;
+	return h;
+}
+
+void
+feat_tool_resume(feat_tool *t, const struct feat_input_pos *pos, size_t n)
+{
+	t->tracking = 1;
+	if (n > FEAT_INPUT_POS_MAX)
+		n = FEAT_INPUT_POS_MAX;
+	free(t->resume);
+	free(t->resumed);
+	t->resume = feat_xmalloc((n ? n : 1) * sizeof *t->resume);
+	if (n > 0)
+		memcpy(t->resume, pos, n * sizeof *pos);
+	t->resumed = feat_xcalloc(n ? n : 1, 1);
+	t->nresume = n;
+}
+
+const struct feat_input_pos *
+feat_tool_positions(feat_tool *t, size_t *n)
+{
+	size_t k = 0;
+
+	free(t->saved);
+	t->saved = feat_xmalloc((t->npos + t->nresume + 1) *
+	    sizeof *t->saved);
+	/* The newest first: this run's last input, back to its first. */
+	for (size_t i = t->npos; i-- > 0 && k < FEAT_INPUT_POS_MAX;)
+		t->saved[k++] = t->pos[i];
+	for (size_t i = 0; i < t->nresume && k < FEAT_INPUT_POS_MAX; i++)
+		if (!t->resumed[i])
+			t->saved[k++] = t->resume[i];
+	*n = k;
+	return t->saved;
+}
+
+void
+feat_tool_checkpoint_every(feat_tool *t, uint64_t lines, int64_t ns)
+{
+	t->tracking = 1;
+	t->ckpt_lines = lines;
+	t->ckpt_ns = ns;
+	t->ckpt_at = feat_clock_mono();
+}
+
+/*
+ * A checkpoint: what the output holds goes out (to the disk, when it is
+ * a file) before the state that says so, as at the end of a run.  0, or
+ * the exit status of a failure.
+ */
+static int
+checkpoint(feat_tool *t, const struct feat_tool_stage *st, void *ctx)
+{
+	struct feat_error e = { 0 };
+	struct stat sb;
+	char err[1024];
+
+	t->ckpt_lines_at = t->lines;
+	t->ckpt_at = feat_clock_mono();
+	if (st->save == NULL)
+		return 0;
+	if (t->out && feat_writer_flush(t->out) < 0) {
+		feat_warn("cannot write output: %s", feat_writer_error(t->out));
+		return FEAT_EXIT_STORE;
+	}
+	if (fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
+		feat_warn("cannot write output: %s", strerror(errno));
+		return FEAT_EXIT_STORE;
+	}
+	if (st->save(ctx, &e) < 0) {
+		feat_warn("%s", e.reason);
+		return FEAT_EXIT_STORE;
+	}
+	if (t->bad && ft_badlines_commit(t->bad, err, sizeof err) < 0) {
+		feat_warn("%s", err);
+		return FEAT_EXIT_STORE;
+	}
+	return 0;
+}
+
+static int
+checkpoint_due(const feat_tool *t)
+{
+	if (t->ckpt_lines > 0 && t->lines - t->ckpt_lines_at >= t->ckpt_lines)
+		return 1;
+	return t->ckpt_ns > 0 && (t->lines & 63) == 0 &&
+	    feat_clock_mono() - t->ckpt_at >= t->ckpt_ns;
+}
+
+/*
+ * Tracks the line in its input's position: 1 when it was consumed by a
+ * run before (skip it), 0 to handle it, or the exit status when the input
+ * is not the one the state saw.  While it skips, the input's position is
+ * the one resumed (a run stopped then saves it as it was), and the lines
+ * skipped are hashed apart, to be checked against it.
+ */
+static int
+track(feat_tool *t, const struct feat_line *line, struct feat_input_pos **cur,
+    const struct feat_input_pos **res)
+{
+	struct feat_input_pos *p;
+
+	if (*cur == NULL) {
+		uint64_t first = fnv_more(FNV_OFFSET, line->text, line->len);
+
+		if (t->npos == t->cappos) {
+			t->cappos = t->cappos ? 2 * t->cappos : 8;
+			t->pos = feat_xrealloc(t->pos, t->cappos *
+			    sizeof *t->pos);
+		}
+		p = &t->pos[t->npos++];
+		memset(p, 0, sizeof *p);
+		p->first = first;
+		p->hash = FNV_OFFSET;
+		*res = NULL;
+		for (size_t i = 0; i < t->nresume; i++)
+			if (!t->resumed[i] && t->resume[i].first == first &&
+			    t->resume[i].lines > 0) {
+				t->resumed[i] = 1;
+				*res = &t->resume[i];
+				*p = **res;
+				t->skip_hash = FNV_OFFSET;
+				break;
+			}
+		*cur = p;
+	}
+	p = *cur;
+	if (*res == NULL || line->lineno > (*res)->lines) {
+		p->lines = line->lineno;
+		p->bytes += line->bytes + 1;
+		p->hash = fnv_more(fnv_more(p->hash, line->text, line->len),
+		    "\n", 1);
+		return 0;
+	}
+	t->skip_hash = fnv_more(fnv_more(t->skip_hash, line->text, line->len),
+	    "\n", 1);
+	if (line->lineno < (*res)->lines)
+		return 1;
+	if (t->skip_hash != (*res)->hash) {
+		feat_warn("'%s' is not the input the state saw: its first %lu "
+		    "lines differ from those read before; remove the state to "
+		    "read it afresh", t->file, line->lineno);
+		return FEAT_EXIT_USAGE;
+	}
+	feat_warn("'%s': %lu line%s read before (the state), skipped",
+	    t->file, line->lineno, line->lineno == 1 ? "" : "s");
+	return 1;
+}
+
 /* Maps a stage's failure to an exit status, saying why. */
 static int
 failure(feat_tool *t, const struct feat_error *e)
@@ -988,10 +1159,12 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
     void *ctx)
 {
 	struct feat_reader_opts ro = { 0 };
+	struct feat_input_pos *cur = NULL;
+	const struct feat_input_pos *res = NULL;
 	struct feat_line line;
 	struct feat_error e;
 	feat_reader *r;
-	int rc, status = 0;
+	int rc, skip, status = 0;
 
 	ro.max_line = t->max_line;
 	ro.stop = &stop_signal;
@@ -1013,7 +1186,22 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 				status = failure(t, &e);
 				break;
 			}
+			if (t->tracking && (t->ckpt_ns > 0 || t->ckpt_lines > 0) &&
+			    t->lines != t->ckpt_lines_at &&
+			    (status = checkpoint(t, st, ctx)) != 0)
+				break;
 			continue;
+		}
+		/* (A checkpoint between lines: the one before is done, this
+		   one not begun.) */
+		if (t->tracking && checkpoint_due(t) &&
+		    (status = checkpoint(t, st, ctx)) != 0)
+			break;
+		if (t->tracking && (skip = track(t, &line, &cur, &res)) != 0) {
+			if (skip == 1)
+				continue;
+			status = skip;
+			break;
 		}
 		t->lineno = line.lineno;
 		t->lines++;
@@ -1045,6 +1233,14 @@ run_file(feat_tool *t, const char *path, const struct feat_tool_stage *st,
 		feat_warn("cannot read '%s': %s", t->file,
 		    feat_reader_error(r));
 		status = FEAT_EXIT_STORE;
+	}
+	if (rc == FEAT_READ_END && status == 0 && res &&
+	    feat_reader_lineno(r) < res->lines) {
+		feat_warn("'%s' is not the input the state saw: it has %lu "
+		    "lines, %lu were read before; remove the state to read it "
+		    "afresh", t->file, feat_reader_lineno(r),
+		    (unsigned long)res->lines);
+		status = FEAT_EXIT_USAGE;
 	}
 	t->bytes_before += feat_reader_offset(r);
 	t->bytes_done = t->bytes_before;
@@ -1092,6 +1288,10 @@ feat_tool_free(feat_tool *t)
 	if (t->out)
 		feat_writer_close(t->out);
 	ft_badlines_free(t->bad);
+	free(t->resume);
+	free(t->resumed);
+	free(t->pos);
+	free(t->saved);
 	feat_models_free(t->models);
 	feat_catalog_free(t->catalog);
 	feat_clock_free(t->clock);

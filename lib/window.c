@@ -23,6 +23,7 @@
  */
 #include "window-private.h"
 
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -174,6 +175,12 @@ struct feat_windower {
 	int64_t swept_wm;		/* the watermark at the last sweep */
 	unsigned long swept_events;	/* events read then */
 	char metrics_err[300];		/* the last failure said */
+	/* --state */
+	const char *state_path;
+	int state_lock;			/* its lock's fd, or -1 */
+	int flush;			/* --flush: fire all at the end */
+	uint64_t config;		/* hash of what the state's layout
+					   depends on */
 };
 
 /* ---- window specs ------------------------------------------------------- */
@@ -523,6 +530,8 @@ windower_new(const struct feat_windower_opts *o, char *err, size_t errlen)
 	w->slide = o->window.slide;
 	w->watermark = INT64_MIN;
 	w->seed = ft_hash_seed();
+	w->state_lock = -1;
+	w->late_fd = -1;
 	(void)err;
 	(void)errlen;
 	if (o->window.type == FEAT_WINDOW_SESSION) {
@@ -2048,9 +2057,11 @@ on_finish(void *ctx, int stopped, struct feat_error *err)
 {
 	struct feat_windower *w = ctx;
 
-	/* The end of input: every window that holds an event fires. */
-	(void)stopped;
-	if (fire_until(w, INT64_MAX, w->watermark, err) < 0)
+	/* The end of input: every window that holds an event fires -
+	   with a state, only under --flush, and never when stopped (the
+	   next run goes on with the input). */
+	if ((w->state_path == NULL || (w->flush && !stopped)) &&
+	    fire_until(w, INT64_MAX, w->watermark, err) < 0)
 		return -1;
 	if (w->late_out && feat_writer_flush(w->late_out) < 0) {
 		err->code = FEAT_ERR_IO;
@@ -2082,6 +2093,429 @@ on_summary(void *ctx)
 		    w->skewed == 1 ? "" : "s");
 }
 
+/* ---- --state ------------------------------------------------------------ */
+
+/*
+ * The state file: "FEATWIN\n", the format (1), the hash of the
+ * configuration (a state is read only by the windows that wrote it), the
+ * positions in the inputs (feat_tool_resume), the --late file's identity
+ * and length, the windows, and the FNV-1a 64 of every byte before it.
+ * Everything is plain data, so a state reads back into the windower that
+ * wrote it exactly, and runs on from it as if never stopped.
+ */
+#define STATE_MAGIC "FEATWIN\n"
+#define STATE_FORMAT 1
+
+static uint64_t
+config_hash(const struct feat_windower *w)
+{
+	struct ft_buf b = { 0 };
+	uint64_t h;
+
+	ft_buf_printf(&b, "%d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+	    " align %" PRId64 " lateness %" PRId64 " sketch %d part %lu/%lu "
+	    "version %ld events %d carrying %d key %d %d %s default %s\n",
+	    (int)w->o.window.type, w->size, w->slide, w->gap, w->max,
+	    w->o.align, w->o.lateness, w->o.sketch, w->o.part_i, w->o.part_n,
+	    w->o.version, (int)w->events, w->carrying, (int)w->keykind,
+	    w->keyidx, w->keyname, w->key_default ? w->key_default : "");
+	for (size_t i = 0; i < w->noutputs; i++) {
+		const struct output *o = &w->outputs[i];
+
+		ft_buf_printf(&b, "output %s %s\n", o->group, o->entity_type);
+		for (size_t a = 0; a < o->naggs; a++)
+			ft_buf_printf(&b, "agg %d %.17g %d %s %s %s\n",
+			    (int)o->aggs[a].fn, o->aggs[a].p,
+			    o->aggs[a].nfields, o->aggs[a].field[0],
+			    o->aggs[a].field[1], o->aggs[a].name);
+	}
+	for (size_t i = 0; i < w->ncols; i++)
+		ft_buf_printf(&b, "col %d %d %u %d %d\n", (int)w->cols[i].kind,
+		    w->cols[i].idx, w->cols[i].flags, w->cols[i].distinct,
+		    w->cols[i].is_bool);
+	for (size_t i = 0; i < w->npaths; i++)
+		ft_buf_printf(&b, "path %s\n", w->paths[i]);
+	h = feat_fnv1a64(b.p, b.len);
+	ft_buf_free(&b);
+	return h;
+}
+
+static void
+pane_save(struct ft_buf *b, const struct feat_windower *w,
+    const struct pane *p)
+{
+	ft_enc_i64(b, p->index);
+	ft_enc_u64(b, p->count);
+	ft_enc_f64(b, p->fsum);
+	ft_enc_f64(b, p->fsumlo);
+	for (size_t c = 0; c < w->ncols; c++)
+		ft_col_save(b, &p->cols[c]);
+}
+
+static struct pane *
+pane_load(struct ft_dec *d, struct feat_windower *w)
+{
+	struct pane *p = pane_new(w, ft_dec_i64(d));
+
+	p->count = ft_dec_u64(d);
+	p->fsum = ft_dec_f64(d);
+	p->fsumlo = ft_dec_f64(d);
+	for (size_t c = 0; c < w->ncols && !d->bad; c++)
+		if (ft_col_load(d, &p->cols[c]) < 0)
+			d->bad = 1;
+	return p;
+}
+
+static void
+state_encode(struct feat_windower *w, struct ft_buf *b)
+{
+	const struct feat_input_pos *pos;
+	struct stat sb;
+	size_t n;
+
+	ft_buf_add(b, STATE_MAGIC, 8);
+	ft_enc_u64(b, STATE_FORMAT);
+	ft_enc_u64(b, w->config);
+	pos = feat_tool_positions(w->tool, &n);
+	ft_enc_u64(b, n);
+	for (size_t i = 0; i < n; i++) {
+		ft_enc_u64(b, pos[i].first);
+		ft_enc_u64(b, pos[i].lines);
+		ft_enc_u64(b, pos[i].bytes);
+		ft_enc_u64(b, pos[i].hash);
+	}
+	if (w->late_fd >= 0 && fstat(w->late_fd, &sb) == 0) {
+		ft_enc_u64(b, (uint64_t)sb.st_dev);
+		ft_enc_u64(b, (uint64_t)sb.st_ino);
+		ft_enc_u64(b, (uint64_t)sb.st_size);
+	} else {
+		ft_enc_u64(b, 0);
+		ft_enc_u64(b, 0);
+		ft_enc_u64(b, 0);
+	}
+	ft_enc_i64(b, w->max_ts);
+	ft_enc_i64(b, w->watermark);
+	ft_enc_u64(b, (uint64_t)w->have_ts);
+	ft_enc_u64(b, w->nevents);
+	ft_enc_u64(b, w->late);
+	ft_enc_u64(b, w->skewed);
+	ft_enc_u64(b, w->without_key);
+	ft_enc_u64(b, w->fired);
+	ft_enc_u64(b, w->refired);
+	ft_enc_u64(b, w->records);
+	ft_enc_u64(b, w->expired);
+	ft_enc_u64(b, (uint64_t)w->ncent);
+	for (int i = 0; i < w->ncent; i++) {
+		for (int j = 0; j < FT_CLUSTER_DIM; j++)
+			ft_enc_f64(b, w->cent[i][j]);
+		ft_enc_u64(b, w->centn[i]);
+	}
+	ft_enc_u64(b, w->nkeys);
+	for (size_t i = 0; i < w->mapcap; i++) {
+		const struct wkey *k = w->map[i];
+
+		if (k == NULL)
+			continue;
+		ft_enc_bytes(b, k->id, k->idlen);
+		ft_enc_i64(b, k->fired_upto);
+		ft_enc_i64(b, k->next_end);
+		ft_enc_i64(b, k->last_ts);
+		ft_enc_i64(b, k->last_created);
+		ft_enc_i64(b, k->fatigue_at);
+		ft_enc_i64(b, k->fatigue_prev_at);
+		ft_enc_f64(b, k->fatigue);
+		ft_enc_f64(b, k->fatigue_prev);
+		ft_enc_u64(b, (uint64_t)(k->has_fatigue != 0) |
+		    (uint64_t)(k->has_fatigue_prev != 0) << 1);
+		ft_enc_u64(b, k->npanes);
+		for (size_t p = 0; p < k->npanes; p++)
+			pane_save(b, w, k->panes[p]);
+		ft_enc_u64(b, k->nsess);
+		for (size_t j = 0; j < k->nsess; j++) {
+			const struct session *ss = k->sess[j];
+
+			ft_enc_i64(b, ss->first);
+			ft_enc_i64(b, ss->last);
+			ft_enc_i64(b, ss->end);
+			ft_enc_u64(b, (uint64_t)ss->state);
+			ft_enc_u64(b, ss->ntombs);
+			for (size_t t = 0; t < ss->ntombs; t++)
+				ft_enc_i64(b, ss->tombs[t]);
+			ft_enc_u64(b, ss->p != NULL);
+			if (ss->p)
+				pane_save(b, w, ss->p);
+		}
+	}
+	{
+		uint64_t h = feat_fnv1a64(b->p, b->len);
+		unsigned char le[8];
+
+		for (int i = 0; i < 8; i++)
+			le[i] = (unsigned char)(h >> (8 * i));
+		ft_buf_add(b, le, 8);
+	}
+}
+
+/* A key of the state into w; -1 (d bad) when it cannot be one. */
+static int
+key_load(struct ft_dec *d, struct feat_windower *w)
+{
+	const char *id;
+	struct wkey *k;
+	size_t n, before = w->nkeys;
+	uint64_t f;
+
+	id = ft_dec_bytes(d, &n);
+	if (id == NULL || n == 0 || n > FEAT_ENTITY_ID_MAX ||
+	    memchr(id, '\0', n) != NULL)
+		return d->bad = 1, -1;
+	k = key_get(w, id, n);
+	if (w->nkeys == before)
+		return d->bad = 1, -1;	/* twice */
+	k->fired_upto = ft_dec_i64(d);
+	k->next_end = ft_dec_i64(d);
+	k->last_ts = ft_dec_i64(d);
+	k->last_created = ft_dec_i64(d);
+	k->fatigue_at = ft_dec_i64(d);
+	k->fatigue_prev_at = ft_dec_i64(d);
+	k->fatigue = ft_dec_f64(d);
+	k->fatigue_prev = ft_dec_f64(d);
+	f = ft_dec_u64(d);
+	k->has_fatigue = f & 1;
+	k->has_fatigue_prev = (f >> 1) & 1;
+	n = ft_dec_count(d, 4);
+	if (n > 0 && w->session)
+		return d->bad = 1, -1;
+	k->panes = feat_xcalloc(n ? n : 1, sizeof *k->panes);
+	k->cappanes = n ? n : 1;
+	for (size_t i = 0; i < n && !d->bad; i++) {
+		k->panes[k->npanes++] = pane_load(d, w);
+		if (i > 0 && k->panes[i]->index <= k->panes[i - 1]->index)
+			d->bad = 1;
+	}
+	n = ft_dec_count(d, 5);
+	if (n > 0 && !w->session)
+		return d->bad = 1, -1;
+	k->sess = feat_xcalloc(n ? n : 1, sizeof *k->sess);
+	k->capsess = n ? n : 1;
+	for (size_t i = 0; i < n && !d->bad; i++) {
+		struct session *ss = feat_xcalloc(1, sizeof *ss);
+		size_t nt;
+
+		k->sess[k->nsess++] = ss;
+		ss->first = ft_dec_i64(d);
+		ss->last = ft_dec_i64(d);
+		ss->end = ft_dec_i64(d);
+		ss->state = (int)ft_dec_u64(d);
+		nt = ft_dec_count(d, 1);
+		ss->tombs = feat_xcalloc(nt ? nt : 1, sizeof *ss->tombs);
+		for (size_t t = 0; t < nt; t++)
+			ss->tombs[ss->ntombs++] = ft_dec_i64(d);
+		if (ft_dec_u64(d))
+			ss->p = pane_load(d, w);
+		if (ss->state < SESS_OPEN || ss->state > SESS_CLOSED ||
+		    (ss->p == NULL) != (ss->state == SESS_CLOSED) ||
+		    ss->first > ss->last || ss->end !=
+		    session_end(w, ss->first, ss->last) ||
+		    (i > 0 && ss->first <= k->sess[i - 1]->last))
+			d->bad = 1;
+	}
+	if (!d->bad && k->next_end != INT64_MAX)
+		heap_push(w, k, k->next_end);
+	return d->bad ? -1 : 0;
+}
+
+static int
+state_decode(struct feat_windower *w, const unsigned char *p, size_t len,
+    struct feat_input_pos **pos, size_t *npos, uint64_t late[3],
+    char *why, size_t whylen)
+{
+	struct ft_dec d = { p, len - 8, 8, 0 };
+	uint64_t h = 0, n;
+
+	for (int i = 0; i < 8; i++)
+		h |= (uint64_t)p[len - 8 + i] << (8 * i);
+	if (h != feat_fnv1a64(p, len - 8)) {
+		snprintf(why, whylen, "its checksum does not match: damaged");
+		return -1;
+	}
+	if (ft_dec_u64(&d) != STATE_FORMAT) {
+		snprintf(why, whylen, "a format this version does not read");
+		return -1;
+	}
+	if (ft_dec_u64(&d) != w->config) {
+		snprintf(why, whylen, "written by other windows (another "
+		    "preset, window, key, aggregate, --sketch, --partition, "
+		    "--align, lateness or --group-version)");
+		return -1;
+	}
+	n = ft_dec_count(&d, 4);
+	if (n > FEAT_INPUT_POS_MAX)
+		d.bad = 1;
+	*pos = feat_xcalloc(n ? n : 1, sizeof **pos);
+	for (*npos = 0; *npos < n && !d.bad; (*npos)++) {
+		(*pos)[*npos].first = ft_dec_u64(&d);
+		(*pos)[*npos].lines = ft_dec_u64(&d);
+		(*pos)[*npos].bytes = ft_dec_u64(&d);
+		(*pos)[*npos].hash = ft_dec_u64(&d);
+	}
+	for (int i = 0; i < 3; i++)
+		late[i] = ft_dec_u64(&d);
+	w->max_ts = ft_dec_i64(&d);
+	w->watermark = ft_dec_i64(&d);
+	w->have_ts = ft_dec_u64(&d) != 0;
+	w->nevents = ft_dec_u64(&d);
+	w->late = ft_dec_u64(&d);
+	w->skewed = ft_dec_u64(&d);
+	w->without_key = ft_dec_u64(&d);
+	w->fired = ft_dec_u64(&d);
+	w->refired = ft_dec_u64(&d);
+	w->records = ft_dec_u64(&d);
+	w->expired = ft_dec_u64(&d);
+	n = ft_dec_u64(&d);
+	if (n > FT_CLUSTERS)
+		d.bad = 1;
+	for (w->ncent = 0; w->ncent < (int)n && !d.bad; w->ncent++) {
+		for (int j = 0; j < FT_CLUSTER_DIM; j++)
+			w->cent[w->ncent][j] = ft_dec_f64(&d);
+		w->centn[w->ncent] = ft_dec_u64(&d);
+	}
+	n = ft_dec_count(&d, 8);
+	for (uint64_t i = 0; i < n && !d.bad; i++)
+		key_load(&d, w);
+	if (!d.bad && d.off != d.len)
+		d.bad = 1;
+	if (d.bad) {
+		snprintf(why, whylen, "its contents are not a state: damaged");
+		return -1;
+	}
+	w->swept_wm = w->watermark;
+	w->swept_events = w->nevents;
+	return 0;
+}
+
+static int
+on_save(void *ctx, struct feat_error *err)
+{
+	struct feat_windower *w = ctx;
+	struct ft_buf b = { 0 };
+	int rc;
+
+	/* The late events the state counts are in their file first. */
+	if (w->late_out && (feat_writer_flush(w->late_out) < 0 ||
+	    fsync(w->late_fd) < 0)) {
+		err->code = FEAT_ERR_IO;
+		snprintf(err->reason, sizeof err->reason, "cannot write the "
+		    "late events: %s", w->late_out ?
+		    feat_writer_error(w->late_out) : strerror(errno));
+		return -1;
+	}
+	state_encode(w, &b);
+	rc = ft_write_atomic(w->state_path, b.p, b.len, err->reason,
+	    sizeof err->reason);
+	ft_buf_free(&b);
+	if (rc < 0) {
+		err->code = FEAT_ERR_IO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+feat_windower_open_state(feat_windower *w, struct feat_tool *t,
+    const char *path, int flush, const struct feat_lock_wait *lw,
+    struct feat_error *err)
+{
+	struct feat_input_pos *pos = NULL;
+	size_t npos = 0, len = 0, cap = 0;
+	unsigned char *buf = NULL;
+	uint64_t late[3] = { 0, 0, 0 };
+	char why[256];
+	ssize_t r;
+	int fd;
+
+	w->tool = t;
+	w->state_path = path;
+	w->flush = flush;
+	w->config = config_hash(w);
+	/* One run at a time per state (an overlapping cron job waits). */
+	w->state_lock = ft_lock_open(path, lw, err->reason, sizeof err->reason);
+	if (w->state_lock < 0) {
+		err->code = w->state_lock == FT_LOCK_UNUSABLE ? FEAT_ERR_USAGE :
+		    w->state_lock == FT_LOCK_STOPPED ? FEAT_ERR_STOPPED :
+		    FEAT_ERR_IO;
+		w->state_lock = -1;
+		return -1;
+	}
+	ft_remove_stale_tmp(path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT) {
+			feat_tool_resume(t, NULL, 0);	/* the first run */
+			return 0;
+		}
+		err->code = FEAT_ERR_USAGE;
+		snprintf(err->reason, sizeof err->reason, "cannot read state "
+		    "'%s': %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			buf = feat_xrealloc(buf, cap);
+		}
+		if ((r = read(fd, buf + len, cap - len)) == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err->code = FEAT_ERR_USAGE;
+			snprintf(err->reason, sizeof err->reason, "cannot read "
+			    "state '%s': %s", path, strerror(errno));
+			close(fd);
+			free(buf);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len < 16 || memcmp(buf, STATE_MAGIC, 8) != 0) {
+		snprintf(why, sizeof why, "not a feat-window state");
+		goto bad;
+	}
+	if (state_decode(w, buf, len, &pos, &npos, late, why,
+	    sizeof why) < 0)
+		goto bad;
+	free(buf);
+	/* Late lines appended after the checkpoint come again: the file
+	   goes back to its length then (the same file only). */
+	if (w->late_fd >= 0 && late[1] != 0) {
+		struct stat sb;
+
+		if (fstat(w->late_fd, &sb) == 0 &&
+		    (uint64_t)sb.st_dev == late[0] &&
+		    (uint64_t)sb.st_ino == late[1] &&
+		    (uint64_t)sb.st_size > late[2] &&
+		    ftruncate(w->late_fd, (off_t)late[2]) < 0) {
+			err->code = FEAT_ERR_IO;
+			snprintf(err->reason, sizeof err->reason, "cannot "
+			    "truncate the late events file: %s",
+			    strerror(errno));
+			free(pos);
+			return -1;
+		}
+	}
+	feat_tool_resume(t, pos, npos);
+	free(pos);
+	return 0;
+bad:
+	free(buf);
+	free(pos);
+	err->code = FEAT_ERR_USAGE;
+	snprintf(err->reason, sizeof err->reason, "state '%s' cannot be read: "
+	    "%s; remove it to start afresh", path, why);
+	return -1;
+}
+
 void
 feat_windower_stage(feat_windower *w, feat_writer *out,
     struct feat_event_stage *st)
@@ -2092,6 +2526,8 @@ feat_windower_stage(feat_windower *w, feat_writer *out,
 	st->check = on_check;
 	st->finish = on_finish;
 	st->summary = on_summary;
+	if (w->state_path)
+		st->save = on_save;
 	if (w->o.idle_flush > 0 || w->o.metrics_path) {
 		int64_t q = w->o.idle_flush > 0 ? w->o.idle_flush :
 		    FEAT_NS_PER_S;
@@ -2185,6 +2621,8 @@ feat_windower_free(feat_windower *w)
 		free((char *)w->paths[i]);
 	free(w->paths);
 	free(w->key_default);
+	if (w->state_lock >= 0)
+		close(w->state_lock);
 	if (w->late_out) {
 		feat_writer_close(w->late_out);	/* flushed by finish */
 		close(w->late_fd);

@@ -13,7 +13,7 @@
 enum {
 	O_GROUP_VERSION = 256, O_CREATED, O_ALIGN, O_WATERMARK_DELAY,
 	O_EVENTS, O_FIELD, O_LATE, O_MAX_SKEW, O_KEY_TTL, O_IDLE_FLUSH,
-	O_PARTITION, O_SKETCH, O_LATENESS
+	O_PARTITION, O_SKETCH, O_LATENESS, O_STATE, O_FLUSH, O_CHECKPOINT
 };
 
 static const struct feat_option options[] = {
@@ -63,6 +63,12 @@ static const struct feat_option options[] = {
 	    "mod N is I", 0 },
 	{ "sketch", O_SKETCH, NULL, "percentiles from a sketch: within 1%, "
 	    "in bounded memory", 0 },
+	{ "state", O_STATE, "FILE", "keep the open windows and the place in "
+	    "the input\nacross runs (locked while in use)", 0 },
+	{ "flush", O_FLUSH, NULL, "with --state, fire every open window at "
+	    "the end of input", 0 },
+	{ "checkpoint-every", O_CHECKPOINT, "N|DURATION", "write the state "
+	    "every N lines or DURATION\n(default 1m)", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
@@ -76,8 +82,10 @@ struct run {
 	const char *preset, *window, *key, *entity_type, *group;
 	const char **aggs, **fields;
 	size_t naggs, nfields;
-	const char *events, *late;
-	int lateness_given;
+	const char *events, *late, *state;
+	int lateness_given, flush, ckpt_given;
+	uint64_t ckpt_lines;
+	int64_t ckpt_ns;
 	struct feat_windower_opts wo;
 	int version;
 };
@@ -143,6 +151,25 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		return feat_parse_group_version(arg, &r->version, err, errlen);
 	case O_LATE: r->late = arg; return 0;
 	case O_SKETCH: r->wo.sketch = 1; return 0;
+	case O_STATE: r->state = arg; return 0;
+	case O_FLUSH: r->flush = 1; return 0;
+	case O_CHECKPOINT: {
+		char *end;
+		unsigned long long n;
+
+		r->ckpt_given = 1;
+		errno = 0;
+		n = strtoull(arg, &end, 10);
+		if (end > arg && *end == '\0' && arg[0] != '-' && errno == 0 &&
+		    n > 0) {
+			r->ckpt_lines = n;
+			r->ckpt_ns = 0;
+			return 0;
+		}
+		r->ckpt_lines = 0;
+		return positive("checkpoint-every", arg, &r->ckpt_ns, err,
+		    errlen);
+	}
 	case O_LATENESS:
 		r->lateness_given = 1;
 		return duration("allowed-lateness", arg, &r->wo.lateness, err,
@@ -223,7 +250,7 @@ main(int argc, char **argv)
 		FEAT_OPT_CATALOG | FEAT_OPT_CATALOG_OVERLAY |
 		FEAT_OPT_ON_ERROR | FEAT_OPT_MAX_LINE | FEAT_OPT_TIME_UNIT |
 		FEAT_OPT_UNBUFFERED | FEAT_OPT_PROGRESS |
-		FEAT_OPT_METRICS_FILE, "[FILE...]", forms,
+		FEAT_OPT_METRICS_FILE | FEAT_OPT_LOCK_TIMEOUT, "[FILE...]", forms,
 		"FILE may be gzip-compressed; none or '-' reads stdin.  See "
 		"feat-window(1).\n", 0, option, NULL
 	};
@@ -237,7 +264,24 @@ main(int argc, char **argv)
 	int status;
 
 	r.wo.watermark_delay = 5 * FEAT_NS_PER_S;
+	r.ckpt_ns = 60 * FEAT_NS_PER_S;
 	t = feat_tool_start(&def, argc, argv, &r);
+	if ((r.flush || r.ckpt_given) && r.state == NULL)
+		feat_tool_usage_error(t, "--%s needs --state",
+		    r.flush ? "flush" : "checkpoint-every");
+	if (r.state) {
+		const char *m = feat_tool_metrics_path(t);
+
+		if (r.late && (strcmp(r.late, r.state) == 0 ||
+		    feat_same_file(r.late, r.state)))
+			feat_tool_usage_error(t, "--late and --state name the "
+			    "same file");
+		if (m && (strcmp(m, r.state) == 0 || feat_same_file(m,
+		    r.state)))
+			feat_tool_usage_error(t, "--metrics-file and --state "
+			    "name the same file");
+		feat_tool_check_written(t, r.state, "--state");
+	}
 	r.wo.metrics_path = feat_tool_metrics_path(t);
 	if (r.wo.metrics_path)
 		feat_tool_check_written(t, r.wo.metrics_path,
@@ -259,6 +303,19 @@ main(int argc, char **argv)
 	    r.wo.metrics_path)))
 		feat_tool_usage_error(t, "--late and --metrics-file name the "
 		    "same file");
+	if (r.state) {
+		struct feat_lock_wait lw = feat_tool_lock_wait(t);
+		struct feat_error e = { 0 };
+
+		if (feat_windower_open_state(w, t, r.state, r.flush, &lw,
+		    &e) < 0) {
+			status = feat_tool_fail(t, &e);
+			feat_windower_free(w);
+			feat_tool_free(t);
+			return status;
+		}
+		feat_tool_checkpoint_every(t, r.ckpt_lines, r.ckpt_ns);
+	}
 	no.time_unit = feat_tool_time_unit(t);
 	no.models = feat_tool_models(t);
 	no.want = feat_windower_fields(w);

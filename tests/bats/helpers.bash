@@ -24,6 +24,24 @@ window() {
 	run --separate-stderr "$FEAT_WINDOW" "$@"
 }
 
+# upserted FILE...: the records of the files, in order, as a store keeps
+# them - the last of each key (entity, group, version, ts), a tombstone
+# deleting it - without created, sorted.  A last line cut short (a run
+# killed while writing it) is left out.
+upserted() {
+	local f
+	for f in "$@"; do
+		if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" != '\n' ]; then
+			sed '$d' "$f"
+		else
+			cat "$f"
+		fi
+	done | sed 's/,"created":"[^"]*"//' |
+	    awk '{ k = substr($0, 1, index($0, ",\"features\""))
+	           if (index($0, ",\"features\":null,\"tombstone\":true")) delete v[k]; else v[k] = $0 }
+	         END { for (k in v) print v[k] }' | sort
+}
+
 # close_enough FILE_A FILE_B: two tables of tab-separated lines, sorted the
 # same way, with the same first column (a key) and numbers within 1e-9 of
 # each other (or "null" in both).  Says the first difference.

@@ -35,22 +35,6 @@ load ../bats/helpers
 	# each quarantined line is the damaged line, by number
 	[ "$($JQ -r '._error.line' "$TMP/q" | awk '$1 % 997 != 0' | wc -l)" -eq 0 ]
 }
-
-# upserted FILE...: the records of the files, the last one of each key
-# (entity, group, version, ts: the envelope before "features", which
-# feat-extract writes in that order) kept, created left out, sorted; a
-# torn last line (a run killed mid-write) is dropped, as a loader drops a
-# bad line.
-upserted() {
-	local f
-	for f in "$@"; do
-		if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" != '\n' ]; then
-			sed '$d' "$f"
-		else
-			cat "$f"
-		fi
-	done | sed 's/,"created":"[^"]*"//' |
-	    awk '{ k = substr($0, 1, index($0, ",\"features\"")); v[k] = $0 }
 	         END { for (k in v) print v[k] }' | sort
 }
 
