@@ -1354,10 +1354,10 @@ int feat_tool_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx);
 
 /*
  * Where a run is in its inputs, for a state that continues from one run
- * to the next (feat-window --state).  An input is named by the FNV-1a 64
- * of its first line; lines counts those consumed, bytes their bytes with
- * a line ending each, hash is the FNV-1a 64 of those lines, each with
- * "\n".
+ * to the next (feat-window --state).  An input is named by a hash of its
+ * first line (FNV-1a 64 over 8-byte words); lines counts those consumed,
+ * bytes their bytes with a line ending each, hash is the same hash of
+ * those lines, each with "\n".
  */
 struct feat_input_pos {
 	uint64_t first, lines, bytes, hash;

@@ -982,12 +982,25 @@ commit_follows_output(feat_tool *t)
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
+/*
+ * FNV-1a 64 taken eight bytes (little-endian) at a time, then byte by
+ * byte: a hash of what was read that keeps up with the reader.
+ */
 static uint64_t
 fnv_more(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w = 0;
+
+		for (int b = 0; b < 8; b++)
+			w |= (uint64_t)s[i + b] << (8 * b);
+		h = (h ^ w) * FNV_PRIME;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
 		h = (h ^ s[i]) * FNV_PRIME;
 	return h;
 }
