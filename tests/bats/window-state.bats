@@ -58,11 +58,17 @@ crash_runs() {
 	# Stopped, a run fires nothing (the next goes on), even with --flush.
 	rm -f "$TMP/state"
 	mkfifo "$TMP/fifo"
-	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" --flush "$TMP/fifo" > "$TMP/o" 2> "$TMP/e" &
+	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" --flush --metrics-file "$TMP/m" \
+	    "$TMP/fifo" > "$TMP/o" 2> "$TMP/e" &
 	local pid=$!
 	exec 5<> "$TMP/fifo"
 	head -n 30000 "$TMP/gen" >&5
-	sleep 0.5
+	# Until it has read them all (the metrics say so once it is idle).
+	for _ in $(seq 300); do
+		grep -qx 'feat_window_events_total 30000' "$TMP/m" 2> /dev/null && break
+		sleep 0.1
+	done
+	grep -qx 'feat_window_events_total 30000' "$TMP/m"
 	kill -INT "$pid"
 	wait "$pid" && rc=0 || rc=$?
 	exec 5>&-
@@ -164,11 +170,16 @@ crash_runs() {
 @test "window-state-006: a second run on a busy state waits, then fails without touching it" {
 	"$FEAT_GENLOAD" -n 5000 -s 26 > "$TMP/gen"
 	mkfifo "$TMP/fifo"
-	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" "$TMP/fifo" > /dev/null 2>&1 &
+	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" --metrics-file "$TMP/m" \
+	    "$TMP/fifo" > /dev/null 2>&1 &
 	local pid=$!
 	exec 5<> "$TMP/fifo"
 	head -n 100 "$TMP/gen" >&5
-	sleep 0.3
+	# Until it reads (so it holds the lock).
+	for _ in $(seq 300); do
+		grep -qx 'feat_window_events_total 100' "$TMP/m" 2> /dev/null && break
+		sleep 0.1
+	done
 	window -p perf_5min --state "$TMP/state" --lock-timeout 200ms "$TMP/gen"
 	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"lock"* ]]
