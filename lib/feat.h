@@ -202,6 +202,7 @@ struct feat_line {
 	const char *file;	/* the reader's name: "<stdin>" for stdin */
 	const char *reason;	/* "line longer than N bytes": never held
 				   whole; NULL for a line to process */
+	int unterminated;	/* the input ended without its line end */
 };
 struct feat_reader_opts {
 	size_t max_line;	/* 0: FEAT_MAX_LINE_DEFAULT */
@@ -1361,6 +1362,10 @@ int feat_tool_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx);
  */
 struct feat_input_pos {
 	uint64_t first, lines, bytes, hash;
+	/* When the last line consumed had no line end yet (a log being
+	   written): the hash before it, its length and its own hash, so
+	   that the line it becomes is read again. */
+	uint64_t prev_hash, tail_len, tail_hash;
 };
 #define FEAT_INPUT_POS_MAX 1024
 /*
@@ -1381,6 +1386,13 @@ const struct feat_input_pos *feat_tool_positions(feat_tool *t, size_t *n);
  * checkpoint that a run killed later restarts from.
  */
 void feat_tool_checkpoint_every(feat_tool *t, uint64_t lines, int64_t ns);
+/*
+ * A restart from a state: when the output is a regular file that ends in
+ * a line cut short (a run killed while writing it, after its last
+ * checkpoint), that piece goes, so that the line the restart writes again
+ * does not run on from it.
+ */
+void feat_tool_trim_output(feat_tool *t);
 
 /*
  * A stage over normalised events: the driver runs the normaliser.  When

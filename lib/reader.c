@@ -372,6 +372,7 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 {
 	if (r->stopped)
 		return FEAT_READ_STOPPED;
+	line->unterminated = 0;
 	for (;;) {
 		char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 		size_t len;
@@ -419,6 +420,7 @@ feat_reader_next(feat_reader *r, struct feat_line *line)
 			}
 		}
 		line->text = r->buf + r->start;
+		line->unterminated = nl == r->buf + r->end;
 		len = (size_t)(nl - line->text);
 		r->start = nl < r->buf + r->end ? (size_t)(nl - r->buf) + 1 :
 		    r->end;

@@ -14,9 +14,9 @@
  *   1. the stage finishes (windows fire, summaries are computed);
  *   2. the output is flushed and checked - a failure is exit 4 and nothing
  *      below happens, so a retry starts from the old state;
- *   3. the stage saves its state;
- *   4. the quarantine lines staged during the run are appended to the
- *      quarantine file and synced;
+ *   3. the quarantine lines staged during the run are appended to the
+ *      quarantine file and synced (a failure is exit 4, and no state);
+ *   4. the stage saves its state;
  *   5. the summary goes to stderr and stdout is closed, checked.
  *
  * Signals only set a flag.  The handlers are installed without SA_RESTART
@@ -132,6 +132,7 @@ struct feat_tool {
 	uint64_t ckpt_lines, ckpt_lines_at;
 	int64_t ckpt_ns, ckpt_at;
 	uint64_t skip_hash;		/* of the lines skipped so far */
+	int skip_done;			/* the resumed position is met */
 };
 
 /* ---- signals ------------------------------------------------------------- */
@@ -884,6 +885,13 @@ end_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx,
 	}
 	feat_writer_close(t->out);
 	t->out = NULL;
+	/* The quarantined lines before the state that counts them read: a
+	   failure between the two quarantines a line twice, never none. */
+	if (t->bad && out_ok && status == FEAT_EXIT_OK &&
+	    ft_badlines_commit(t->bad, err, sizeof err) < 0) {
+		feat_warn("%s", err);
+		status = FEAT_EXIT_STORE;
+	}
 	if (out_ok && status == FEAT_EXIT_OK && st && st->save) {
 		struct feat_error e = { 0 };
 		struct stat sb;
@@ -905,11 +913,6 @@ end_run(feat_tool *t, const struct feat_tool_stage *st, void *ctx,
 		}
 	}
 saved:
-	if (t->bad && out_ok && status == FEAT_EXIT_OK &&
-	    ft_badlines_commit(t->bad, err, sizeof err) < 0) {
-		feat_warn("%s", err);
-		status = FEAT_EXIT_STORE;
-	}
 	if (st && st->summary)
 		st->summary(ctx);
 	if (t->bad && ft_badlines_count(t->bad) > 0 &&
@@ -1039,6 +1042,49 @@ feat_tool_positions(feat_tool *t, size_t *n)
 }
 
 void
+feat_tool_trim_output(feat_tool *t)
+{
+	char buf[4096];
+	struct stat sb;
+	off_t at, cut = 0;
+	int fd;
+
+	(void)t;
+	if (fstat(STDOUT_FILENO, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size == 0)
+		return;
+	/* Standard output is write-only: read the file through its name. */
+	if ((fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	for (at = sb.st_size; at > 0 && cut == 0;) {
+		size_t n = at < (off_t)sizeof buf ? (size_t)at : sizeof buf;
+		ssize_t r = pread(fd, buf, n, at - (off_t)n);
+
+		if (r != (ssize_t)n)
+			break;
+		if (at == sb.st_size && buf[n - 1] == '\n')
+			break;		/* whole lines: nothing to do */
+		at -= (off_t)n;
+		for (size_t i = n; i-- > 0;)
+			if (buf[i] == '\n') {
+				cut = at + (off_t)i + 1;
+				break;
+			}
+		if (at == 0 && cut == 0)
+			cut = -1;	/* no line end at all: the whole file */
+	}
+	close(fd);
+	if (cut == 0)
+		return;
+	if (cut < 0)
+		cut = 0;
+	if (ftruncate(STDOUT_FILENO, cut) == 0)
+		feat_warn("the output ended in a line cut short (%lld bytes, "
+		    "of a run killed while writing it): removed, the line "
+		    "comes again whole", (long long)(sb.st_size - cut));
+}
+
+void
 feat_tool_checkpoint_every(feat_tool *t, uint64_t lines, int64_t ns)
 {
 	t->tracking = 1;
@@ -1072,12 +1118,12 @@ checkpoint(feat_tool *t, const struct feat_tool_stage *st, void *ctx)
 		feat_warn("cannot write output: %s", strerror(errno));
 		return FEAT_EXIT_STORE;
 	}
-	if (st->save(ctx, &e) < 0) {
-		feat_warn("%s", e.reason);
-		return FEAT_EXIT_STORE;
-	}
 	if (t->bad && ft_badlines_commit(t->bad, err, sizeof err) < 0) {
 		feat_warn("%s", err);
+		return FEAT_EXIT_STORE;
+	}
+	if (st->save(ctx, &e) < 0) {
+		feat_warn("%s", e.reason);
 		return FEAT_EXIT_STORE;
 	}
 	return 0;
@@ -1125,31 +1171,54 @@ track(feat_tool *t, const struct feat_line *line, struct feat_input_pos **cur,
 				*res = &t->resume[i];
 				*p = **res;
 				t->skip_hash = FNV_OFFSET;
+				t->skip_done = 0;
 				break;
 			}
 		*cur = p;
 	}
 	p = *cur;
-	if (*res == NULL || line->lineno > (*res)->lines) {
-		p->lines = line->lineno;
-		p->bytes += line->bytes + 1;
-		p->hash = fnv_more(fnv_more(p->hash, line->text, line->len),
-		    "\n", 1);
-		return 0;
+	if (*res != NULL && !t->skip_done) {
+		const struct feat_input_pos *rp = *res;
+		uint64_t before = t->skip_hash;
+
+		if (line->lineno > rp->lines)
+			goto differ;	/* the last line read is gone */
+		t->skip_hash = fnv_more(fnv_more(t->skip_hash, line->text,
+		    line->len), "\n", 1);
+		if (line->lineno < rp->lines)
+			return 1;
+		t->skip_done = 1;
+		if (t->skip_hash == rp->hash) {
+			feat_warn("'%s': %lu line%s read before (the state), "
+			    "skipped", t->file, line->lineno,
+			    line->lineno == 1 ? "" : "s");
+			return 1;
+		}
+		/* The last line read had no line end yet, and the writer
+		   has finished it since: it is read again, whole. */
+		if (rp->tail_len == 0 || before != rp->prev_hash ||
+		    line->len < rp->tail_len || fnv_more(FNV_OFFSET,
+		    line->text, rp->tail_len) != rp->tail_hash)
+			goto differ;
+		feat_warn("'%s': line %lu was read unfinished before (the "
+		    "state); read again, whole", t->file, line->lineno);
+		p->hash = rp->prev_hash;
+		p->bytes = rp->bytes >= rp->tail_len + 1 ? rp->bytes -
+		    rp->tail_len - 1 : 0;
 	}
-	t->skip_hash = fnv_more(fnv_more(t->skip_hash, line->text, line->len),
-	    "\n", 1);
-	if (line->lineno < (*res)->lines)
-		return 1;
-	if (t->skip_hash != (*res)->hash) {
-		feat_warn("'%s' is not the input the state saw: its first %lu "
-		    "lines differ from those read before; remove the state to "
-		    "read it afresh", t->file, line->lineno);
-		return FEAT_EXIT_USAGE;
-	}
-	feat_warn("'%s': %lu line%s read before (the state), skipped",
-	    t->file, line->lineno, line->lineno == 1 ? "" : "s");
-	return 1;
+	p->lines = line->lineno;
+	p->prev_hash = p->hash;
+	p->bytes += line->bytes + 1;
+	p->hash = fnv_more(fnv_more(p->hash, line->text, line->len), "\n", 1);
+	p->tail_len = line->unterminated ? line->len : 0;
+	p->tail_hash = line->unterminated ? fnv_more(FNV_OFFSET, line->text,
+	    line->len) : 0;
+	return 0;
+differ:
+	feat_warn("'%s' is not the input the state saw: its first %lu lines "
+	    "differ from those read before; remove the state to read it "
+	    "afresh", t->file, (unsigned long)(*res)->lines);
+	return FEAT_EXIT_USAGE;
 }
 
 /* Maps a stage's failure to an exit status, saying why. */

@@ -177,6 +177,7 @@ struct feat_windower {
 	char metrics_err[300];		/* the last failure said */
 	/* --state */
 	const char *state_path;
+	char *state_real;		/* the file a link named */
 	int state_lock;			/* its lock's fd, or -1 */
 	int flush;			/* --flush: fire all at the end */
 	uint64_t config;		/* hash of what the state's layout
@@ -1672,6 +1673,31 @@ late_event(struct feat_windower *w, struct feat_error *err)
 	return 0;
 }
 
+/* The panes k keeps only for the allowed lateness, past it at wm. */
+static void
+drop_kept_panes(struct feat_windower *w, struct wkey *k, int64_t wm)
+{
+	size_t drop = 0;
+
+	while (k->next_end == INT64_MAX && drop < k->npanes &&
+	    sat_add(sat_add(ft_window_pane_start(k->panes[drop]->index,
+	    w->slide, w->o.align), w->size), w->o.lateness) <= wm)
+		pane_free(w, k->panes[drop++]);
+	if (drop > 0) {
+		memmove(k->panes, k->panes + drop, (k->npanes - drop) *
+		    sizeof *k->panes);
+		k->npanes -= drop;
+	}
+}
+
+/* Whether --key-ttl lets go of k at the watermark wm. */
+static int
+expired(const struct feat_windower *w, const struct wkey *k, int64_t wm)
+{
+	return w->o.key_ttl > 0 && k->npanes == 0 &&
+	    k->next_end == INT64_MAX && sat_add(k->last_ts, w->o.key_ttl) <= wm;
+}
+
 /*
  * --key-ttl: the keys with nothing left to fire whose last event is more
  * than the ttl behind the watermark go, with their state (DRV_009's sum
@@ -1687,7 +1713,6 @@ sweep_keys(struct feat_windower *w)
 	w->swept_events = w->nevents;
 	for (size_t i = 0; i < w->mapcap; i++) {
 		struct wkey *k = w->map[i];
-		size_t drop = 0;
 
 		/* Sessions: a key with none left goes, --key-ttl or not. */
 		if (k && w->session) {
@@ -1698,20 +1723,9 @@ sweep_keys(struct feat_windower *w)
 			}
 			continue;
 		}
-		/* Panes kept only for the allowed lateness, now past it. */
-		while (k && k->next_end == INT64_MAX && drop < k->npanes &&
-		    sat_add(sat_add(ft_window_pane_start(k->panes[drop]->index,
-		    w->slide, w->o.align), w->size), w->o.lateness) <=
-		    w->watermark)
-			pane_free(w, k->panes[drop++]);
-		if (drop > 0) {
-			memmove(k->panes, k->panes + drop, (k->npanes - drop) *
-			    sizeof *k->panes);
-			k->npanes -= drop;
-		}
-		if (k && w->o.key_ttl > 0 && k->npanes == 0 &&
-		    k->next_end == INT64_MAX &&
-		    sat_add(k->last_ts, w->o.key_ttl) <= w->watermark) {
+		if (k)
+			drop_kept_panes(w, k, w->watermark);
+		if (k && expired(w, k, w->watermark)) {
 			k->dead = 1;
 			freed++;
 		}
@@ -1904,6 +1918,7 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 {
 	struct feat_windower *w = ctx;
 	int64_t ts = feat_event_ts(ev), p, ps, last_end, first_open, e;
+	int64_t wm0 = w->watermark;	/* before this event moves it */
 	struct wkey *k;
 	const char *id;
 	size_t n;
@@ -1979,6 +1994,21 @@ on_event(void *ctx, const feat_event *ev, struct feat_error *err)
 			goto fire;
 	}
 	k = key_get(w, id, n);
+	/*
+	 * A key --key-ttl would have let go of at the watermark before this
+	 * event starts again as a new one, whether a sweep has freed it yet
+	 * or not: when sweeps come changes no record.
+	 */
+	if (w->o.key_ttl > 0 && (k->has_fatigue || k->fired_upto !=
+	    INT64_MIN)) {
+		drop_kept_panes(w, k, wm0);
+		if (expired(w, k, wm0)) {
+			k->fired_upto = INT64_MIN;
+			k->fatigue = k->fatigue_prev = 0;
+			k->fatigue_at = k->fatigue_prev_at = 0;
+			k->has_fatigue = k->has_fatigue_prev = 0;
+		}
+	}
 	if (ts > k->last_ts || k->npanes == 0)
 		k->last_ts = ts;
 	feed(w, pane_get(w, k, p), ev, ts);
@@ -2030,8 +2060,8 @@ on_check(void *ctx, const feat_event *ev, struct feat_error *err)
 	if (!wanted_event(w, ev))
 		return 0;
 	/* Its windows, start to end, must be times feat can hold. */
-	if (w->session ? __builtin_sub_overflow(ts, w->gap, &d) ||
-	    __builtin_add_overflow(ts, w->gap, &t) || t == INT64_MAX :
+	if (w->session ? __builtin_add_overflow(ts, w->max > 0 &&
+	    w->max < w->gap ? w->max : w->gap, &t) || t == INT64_MAX :
 	    __builtin_sub_overflow(ts, w->o.align, &d) ||
 	    __builtin_mul_overflow(ft_floor_div(d, w->slide), w->slide, &t) ||
 	    __builtin_add_overflow(t, w->o.align, &t) ||
@@ -2098,8 +2128,8 @@ on_summary(void *ctx)
 /*
  * The state file: "FEATWIN\n", the format (1), the hash of the
  * configuration (a state is read only by the windows that wrote it), the
- * positions in the inputs (feat_tool_resume), the --late file's identity
- * and length, the windows, and the FNV-1a 64 of every byte before it.
+ * positions in the inputs (feat_tool_resume), the windows, and the
+ * FNV-1a 64 of every byte before it.
  * Everything is plain data, so a state reads back into the windower that
  * wrote it exactly, and runs on from it as if never stopped.
  */
@@ -2170,7 +2200,6 @@ static void
 state_encode(struct feat_windower *w, struct ft_buf *b)
 {
 	const struct feat_input_pos *pos;
-	struct stat sb;
 	size_t n;
 
 	ft_buf_add(b, STATE_MAGIC, 8);
@@ -2183,15 +2212,9 @@ state_encode(struct feat_windower *w, struct ft_buf *b)
 		ft_enc_u64(b, pos[i].lines);
 		ft_enc_u64(b, pos[i].bytes);
 		ft_enc_u64(b, pos[i].hash);
-	}
-	if (w->late_fd >= 0 && fstat(w->late_fd, &sb) == 0) {
-		ft_enc_u64(b, (uint64_t)sb.st_dev);
-		ft_enc_u64(b, (uint64_t)sb.st_ino);
-		ft_enc_u64(b, (uint64_t)sb.st_size);
-	} else {
-		ft_enc_u64(b, 0);
-		ft_enc_u64(b, 0);
-		ft_enc_u64(b, 0);
+		ft_enc_u64(b, pos[i].prev_hash);
+		ft_enc_u64(b, pos[i].tail_len);
+		ft_enc_u64(b, pos[i].tail_hash);
 	}
 	ft_enc_i64(b, w->max_ts);
 	ft_enc_i64(b, w->watermark);
@@ -2263,11 +2286,12 @@ key_load(struct ft_dec *d, struct feat_windower *w)
 	const char *id;
 	struct wkey *k;
 	size_t n, before = w->nkeys;
+	char why[128];
 	uint64_t f;
 
 	id = ft_dec_bytes(d, &n);
-	if (id == NULL || n == 0 || n > FEAT_ENTITY_ID_MAX ||
-	    memchr(id, '\0', n) != NULL)
+	if (id == NULL || n == 0 || feat_record_check_id(id, n, why,
+	    sizeof why) < 0)
 		return d->bad = 1, -1;
 	k = key_get(w, id, n);
 	if (w->nkeys == before)
@@ -2327,8 +2351,7 @@ key_load(struct ft_dec *d, struct feat_windower *w)
 
 static int
 state_decode(struct feat_windower *w, const unsigned char *p, size_t len,
-    struct feat_input_pos **pos, size_t *npos, uint64_t late[3],
-    char *why, size_t whylen)
+    struct feat_input_pos **pos, size_t *npos, char *why, size_t whylen)
 {
 	struct ft_dec d = { p, len - 8, 8, 0 };
 	uint64_t h = 0, n;
@@ -2349,7 +2372,7 @@ state_decode(struct feat_windower *w, const unsigned char *p, size_t len,
 		    "--align, lateness or --group-version)");
 		return -1;
 	}
-	n = ft_dec_count(&d, 4);
+	n = ft_dec_count(&d, 7);
 	if (n > FEAT_INPUT_POS_MAX)
 		d.bad = 1;
 	*pos = feat_xcalloc(n ? n : 1, sizeof **pos);
@@ -2358,9 +2381,10 @@ state_decode(struct feat_windower *w, const unsigned char *p, size_t len,
 		(*pos)[*npos].lines = ft_dec_u64(&d);
 		(*pos)[*npos].bytes = ft_dec_u64(&d);
 		(*pos)[*npos].hash = ft_dec_u64(&d);
+		(*pos)[*npos].prev_hash = ft_dec_u64(&d);
+		(*pos)[*npos].tail_len = ft_dec_u64(&d);
+		(*pos)[*npos].tail_hash = ft_dec_u64(&d);
 	}
-	for (int i = 0; i < 3; i++)
-		late[i] = ft_dec_u64(&d);
 	w->max_ts = ft_dec_i64(&d);
 	w->watermark = ft_dec_i64(&d);
 	w->have_ts = ft_dec_u64(&d) != 0;
@@ -2429,15 +2453,33 @@ feat_windower_open_state(feat_windower *w, struct feat_tool *t,
 	struct feat_input_pos *pos = NULL;
 	size_t npos = 0, len = 0, cap = 0;
 	unsigned char *buf = NULL;
-	uint64_t late[3] = { 0, 0, 0 };
+	struct stat sb;
 	char why[256];
 	ssize_t r;
 	int fd;
 
 	w->tool = t;
-	w->state_path = path;
 	w->flush = flush;
 	w->config = config_hash(w);
+	/* A link is followed (the file it names is replaced); a FIFO or a
+	   directory cannot be a state. */
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		if ((w->state_real = realpath(path, NULL)) == NULL) {
+			err->code = FEAT_ERR_USAGE;
+			snprintf(err->reason, sizeof err->reason, "state '%s': "
+			    "a symbolic link to nothing usable (%s)", path,
+			    strerror(errno));
+			return -1;
+		}
+		path = w->state_real;
+	}
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		err->code = FEAT_ERR_USAGE;
+		snprintf(err->reason, sizeof err->reason, "state '%s' is not a "
+		    "regular file", path);
+		return -1;
+	}
+	w->state_path = path;
 	/* One run at a time per state (an overlapping cron job waits). */
 	w->state_lock = ft_lock_open(path, lw, err->reason, sizeof err->reason);
 	if (w->state_lock < 0) {
@@ -2482,29 +2524,11 @@ feat_windower_open_state(feat_windower *w, struct feat_tool *t,
 		snprintf(why, sizeof why, "not a feat-window state");
 		goto bad;
 	}
-	if (state_decode(w, buf, len, &pos, &npos, late, why,
-	    sizeof why) < 0)
+	if (state_decode(w, buf, len, &pos, &npos, why, sizeof why) < 0)
 		goto bad;
 	free(buf);
-	/* Late lines appended after the checkpoint come again: the file
-	   goes back to its length then (the same file only). */
-	if (w->late_fd >= 0 && late[1] != 0) {
-		struct stat sb;
-
-		if (fstat(w->late_fd, &sb) == 0 &&
-		    (uint64_t)sb.st_dev == late[0] &&
-		    (uint64_t)sb.st_ino == late[1] &&
-		    (uint64_t)sb.st_size > late[2] &&
-		    ftruncate(w->late_fd, (off_t)late[2]) < 0) {
-			err->code = FEAT_ERR_IO;
-			snprintf(err->reason, sizeof err->reason, "cannot "
-			    "truncate the late events file: %s",
-			    strerror(errno));
-			free(pos);
-			return -1;
-		}
-	}
 	feat_tool_resume(t, pos, npos);
+	feat_tool_trim_output(t);
 	free(pos);
 	return 0;
 bad:
@@ -2623,6 +2647,7 @@ feat_windower_free(feat_windower *w)
 	free(w->key_default);
 	if (w->state_lock >= 0)
 		close(w->state_lock);
+	free(w->state_real);
 	if (w->late_out) {
 		feat_writer_close(w->late_out);	/* flushed by finish */
 		close(w->late_fd);

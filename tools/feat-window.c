@@ -312,6 +312,8 @@ main(int argc, char **argv)
 			status = feat_tool_fail(t, &e);
 			feat_windower_free(w);
 			feat_tool_free(t);
+			free(r.aggs);
+			free(r.fields);
 			return status;
 		}
 		feat_tool_checkpoint_every(t, r.ckpt_lines, r.ckpt_ns);

@@ -190,20 +190,78 @@ crash_runs() {
 	[ "$status" -eq 0 ]
 }
 
-@test "window-state-007: --late lines written after a checkpoint are not doubled by the restart" {
+@test "window-state-007: --late across restarts: appended to, never cut (another writer's lines stay); the counters go on" {
 	printf '%s\n' '{"ts":"2024-11-16T18:01:00Z","model":"m","latency_ms":1}' \
 	    '{"ts":"2024-11-16T18:07:00Z","model":"m","latency_ms":1}' \
 	    '{"ts":"2024-11-16T18:02:00Z","model":"m","latency_ms":1,"late":1}' > "$TMP/a"
 	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" --late "$TMP/late" "$TMP/a" > /dev/null 2>&1
 	[ "$(wc -l < "$TMP/late")" -eq 1 ]
-	# Lines appended after the state was written (a run killed before
-	# its next checkpoint) are cut when the state is read again.
-	echo '{"written":"after the checkpoint"}' >> "$TMP/late"
-	printf '%s\n' '{"ts":"2024-11-16T18:09:00Z","model":"m","latency_ms":1}' > "$TMP/b"
+	# Another writer's line (a second partition sharing the file) stays.
+	echo '{"written":"by another run"}' >> "$TMP/late"
+	printf '%s\n' '{"ts":"2024-11-16T18:09:00Z","model":"m","latency_ms":1}' \
+	    '{"ts":"2024-11-16T18:00:30Z","model":"m","latency_ms":1,"late":2}' > "$TMP/b"
 	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" --late "$TMP/late" "$TMP/b" > /dev/null 2>&1
-	[ "$(cat "$TMP/late")" = '{"ts":"2024-11-16T18:02:00Z","model":"m","latency_ms":1,"late":1}' ]
+	[ "$($JQ -c '[.late, .written]' "$TMP/late" | tr '\n' ' ')" = '[1,null] [null,"by another run"] [2,null] ' ]
 	# The counters go on from the state: the metrics count both runs.
 	"$FEAT_WINDOW" -p perf_5min --state "$TMP/state" --metrics-file "$TMP/m" --flush /dev/null
-	grep -q '^feat_window_events_total 4$' "$TMP/m"
-	grep -q '^feat_window_late_events_total{reason="late"} 1$' "$TMP/m"
+	grep -q '^feat_window_events_total 5$' "$TMP/m"
+	grep -q '^feat_window_late_events_total{reason="late"} 2$' "$TMP/m"
+}
+
+@test "window-state-008: restarts repair what a kill left: a cut output line, an unfinished input line; --key-ttl as one run" {
+	"$FEAT_GENLOAD" -n 20000 -s 27 > "$TMP/gen"
+	"$FEAT_WINDOW" -p feedback_1hr "$TMP/gen" > "$TMP/ref" 2> /dev/null
+	# A run killed while writing leaves a line cut short: the restart
+	# removes it (and writes the line again).
+	head -n 10000 "$TMP/gen" > "$TMP/part"
+	"$FEAT_WINDOW" -p feedback_1hr --state "$TMP/state" "$TMP/part" > "$TMP/out" 2> /dev/null
+	printf '{"entity_type":"user","entity_id":"u-1' >> "$TMP/out"
+	"$FEAT_WINDOW" -p feedback_1hr --state "$TMP/state" --flush "$TMP/gen" >> "$TMP/out" 2> "$TMP/err"
+	grep -q "the output ended in a line cut short (38 bytes" "$TMP/err"
+	$JQ -e . "$TMP/out" > /dev/null
+	diff <(upserted "$TMP/ref") <(upserted "$TMP/out")
+	# A log read while its writer was half way through its last line:
+	# once the line is whole, it is read again.
+	rm -f "$TMP/state"
+	{ head -n 9999 "$TMP/gen"; sed -n 10000p "$TMP/gen" | head -c 40; } > "$TMP/log"
+	"$FEAT_WINDOW" -p feedback_1hr --state "$TMP/state" --on-error skip "$TMP/log" > "$TMP/o1" 2> /dev/null
+	{ sed -n 10000p "$TMP/gen" | tail -c +41; tail -n +10001 "$TMP/gen"; } >> "$TMP/log"
+	cmp "$TMP/log" "$TMP/gen"
+	window -p feedback_1hr --state "$TMP/state" --on-error skip --flush "$TMP/log"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"line 10000 was read unfinished before (the state); read again, whole"* ]]
+	diff <(upserted "$TMP/ref") <(upserted "$TMP/o1" <(printf '%s\n' "$output"))
+	# --key-ttl lets go of keys at points that do not depend on where a
+	# run stopped: two runs with a state are one run.
+	"$FEAT_WINDOW" -p perf_5min --key-ttl 2m "$TMP/gen" > "$TMP/ttl.ref" 2> /dev/null
+	rm -f "$TMP/state"
+	for n in 3000 7000 20000; do
+		head -n "$n" "$TMP/gen" > "$TMP/ttl.in"
+		"$FEAT_WINDOW" -p perf_5min --key-ttl 2m --state "$TMP/state" "$TMP/ttl.in" 2> /dev/null
+	done > "$TMP/ttl.out"
+	"$FEAT_WINDOW" -p perf_5min --key-ttl 2m --state "$TMP/state" --flush "$TMP/ttl.in" >> "$TMP/ttl.out" 2> /dev/null
+	diff <(upserted "$TMP/ttl.ref") <(upserted "$TMP/ttl.out")
+}
+
+@test "window-state-009: a state that is a FIFO or a directory is refused; a symbolic link is followed" {
+	"$FEAT_GENLOAD" -n 2000 -s 28 > "$TMP/gen"
+	mkfifo "$TMP/fifo"
+	run --separate-stderr timeout 20 "$FEAT_WINDOW" -p perf_5min --state "$TMP/fifo" "$TMP/gen"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is not a regular file"* ]]
+	mkdir "$TMP/dir"
+	window -p perf_5min --state "$TMP/dir" "$TMP/gen"
+	[ "$status" -eq 2 ]
+	head -n 1000 "$TMP/gen" > "$TMP/a"
+	"$FEAT_WINDOW" -p perf_5min --state "$TMP/real" "$TMP/a" > /dev/null 2>&1
+	ln -s real "$TMP/link"
+	window -p perf_5min --state "$TMP/link" "$TMP/gen"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"1000 lines read before"* ]]
+	[ -L "$TMP/link" ]
+	window -p perf_5min --state "$TMP/link" "$TMP/gen"
+	[[ "$stderr" == *"2000 lines read before"* ]]
+	ln -s nowhere "$TMP/dangling"
+	window -p perf_5min --state "$TMP/dangling" "$TMP/gen"
+	[ "$status" -eq 2 ]
 }
