@@ -115,6 +115,7 @@ struct wkey {
 	int dead;		/* being freed (--key-ttl) */
 	struct session **sess;	/* session windows, by first event */
 	size_t nsess, capsess;
+	size_t open_from;	/* none before this one is open */
 };
 
 struct heapent {
@@ -1337,31 +1338,37 @@ session_close(struct feat_windower *w, struct session *s)
 }
 
 /*
- * What the watermark has made of k's fired sessions: past the allowed
- * lateness, closed; closed ones go once every event that could have
- * joined one is late by itself anyway (last + gap + its own window +
- * lateness <= watermark), so that when they go changes nothing.
+ * What the watermark has made of k's oldest sessions: fired ones past the
+ * allowed lateness are closed; closed ones go once every event that could
+ * have joined one is late by itself anyway (last + gap + its own window +
+ * lateness <= watermark).  Oldest first, up to the first that stays, so
+ * that a key holding many sessions costs little per event: a fired one
+ * further on is closed when an event reaches it (session_event).
  */
 static void
 session_tidy(struct feat_windower *w, struct wkey *k)
 {
 	int64_t own = w->max > 0 && w->max < w->gap ? w->max : w->gap;
-	size_t j = 0;
+	size_t drop = 0;
 
-	for (size_t i = 0; i < k->nsess; i++) {
-		struct session *s = k->sess[i];
+	while (drop < k->nsess) {
+		struct session *s = k->sess[drop];
 
 		if (s->state == SESS_FIRED && sat_add(s->end, w->o.lateness) <=
 		    w->watermark)
 			session_close(w, s);
-		if (s->state == SESS_CLOSED && sat_add(sat_add(sat_add(
-		    s->last, w->gap), own), w->o.lateness) <= w->watermark) {
-			session_free(w, s);
-			continue;
-		}
-		k->sess[j++] = s;
+		if (s->state != SESS_CLOSED || sat_add(sat_add(sat_add(
+		    s->last, w->gap), own), w->o.lateness) > w->watermark)
+			break;
+		session_free(w, s);
+		drop++;
 	}
-	k->nsess = j;
+	if (drop > 0) {
+		memmove(k->sess, k->sess + drop, (k->nsess - drop) *
+		    sizeof *k->sess);
+		k->nsess -= drop;
+		k->open_from = k->open_from > drop ? k->open_from - drop : 0;
+	}
 }
 
 /* k's heap entry at the end of its first open session, or none. */
@@ -1370,7 +1377,10 @@ session_schedule(struct feat_windower *w, struct wkey *k)
 {
 	int64_t next = INT64_MAX;
 
-	for (size_t i = 0; i < k->nsess; i++)
+	/* A session ends after its first event: none that starts at or
+	   after the best end so far can end before it. */
+	for (size_t i = k->open_from; i < k->nsess &&
+	    k->sess[i]->first < next; i++)
 		if (k->sess[i]->state == SESS_OPEN && k->sess[i]->end < next)
 			next = k->sess[i]->end;
 	if (next == k->next_end)
@@ -1459,7 +1469,8 @@ static int
 session_fire(struct feat_windower *w, struct wkey *k, int64_t end,
     int64_t wm, struct feat_error *err)
 {
-	for (size_t i = 0; i < k->nsess; i++) {
+	for (size_t i = k->open_from; i < k->nsess &&
+	    k->sess[i]->first < end; i++) {
 		struct session *s = k->sess[i];
 
 		if (s->state != SESS_OPEN || s->end > end)
@@ -1469,6 +1480,9 @@ session_fire(struct feat_windower *w, struct wkey *k, int64_t end,
 		if (sat_add(s->end, w->o.lateness) <= w->watermark)
 			session_close(w, s);
 	}
+	while (k->open_from < k->nsess &&
+	    k->sess[k->open_from]->state != SESS_OPEN)
+		k->open_from++;
 	session_schedule(w, k);
 	return 0;
 }
@@ -1499,11 +1513,27 @@ session_event(struct feat_windower *w, struct wkey *k, const feat_event *ev,
 	struct session *m;
 
 	session_tidy(w, k);
-	for (i = 0; i < k->nsess; i++) {
-		struct session *s = k->sess[i];
+	/* The sessions are disjoint, in order: their lasts too.  The first
+	   within reach is the first whose last + gap is not before ts. */
+	{
+		size_t a = 0, b = k->nsess;
 
-		if (sat_add(s->first, -w->gap) <= ts &&
-		    ts <= sat_add(s->last, w->gap)) {
+		while (a < b) {
+			size_t mid = a + (b - a) / 2;
+
+			if (sat_add(k->sess[mid]->last, w->gap) < ts)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		for (i = a; i < k->nsess && sat_add(k->sess[i]->first,
+		    -w->gap) <= ts; i++) {
+			struct session *s = k->sess[i];
+
+			/* Fired and past the lateness: closed now. */
+			if (s->state == SESS_FIRED && sat_add(s->end,
+			    w->o.lateness) <= w->watermark)
+				session_close(w, s);
 			if (!found)
 				lo = i;
 			hi = i;
@@ -1543,8 +1573,16 @@ session_event(struct feat_windower *w, struct wkey *k, const feat_event *ev,
 		return 1;
 	if (!found) {
 		/* A session of its own, in its place among the others. */
-		for (lo = 0; lo < k->nsess && k->sess[lo]->first < ts; lo++)
-			continue;
+		size_t b = k->nsess;
+
+		for (lo = 0; lo < b;) {
+			size_t mid = lo + (b - lo) / 2;
+
+			if (k->sess[mid]->first < ts)
+				lo = mid + 1;
+			else
+				b = mid;
+		}
 		if (k->nsess == k->capsess) {
 			k->capsess = k->capsess ? 2 * k->capsess : 2;
 			k->sess = feat_xrealloc(k->sess, k->capsess *
@@ -1589,6 +1627,8 @@ session_event(struct feat_windower *w, struct wkey *k, const feat_event *ev,
 	feed(w, m->p, ev, ts);
 	m->end = session_end(w, m->first, m->last);
 	m->state = SESS_OPEN;
+	if (lo < k->open_from)
+		k->open_from = lo;
 	/* Its end already reached (a late event within the lateness):
 	   it fires at once, superseding what it replaces. */
 	if (m->end <= w->watermark) {
