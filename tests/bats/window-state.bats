@@ -10,6 +10,16 @@ inode() {
 	stat -c %i "$1" 2> /dev/null || true
 }
 
+# wait_events METRICS N: waits (30 s at most) until the --metrics-file
+# says N events were read; fails when it never does.
+wait_events() {
+	for _ in $(seq 300); do
+		grep -qx "feat_window_events_total $2" "$1" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	false
+}
+
 # crash_runs SIG PRESET INPUT OUT: five runs of PRESET over INPUT with a
 # state, each stopped by SIG a random moment after one of its checkpoints,
 # then one to the end; the outputs in OUT.1 .. OUT.6.
@@ -64,11 +74,7 @@ crash_runs() {
 	exec 5<> "$TMP/fifo"
 	head -n 30000 "$TMP/gen" >&5
 	# Until it has read them all (the metrics say so once it is idle).
-	for _ in $(seq 300); do
-		grep -qx 'feat_window_events_total 30000' "$TMP/m" 2> /dev/null && break
-		sleep 0.1
-	done
-	grep -qx 'feat_window_events_total 30000' "$TMP/m"
+	wait_events "$TMP/m" 30000
 	kill -INT "$pid"
 	wait "$pid" && rc=0 || rc=$?
 	exec 5>&-
@@ -176,10 +182,7 @@ crash_runs() {
 	exec 5<> "$TMP/fifo"
 	head -n 100 "$TMP/gen" >&5
 	# Until it reads (so it holds the lock).
-	for _ in $(seq 300); do
-		grep -qx 'feat_window_events_total 100' "$TMP/m" 2> /dev/null && break
-		sleep 0.1
-	done
+	wait_events "$TMP/m" 100
 	window -p perf_5min --state "$TMP/state" --lock-timeout 200ms "$TMP/gen"
 	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"lock"* ]]
