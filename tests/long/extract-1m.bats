@@ -35,8 +35,6 @@ load ../bats/helpers
 	# each quarantined line is the damaged line, by number
 	[ "$($JQ -r '._error.line' "$TMP/q" | awk '$1 % 997 != 0' | wc -l)" -eq 0 ]
 }
-	         END { for (k in v) print v[k] }' | sort
-}
 
 @test "long-003: SIGKILL or SIGTERM at 5 random points of a --state run, then restarts: the records of one run" {
 	"$FEAT_GENLOAD" -n 1000000 -s 44 > "$TMP/gen"
