@@ -1387,12 +1387,13 @@ const struct feat_input_pos *feat_tool_positions(feat_tool *t, size_t *n);
  */
 void feat_tool_checkpoint_every(feat_tool *t, uint64_t lines, int64_t ns);
 /*
- * A restart from a state: when the output is a regular file that ends in
- * a line cut short (a run killed while writing it, after its last
- * checkpoint), that piece goes, so that the line the restart writes again
- * does not run on from it.
+ * A run with a state: when fd is a regular file that ends in a line cut
+ * short (a run killed while writing it), that piece goes - the run writes
+ * the line again whole - and the rest is written after what is left.
+ * what names the file in the warning.  1 when cut, 0 when not, -1 when
+ * the cut failed.
  */
-void feat_tool_trim_output(feat_tool *t);
+int feat_trim_torn_line(int fd, const char *what);
 
 /*
  * A stage over normalised events: the driver runs the normaliser.  When

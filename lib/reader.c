@@ -321,6 +321,7 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 {
 	size_t total = 0, keep = 0;
 	char last = 0;
+	int unterminated = 0;
 
 	r->at_start = 0;
 	for (;;) {
@@ -348,8 +349,10 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 		}
 		if (fill(r) < 0)
 			return r->stopped ? FEAT_READ_STOPPED : FEAT_READ_ERROR;
-		if (r->eof)
+		if (r->eof) {
+			unterminated = 1;
 			break;
+		}
 	}
 	if (last == '\r') {
 		total--;
@@ -361,6 +364,7 @@ skip_long(struct feat_reader *r, struct feat_line *line)
 	line->text = r->prefix;
 	line->len = keep;
 	line->bytes = total;
+	line->unterminated = unterminated;
 	line->lineno = r->lineno;
 	line->file = r->name;
 	line->reason = r->reason;

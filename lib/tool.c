@@ -1041,21 +1041,20 @@ feat_tool_positions(feat_tool *t, size_t *n)
 	return t->saved;
 }
 
-void
-feat_tool_trim_output(feat_tool *t)
+int
+feat_trim_torn_line(int out, const char *what)
 {
-	char buf[4096];
+	char buf[4096], self[64];
 	struct stat sb;
 	off_t at, cut = 0;
 	int fd;
 
-	(void)t;
-	if (fstat(STDOUT_FILENO, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size == 0)
-		return;
-	/* Standard output is write-only: read the file through its name. */
-	if ((fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC)) < 0)
-		return;
+	if (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+		return 0;
+	/* The descriptor may be write-only: read the file through it. */
+	snprintf(self, sizeof self, "/proc/self/fd/%d", out);
+	if ((fd = open(self, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
 	for (at = sb.st_size; at > 0 && cut == 0;) {
 		size_t n = at < (off_t)sizeof buf ? (size_t)at : sizeof buf;
 		ssize_t r = pread(fd, buf, n, at - (off_t)n);
@@ -1075,13 +1074,19 @@ feat_tool_trim_output(feat_tool *t)
 	}
 	close(fd);
 	if (cut == 0)
-		return;
+		return 0;
 	if (cut < 0)
 		cut = 0;
-	if (ftruncate(STDOUT_FILENO, cut) == 0)
-		feat_warn("the output ended in a line cut short (%lld bytes, "
-		    "of a run killed while writing it): removed, the line "
-		    "comes again whole", (long long)(sb.st_size - cut));
+	if (ftruncate(out, cut) != 0)
+		return -1;
+	/* A descriptor shared without O_APPEND ({ a; b; } > out) would
+	   write past a hole: it goes on at the new end. */
+	if (!(fcntl(out, F_GETFL) & O_APPEND))
+		(void)lseek(out, cut, SEEK_SET);
+	feat_warn("%s ended in a line cut short (%lld bytes, of a run killed "
+	    "while writing it): removed, the line comes again whole", what,
+	    (long long)(sb.st_size - cut));
+	return 1;
 }
 
 void
@@ -1138,6 +1143,28 @@ checkpoint_due(const feat_tool *t)
 	    feat_clock_mono() - t->ckpt_at >= t->ckpt_ns;
 }
 
+static int
+blanks(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The line, consumed, into its input's position. */
+static void
+track_line(struct feat_input_pos *p, const struct feat_line *line)
+{
+	p->lines = line->lineno;
+	p->prev_hash = p->hash;
+	p->bytes += line->bytes + 1;
+	p->hash = fnv_more(fnv_more(p->hash, line->text, line->len), "\n", 1);
+	p->tail_len = line->unterminated ? line->len : 0;
+	p->tail_hash = line->unterminated ? fnv_more(FNV_OFFSET, line->text,
+	    line->len) : 0;
+}
+
 /*
  * Tracks the line in its input's position: 1 when it was consumed by a
  * run before (skip it), 0 to handle it, or the exit status when the input
@@ -1189,30 +1216,35 @@ track(feat_tool *t, const struct feat_line *line, struct feat_input_pos **cur,
 			return 1;
 		t->skip_done = 1;
 		if (t->skip_hash == rp->hash) {
+			if (!line->unterminated)
+				p->tail_len = p->tail_hash = 0;
 			feat_warn("'%s': %lu line%s read before (the state), "
 			    "skipped", t->file, line->lineno,
 			    line->lineno == 1 ? "" : "s");
 			return 1;
 		}
 		/* The last line read had no line end yet, and the writer
-		   has finished it since: it is read again, whole. */
+		   has finished it since: it is read again, whole - unless
+		   all it gained is blanks (it was whole already). */
 		if (rp->tail_len == 0 || before != rp->prev_hash ||
 		    line->len < rp->tail_len || fnv_more(FNV_OFFSET,
 		    line->text, rp->tail_len) != rp->tail_hash)
 			goto differ;
-		feat_warn("'%s': line %lu was read unfinished before (the "
-		    "state); read again, whole", t->file, line->lineno);
 		p->hash = rp->prev_hash;
 		p->bytes = rp->bytes >= rp->tail_len + 1 ? rp->bytes -
 		    rp->tail_len - 1 : 0;
+		if (blanks(line->text + rp->tail_len, line->len -
+		    rp->tail_len)) {
+			track_line(p, line);
+			feat_warn("'%s': %lu line%s read before (the state), "
+			    "skipped", t->file, line->lineno,
+			    line->lineno == 1 ? "" : "s");
+			return 1;
+		}
+		feat_warn("'%s': line %lu was read unfinished before (the "
+		    "state); read again, whole", t->file, line->lineno);
 	}
-	p->lines = line->lineno;
-	p->prev_hash = p->hash;
-	p->bytes += line->bytes + 1;
-	p->hash = fnv_more(fnv_more(p->hash, line->text, line->len), "\n", 1);
-	p->tail_len = line->unterminated ? line->len : 0;
-	p->tail_hash = line->unterminated ? fnv_more(FNV_OFFSET, line->text,
-	    line->len) : 0;
+	track_line(p, line);
 	return 0;
 differ:
 	feat_warn("'%s' is not the input the state saw: its first %lu lines "

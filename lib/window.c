@@ -1341,7 +1341,7 @@ session_close(struct feat_windower *w, struct session *s)
  * What the watermark has made of k's oldest sessions: fired ones past the
  * allowed lateness are closed; closed ones go once every event that could
  * have joined one is late by itself anyway (last + gap + its own window +
- * lateness <= watermark).  Oldest first, up to the first that stays, so
+ * lateness <= watermark) and could not join a live one too.  Oldest first, up to the first that stays, so
  * that a key holding many sessions costs little per event: a fired one
  * further on is closed when an event reaches it (session_event).
  */
@@ -1360,6 +1360,17 @@ session_tidy(struct feat_windower *w, struct wkey *k)
 		if (s->state != SESS_CLOSED || sat_add(sat_add(sat_add(
 		    s->last, w->gap), own), w->o.lateness) > w->watermark)
 			break;
+		/* An event within gap of it and of a live next one bridges
+		   a closed session, so is late: it stays while that can be. */
+		if (drop + 1 < k->nsess) {
+			const struct session *nx = k->sess[drop + 1];
+
+			if ((nx->state == SESS_OPEN || (nx->state ==
+			    SESS_FIRED && sat_add(nx->end, w->o.lateness) >
+			    w->watermark)) && sat_add(nx->first, -w->gap) <=
+			    sat_add(s->last, w->gap))
+				break;
+		}
 		session_free(w, s);
 		drop++;
 	}
@@ -1703,8 +1714,9 @@ late_event(struct feat_windower *w, struct feat_error *err)
 		return 0;
 	w->late_file = l->file;
 	w->late_lineno = l->lineno;
-	if (feat_writer_text(w->late_out, l->text, l->len) < 0 ||
-	    feat_writer_text(w->late_out, "\n", 1) < 0) {
+	/* The line and its end in one piece: a flush never parts them. */
+	ft_buf_add(ft_writer_buf(w->late_out), l->text, l->len);
+	if (feat_writer_text(w->late_out, "\n", 1) < 0) {
 		err->code = FEAT_ERR_IO;
 		snprintf(err->reason, sizeof err->reason, "cannot write the "
 		    "late events: %s", feat_writer_error(w->late_out));
@@ -2530,6 +2542,11 @@ feat_windower_open_state(feat_windower *w, struct feat_tool *t,
 		return -1;
 	}
 	ft_remove_stale_tmp(path);
+	/* What a run killed while writing left: a line cut short at the end
+	   of the output or of the late events goes (it comes again). */
+	feat_trim_torn_line(STDOUT_FILENO, "the output");
+	if (w->late_fd >= 0)
+		feat_trim_torn_line(w->late_fd, "the --late file");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT) {
 			feat_tool_resume(t, NULL, 0);	/* the first run */
@@ -2568,7 +2585,6 @@ feat_windower_open_state(feat_windower *w, struct feat_tool *t,
 		goto bad;
 	free(buf);
 	feat_tool_resume(t, pos, npos);
-	feat_tool_trim_output(t);
 	free(pos);
 	return 0;
 bad:

@@ -78,6 +78,18 @@ spans() {
 	[ "$(spans <<< "$output" | tr '\n' ' ')" = '["00:00","00:15",2] ["02:00","02:10",1] ' ]
 	[[ "$stderr" == *"1 late event"* ]]
 	[ "$($JQ -r .ts "$TMP/late")" = $((1704067200 + 7 * 60)) ]
+	# Within gap of a closed session and of a live one: late, whether
+	# the closed one is still held or not (the watermark at 1.9 s or 2 s).
+	local wm
+	for wm in 01.900 02.000; do
+		printf '%s\n' '{"ts":"2024-01-01T00:00:00.000Z","k":"a","v":1}' \
+		    '{"ts":"2024-01-01T00:00:01.500Z","k":"a","v":10}' \
+		    "{\"ts\":\"2024-01-01T00:00:$wm\",\"k\":\"b\",\"v\":0}" \
+		    '{"ts":"2024-01-01T00:00:00.800Z","k":"a","v":100}' > "$TMP/br"
+		window -w session:1s -k k -a 'sum(v)' --watermark-delay 0ms "$TMP/br"
+		[ "$($JQ -c 'select(.entity_id == "a") | .features.v_sum' <<< "$output" | tr '\n' ' ')" = "1 10 " ]
+		[[ "$stderr" == *"1 late event"* ]]
+	done
 	# Alone in a window past its lateness: late as well.
 	at 0 120 30 > "$TMP/in2"
 	window -w session:10m -k session_id -a 'count()' "$TMP/in2"
