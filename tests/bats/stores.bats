@@ -182,12 +182,22 @@ own_servers() {
 	OWN_PG=$OWN_P
 }
 
+# Ports below the ephemeral range; a port some other program holds is
+# passed over (up to 4 tries), and what failed is shown.
 start_own() {
-	local env
-	env=$(FEAT_REDIS_PORT=$((56400 + BATS_TEST_NUMBER)) FEAT_PG_PORT=$((55500 + BATS_TEST_NUMBER)) \
-	    "$top_srcdir/scripts/services" start "$SVC" 3>&- 2>/dev/null)
-	OWN_R=$(sed -n 's/^export FEAT_TEST_REDIS=//p' <<< "$env")
-	OWN_P=$(sed -n 's/^export FEAT_TEST_PG=//p' <<< "$env")
+	local env try
+	for try in 0 1 2 3; do
+		if env=$(FEAT_REDIS_PORT=$((26400 + BATS_TEST_NUMBER + 20 * try)) \
+		    FEAT_PG_PORT=$((25500 + BATS_TEST_NUMBER + 20 * try)) \
+		    "$top_srcdir/scripts/services" start "$SVC" 3>&- 2>"$SVC/start.err"); then
+			OWN_R=$(sed -n 's/^export FEAT_TEST_REDIS=//p' <<< "$env")
+			OWN_P=$(sed -n 's/^export FEAT_TEST_PG=//p' <<< "$env")
+			return 0
+		fi
+		cat "$SVC/start.err" >&2
+		"$top_srcdir/scripts/services" stop "$SVC" >/dev/null 2>&1 3>&- || true
+	done
+	return 1
 }
 
 stop_own() {
