@@ -399,6 +399,8 @@ parse_time_unit(const char *s, enum feat_time_unit *u)
 static void
 common_option(feat_tool *t, int key, const char *arg)
 {
+	char msg[256];
+
 	switch (key) {
 	case K_MODELS:
 		t->models_path = arg;
@@ -434,9 +436,9 @@ common_option(feat_tool *t, int key, const char *arg)
 		t->unbuffered = 1;
 		break;
 	case K_LOCK_TIMEOUT:
-		if (feat_parse_duration(arg, &t->lock_timeout) < 0)
-			feat_tool_usage_error(t, "invalid --lock-timeout '%s': "
-			    "a duration such as 30s", arg);
+		if (feat_parse_duration_option("lock-timeout", arg, 0, "30s",
+		    &t->lock_timeout, msg, sizeof msg) < 0)
+			feat_tool_usage_error(t, "%s", msg);
 		break;
 	case K_PROGRESS:
 		t->progress = 1;

@@ -111,6 +111,25 @@ feat_format_duration(int64_t ns, char *buf, size_t len)
 }
 
 int
+feat_parse_duration_option(const char *name, const char *arg, int64_t min,
+    const char *example, int64_t *ns, char *err, size_t errlen)
+{
+	char least[32];
+
+	if (feat_parse_duration(arg, ns) == 0 && *ns >= min)
+		return 0;
+	if (min <= 0) {
+		snprintf(err, errlen, "invalid --%s '%s': use a duration such "
+		    "as %s", name, arg, example);
+		return -1;
+	}
+	feat_format_duration(min, least, sizeof least);
+	snprintf(err, errlen, "invalid --%s '%s': use a duration of at least "
+	    "%s, such as %s", name, arg, least, example);
+	return -1;
+}
+
+int
 feat_parse_group_version(const char *s, int *v, char *err, size_t errlen)
 {
 	long n = 0;

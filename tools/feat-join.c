@@ -50,12 +50,8 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	case 'g': r->groups = push(r->groups, &r->ngroups, arg); return 0;
 	case O_KEY: r->keys = push(r->keys, &r->nkeys, arg); return 0;
 	case O_MAX_AGE:
-		if (feat_parse_duration(arg, &r->jo.max_age) == 0 &&
-		    r->jo.max_age > 0)
-			return 0;
-		snprintf(err, errlen, "invalid --max-age '%s': use a "
-		    "duration such as 10m", arg);
-		return -1;
+		return feat_parse_duration_option("max-age", arg,
+		    FEAT_NS_PER_MS, "10m", &r->jo.max_age, err, errlen);
 	case O_NO_FUTURE_CREATED: r->jo.no_future_created = 1; return 0;
 	}
 	return -1;

@@ -62,25 +62,14 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		    "10000000 records", arg);
 		return -1;
 	case O_BATCH_TIMEOUT:
-		if (feat_parse_duration(arg, &r->lo.batch_timeout) == 0)
-			return 0;
-		snprintf(err, errlen, "invalid --batch-timeout '%s': use a "
-		    "duration such as 1s or 500ms", arg);
-		return -1;
+		return feat_parse_duration_option("batch-timeout", arg, 0,
+		    "500ms", &r->lo.batch_timeout, err, errlen);
 	case O_RETENTION:
-		if (feat_parse_duration(arg, &r->lo.retention) == 0 &&
-		    r->lo.retention > 0)
-			return 0;
-		snprintf(err, errlen, "invalid --retention '%s': use a "
-		    "duration such as 7d", arg);
-		return -1;
+		return feat_parse_duration_option("retention", arg,
+		    FEAT_NS_PER_MS, "90d", &r->lo.retention, err, errlen);
 	case O_TTL:
-		if (feat_parse_duration(arg, &r->lo.ttl) == 0 &&
-		    r->lo.ttl >= FEAT_NS_PER_MS)
-			return 0;
-		snprintf(err, errlen, "invalid --ttl '%s': use a duration "
-		    "such as 24h", arg);
-		return -1;
+		return feat_parse_duration_option("ttl", arg, FEAT_NS_PER_MS,
+		    "24h", &r->lo.ttl, err, errlen);
 	case O_SPOOL: r->lo.spool = arg; return 0;
 	case O_DRY_RUN: r->lo.dry_run = 1; return 0;
 	case O_DELETE: r->lo.delete = 1; return 0;

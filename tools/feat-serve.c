@@ -50,18 +50,6 @@ struct run {
 };
 
 static int
-duration(const char *arg, const char *opt, int zero_ok, int64_t *out,
-    char *err, size_t errlen)
-{
-	if (feat_parse_duration(arg, out) == 0 && (*out > 0 || (zero_ok &&
-	    *out == 0)))
-		return 0;
-	snprintf(err, errlen, "invalid --%s '%s': use a duration such as "
-	    "50ms", opt, arg);
-	return -1;
-}
-
-static int
 count(const char *arg, const char *opt, long max, long *out, char *err,
     size_t errlen)
 {
@@ -103,11 +91,11 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		    "such as 512M, or 0", arg);
 		return -1;
 	case O_CACHE_TTL:
-		return duration(arg, "cache-ttl", 1, &r->so.cache_ttl, err,
-		    errlen);
+		return feat_parse_duration_option("cache-ttl", arg, 0, "1m",
+		    &r->so.cache_ttl, err, errlen);
 	case O_MAX_AGE:
-		return duration(arg, "max-age", 0, &r->so.max_age, err,
-		    errlen);
+		return feat_parse_duration_option("max-age", arg,
+		    FEAT_NS_PER_MS, "10m", &r->so.max_age, err, errlen);
 	case O_MAX_INFLIGHT:
 		if (count(arg, "max-inflight", 1000000, &n, err, errlen) < 0)
 			return -1;
@@ -122,11 +110,11 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		    "such as 1M", arg);
 		return -1;
 	case O_TIMEOUT:
-		return duration(arg, "timeout", 0, &r->so.timeout, err,
-		    errlen);
+		return feat_parse_duration_option("timeout", arg,
+		    FEAT_NS_PER_MS, "50ms", &r->so.timeout, err, errlen);
 	case O_IDLE_TIMEOUT:
-		return duration(arg, "idle-timeout", 0, &r->so.idle_timeout,
-		    err, errlen);
+		return feat_parse_duration_option("idle-timeout", arg,
+		    FEAT_NS_PER_MS, "30s", &r->so.idle_timeout, err, errlen);
 	}
 	return -1;
 }

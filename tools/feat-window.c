@@ -91,28 +91,6 @@ struct run {
 };
 
 static int
-duration(const char *name, const char *arg, int64_t *ns, char *err,
-    size_t errlen)
-{
-	if (feat_parse_duration(arg, ns) == 0)
-		return 0;
-	snprintf(err, errlen, "invalid --%s '%s': use a duration such as "
-	    "5s or 1m", name, arg);
-	return -1;
-}
-
-static int
-positive(const char *name, const char *arg, int64_t *ns, char *err,
-    size_t errlen)
-{
-	if (feat_parse_duration(arg, ns) == 0 && *ns > 0)
-		return 0;
-	snprintf(err, errlen, "invalid --%s '%s': use a duration above 0 "
-	    "such as 2s or 1h", name, arg);
-	return -1;
-}
-
-static int
 option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 {
 	struct run *r = ctx;
@@ -135,10 +113,11 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		r->fields[r->nfields++] = arg;
 		return 0;
 	case O_ALIGN:
-		return duration("align", arg, &r->wo.align, err, errlen);
+		return feat_parse_duration_option("align", arg, 0, "5m",
+		    &r->wo.align, err, errlen);
 	case O_WATERMARK_DELAY:
-		return duration("watermark-delay", arg, &r->wo.watermark_delay,
-		    err, errlen);
+		return feat_parse_duration_option("watermark-delay", arg, 0,
+		    "5s", &r->wo.watermark_delay, err, errlen);
 	case O_CREATED:
 		if (strcmp(arg, "clock") == 0 || strcmp(arg, "watermark") == 0) {
 			r->wo.created_watermark = arg[0] == 'w';
@@ -167,20 +146,27 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 			return 0;
 		}
 		r->ckpt_lines = 0;
-		return positive("checkpoint-every", arg, &r->ckpt_ns, err,
-		    errlen);
+		if (feat_parse_duration(arg, &r->ckpt_ns) == 0 &&
+		    r->ckpt_ns > 0)
+			return 0;
+		snprintf(err, errlen, "invalid --checkpoint-every '%s': use a "
+		    "number of lines or a duration, such as 100000 or 1m",
+		    arg);
+		return -1;
 	}
 	case O_LATENESS:
 		r->lateness_given = 1;
-		return duration("allowed-lateness", arg, &r->wo.lateness, err,
-		    errlen);
+		return feat_parse_duration_option("allowed-lateness", arg, 0,
+		    "2m", &r->wo.lateness, err, errlen);
 	case O_MAX_SKEW:
-		return positive("max-skew", arg, &r->wo.max_skew, err, errlen);
+		return feat_parse_duration_option("max-skew", arg,
+		    FEAT_NS_PER_MS, "1h", &r->wo.max_skew, err, errlen);
 	case O_KEY_TTL:
-		return positive("key-ttl", arg, &r->wo.key_ttl, err, errlen);
+		return feat_parse_duration_option("key-ttl", arg,
+		    FEAT_NS_PER_MS, "1d", &r->wo.key_ttl, err, errlen);
 	case O_IDLE_FLUSH:
-		return positive("idle-flush", arg, &r->wo.idle_flush, err,
-		    errlen);
+		return feat_parse_duration_option("idle-flush", arg,
+		    FEAT_NS_PER_MS, "30s", &r->wo.idle_flush, err, errlen);
 	case O_PARTITION: {
 		char *end;
 		unsigned long i, n;

@@ -226,5 +226,30 @@ main(void)
 		tap_end();
 	}
 
+	{
+		int64_t ns = -1;
+		char err[256];
+
+		tap_begin("utf8-010", "a duration option: its least value "
+		    "held, the message names the option, what was given, the "
+		    "least and an example");
+		CHECK(feat_parse_duration_option("ttl", "1ms", FEAT_NS_PER_MS,
+		    "24h", &ns, err, sizeof err) == 0 && ns == FEAT_NS_PER_MS);
+		CHECK(feat_parse_duration_option("ttl", "0s", FEAT_NS_PER_MS,
+		    "24h", &ns, err, sizeof err) < 0);
+		CHECK(strcmp(err, "invalid --ttl '0s': use a duration of at least "
+		    "1ms, such as 24h") == 0);
+		CHECK(feat_parse_duration_option("align", "0s", 0, "5m", &ns,
+		    err, sizeof err) == 0 && ns == 0);
+		CHECK(feat_parse_duration_option("align", "5", 0, "5m", &ns,
+		    err, sizeof err) < 0);
+		CHECK(strcmp(err, "invalid --align '5': use a duration such as 5m") == 0);
+		CHECK(feat_parse_duration_option("max-skew", "59s",
+		    FEAT_NS_PER_MIN, "1h", &ns, err, sizeof err) < 0);
+		CHECK(strcmp(err, "invalid --max-skew '59s': use a duration of at "
+		    "least 1m, such as 1h") == 0);
+		tap_end();
+	}
+
 	return tap_done();
 }
