@@ -300,8 +300,13 @@ convert(struct feat_normaliser *nz, struct feat_event *ev, int i,
 			break;
 		}
 		rc = conv_str(f, sl, err);
-		/* An empty id or name is no id or name. */
-		if (rc == 0 && f->len == 0 && i != F_prompt)
+		/* An empty id or name is no id or name; an empty category
+		   (task_type, output_length_category, language, user_tier)
+		   is present and unrecognised (SPEC 4), as is the empty
+		   prompt. */
+		if (rc == 0 && f->len == 0 && i != F_prompt &&
+		    i != F_task_type && i != F_output_length_category &&
+		    i != F_language && i != F_user_tier)
 			return 0;
 		break;
 	case K_TYPE:

@@ -428,7 +428,9 @@ clamp01(double v)
 	return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/* Maps a category to its value by a table; unknown gives dflt. */
+/* Maps a category to its value by a table, the names as SPEC 4 spells
+   them ("Pro" is not "pro": SPEC gives "any case" to the status alone);
+   unknown gives dflt. */
 static double
 lookup_value(const char *s, size_t n, const char *const *names,
     const double *values, size_t count, double dflt)
@@ -436,7 +438,7 @@ lookup_value(const char *s, size_t n, const char *const *names,
 	if (s == NULL)
 		return NAN;
 	for (size_t i = 0; i < count; i++)
-		if (ieq(s, n, names[i]))
+		if (strlen(names[i]) == n && memcmp(s, names[i], n) == 0)
 			return values[i];
 	return dflt;
 }
@@ -484,8 +486,9 @@ write_static(struct feat_extractor *x, const struct ft_model_info *mf,
 		double days = ft_ns_diff(ts, mf->cutoff_ns) /
 		    (double)FEAT_NS_PER_DAY;
 
-		/* The catalog's range is [0, 2]: before the cutoff is 0. */
-		age = days < 0 ? 0 : days / 365 > 2 ? 2 : days / 365;
+		/* SPEC's formula has no lower bound: before the cutoff
+		   the age is negative. */
+		age = fmin(days / 365, 2);
 	}
 	if (begin_record(x, w, "model", mf->id, mf->idlen, "static", ts,
 	    err) < 0)
@@ -542,9 +545,11 @@ write_context(struct feat_extractor *x, const feat_event *ev,
 	    ft_event_num(ev, FT_budget_remaining_ratio, &v) == 0 ? v : NAN);
 	if (ft_event_has(ev, FT_budget_reset_at)) {
 		reset = ft_event_time(ev, FT_budget_reset_at);
+		/* SPEC's min(..., 1) has no lower bound: a reset
+		   already past gives a negative value. */
 		num(w, "time_until_budget_reset",
-		    clamp01(ft_ns_diff(reset, ts) / (double)FEAT_NS_PER_HOUR /
-		    720));
+		    fmin(ft_ns_diff(reset, ts) / (double)FEAT_NS_PER_HOUR /
+		    720, 1));
 	} else
 		num(w, "time_until_budget_reset", NAN);
 	num(w, "model_availability", lookup_value(st, slen, health, health_v,

@@ -4,9 +4,10 @@
  * and the hashed word/bigram embedding, all in a single pass over a prompt.
  *
  * A word is a maximal run of ASCII letters, ASCII digits, apostrophes or
- * bytes >= 0x80, lowercased (ASCII only).  A sentence is a run of words
- * ended by a maximal run of '.', '!' or '?', or by the end of the text, so
- * there is at least one sentence when there are words.  The syllables of a
+ * bytes >= 0x80, lowercased (ASCII only).  Sentences are counted as SPEC
+ * words them: each maximal run of '.', '!' or '?' ends one, and there is
+ * one when there are words and no such run (text after the last run ends
+ * no sentence: "Hello. World" is one).  The syllables of a
  * word are its maximal runs of a, e, i, o, u, y, at least 1.
  *
  * The letters of REQ_006 are the code points of Unicode general category L
@@ -101,7 +102,7 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 	size_t counts[USCRIPT_CODE_LIMIT] = { 0 };
 	size_t letters = 0, i = 0;
 	uint64_t prev = 0;		/* FNV state after the previous word */
-	int have_prev = 0, words_since_stop = 0;
+	int have_prev = 0;
 	char w[64];			/* the current word, lowercased, for lists */
 
 	memset(st, 0, sizeof *st);
@@ -167,7 +168,6 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 			}
 			st->words++;
 			st->syllables += syl ? syl : 1;
-			words_since_stop = 1;
 			if (wl <= sizeof w) {
 				int d = domain_of(w, wl);
 
@@ -187,17 +187,17 @@ ft_text_analyse(const char *text, size_t n, struct ft_text_stats *st)
 				i++;
 				st->codepoints++;
 			}
-			if (words_since_stop)
-				st->sentences++;
-			words_since_stop = 0;
+			st->sentences++;
 			continue;
 		}
 		/* Any other byte: ASCII punctuation or space. */
 		st->codepoints++;
 		i++;
 	}
-	if (words_since_stop)
-		st->sentences++;
+	if (st->words == 0)
+		st->sentences = 0;	/* no words, no sentences (FRE 0) */
+	else if (st->sentences == 0)
+		st->sentences = 1;
 
 	/* L2-normalise the embedding; zero when there are no words. */
 	double norm = 0;

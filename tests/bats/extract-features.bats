@@ -326,3 +326,36 @@ close_to() {
 	[ "$status" -eq 0 ]
 	[ "$($JQ -r .user_id <<< "$output")" = found ]
 }
+
+@test "feat-021: SPEC's wording read literally: sentences end only at . ! ?, lower-case categories, empty categories present, no floor under min()" {
+	local cut
+	printf '%s\n' \
+	    '{"ts":"2024-03-01T00:00:00Z","request_id":"s1","prompt":"Hello. World"}' \
+	    '{"ts":"2024-03-01T00:00:00Z","request_id":"s2","prompt":"Hello. . World!"}' \
+	    '{"ts":"2024-03-01T00:00:00Z","request_id":"c1","task_type":"Summarization","user_tier":"PRO","output_length_category":"Short"}' \
+	    '{"ts":"2024-03-01T00:00:00Z","request_id":"e1","task_type":"","user_tier":"","output_length_category":"","language":"","prompt":"Привет мир","session_id":""}' > "$TMP/in"
+	extract -g request "$TMP/in"
+	[ "$status" -eq 0 ]
+	# hello (2 syllables) world (1): 2 words, 1 sentence:
+	# FRE = 206.835 - 1.015*2 - 84.6*3/2 = 77.905
+	close_to "$(feature prompt_complexity s1)" 0.22095
+	# three runs, three sentences: 206.835 - 1.015*2/3 - 126.9
+	close_to "$(feature prompt_complexity s2)" "$(awk 'BEGIN { printf "%.17g", (100 - (206.835 - 1.015 * 2 / 3 - 126.9)) / 100 }')"
+	[ "$(feature task_type c1)" = 0.5 ]
+	[ "$(feature user_tier c1)" = null ]
+	[ "$(feature expected_output_length c1)" = 0.5 ]
+	[ "$(feature task_type e1)" = 0.5 ]
+	[ "$(feature expected_output_length e1)" = 0.5 ]
+	[ "$(feature user_tier e1)" = null ]
+	[ "$(feature prompt_language e1)" = '""' ]
+	# an empty session id is no session
+	[ "$(feature session_depth e1)" = null ]
+	# a year before gpt-4o's cutoff: -1; a reset 72 hours past: -0.1
+	cut=$($JQ -r '.models[] | select(.provider == "openai" and .model == "gpt-4o") | .training_cutoff' "$(dirname "$FEAT_MODELS")/model-facts.json")
+	printf '{"ts":"%s","request_id":"m1","model":"gpt-4o"}\n' "$(date -u -d "$cut - 365 days" +%FT%TZ)" > "$TMP/in"
+	printf '%s\n' '{"ts":"2024-11-16T18:00:00Z","type":"system_health","budget_reset_at":"2024-11-13T18:00:00Z"}' >> "$TMP/in"
+	extract "$TMP/in"
+	[ "$status" -eq 0 ]
+	close_to "$($JQ 'select(.group == "static") | .features.model_training_cutoff_age' <<< "$output")" -1
+	close_to "$($JQ 'select(.group == "context") | .features.time_until_budget_reset' <<< "$output")" -0.1
+}

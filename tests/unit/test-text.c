@@ -85,7 +85,13 @@ main(void)
 
 	st = an("... Wait?!? Really... ok");
 	tap_ok(st.words == 3 && st.sentences == 3,
-	    "text-007", "terminator runs count once; a leading run ends no sentence");
+	    "text-007", "each maximal terminator run ends one sentence, a leading one too");
+	st = an("Hello. World");
+	tap_ok(st.words == 2 && st.sentences == 1,
+	    "text-007b", "text after the last terminator run ends no sentence (SPEC 4)");
+	st = an("Hello. . World!");
+	tap_ok(st.words == 2 && st.sentences == 3,
+	    "text-007c", "runs apart are sentences apart, words between them or not");
 	st = an("rhythm don't 42");
 	tap_ok(st.words == 3 && st.syllables == 3,
 	    "text-008", "a word without vowels has one syllable; apostrophes join");
