@@ -187,7 +187,7 @@ own_redis() {
 }
 
 @test "serve-003: a stalled tier: 504 at the deadline, 429 past --max-inflight, taken down, then it recovers" {
-	local rp=$((56500 + BATS_TEST_NUMBER))
+	local rp=$((26500 + BATS_TEST_NUMBER))
 	own_redis "$rp"
 	rec gpt-4o 2024-11-16T23:55:00Z 200 > "$TMP/r"
 	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
@@ -443,7 +443,7 @@ print("never closed")
 
 @test "serve-009: tiers: PostgreSQL fills Redis and the L1; Redis killed, then back, without a restart" {
 	: "${FEAT_TEST_PG:?start the servers: scripts/services}"
-	local rp=$((56500 + BATS_TEST_NUMBER)) db=feat_serve_$$ pg
+	local rp=$((26500 + BATS_TEST_NUMBER)) db=feat_serve_$$ pg
 	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
 	pg=${FEAT_TEST_PG%/*}/$db
 	own_redis "$rp"

@@ -200,6 +200,17 @@ start_own() {
 	return 1
 }
 
+# Waits up to 10 s for the Redis that redis-cli ARGS... reaches to answer
+# PING; else shows its log and fails.
+redis_answers() {
+	for _ in $(seq 100); do
+		[ "$(redis-cli "$@" ping 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	cat "$SVC"/redis/log* >&2 2>/dev/null
+	return 1
+}
+
 stop_own() {
 	[ -n "${SVC:-}" ] || return 0
 	"$top_srcdir/scripts/services" stop "$SVC" >/dev/null 2>&1 3>&- || true
@@ -223,8 +234,8 @@ stop_own() {
 	[ "$spooled" -gt 0 ]
 	port=${OWN_REDIS##*:}
 	redis-server --port "${port%/*}" --bind 127.0.0.1 --save '' --daemonize yes \
-	    --pidfile "$SVC/redis/redis.pid" --logfile /dev/null >/dev/null 3>&-
-	sleep 0.3
+	    --pidfile "$SVC/redis/redis.pid" --logfile "$SVC/redis/log2" >/dev/null 3>&-
+	redis_answers -p "${port%/*}"
 	run --separate-stderr "$FEAT_LOAD" --to "$OWN_REDIS" --spool "$TMP/spool" --batch 500 "$TMP/in.ndjson"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"$spooled spooled batches"*"replayed"* ]]
@@ -349,18 +360,18 @@ stop_own() {
 	# (Its pid where stop_own looks, should the test stop half-way.)
 	SVC=$(mktemp -d /tmp/feat-svc.XXXXXX)
 	mkdir "$SVC/redis"
-	redis-server --port 56480 --bind 127.0.0.1 --requirepass 's3cret' --save '' --daemonize yes \
-	    --pidfile "$SVC/redis/redis.pid" --logfile /dev/null >/dev/null 3>&-
-	sleep 0.3
+	redis-server --port 26480 --bind 127.0.0.1 --requirepass 's3cret' --save '' --daemonize yes \
+	    --pidfile "$SVC/redis/redis.pid" --logfile "$SVC/redis/log" >/dev/null 3>&-
+	redis_answers -p 26480 -a s3cret --no-auth-warning
 	rec a 2024-11-16T18:05:00Z 2024-11-16T18:05:01Z 7 > "$TMP/1.ndjson"
-	load_ --to 'redis://:s3cret@127.0.0.1:56480/5' "$TMP/1.ndjson"
+	load_ --to 'redis://:s3cret@127.0.0.1:26480/5' "$TMP/1.ndjson"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" != *s3cret* ]]
-	[ "$(redis-cli -p 56480 -a s3cret --no-auth-warning -n 5 hget 'feat:{model:a}:perf_5min:v1' latency_p50_5min)" = 7 ]
-	[ "$(redis-cli -p 56480 -a s3cret --no-auth-warning -n 0 dbsize)" = 0 ]
-	run --separate-stderr "$FEAT_QUERY" --from 'redis://:s3cret@127.0.0.1:56480/5' get model a latency_p50_5min
+	[ "$(redis-cli -p 26480 -a s3cret --no-auth-warning -n 5 hget 'feat:{model:a}:perf_5min:v1' latency_p50_5min)" = 7 ]
+	[ "$(redis-cli -p 26480 -a s3cret --no-auth-warning -n 0 dbsize)" = 0 ]
+	run --separate-stderr "$FEAT_QUERY" --from 'redis://:s3cret@127.0.0.1:26480/5' get model a latency_p50_5min
 	[ "$($JQ -r .features.latency_p50_5min <<< "$output")" = 7 ]
-	load_ --to 'redis://:wrong@127.0.0.1:56480/5' "$TMP/1.ndjson"
+	load_ --to 'redis://:wrong@127.0.0.1:26480/5' "$TMP/1.ndjson"
 	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"cannot authenticate"* ]]
 	[[ "$stderr" != *wrong@* ]]
