@@ -155,6 +155,10 @@ int ft_lock_file(const char *lock, const char *path,
 struct ft_buf *ft_writer_buf(feat_writer *w);
 /* A value written as the JSON text given (checked by its caller). */
 void ft_writer_raw(feat_writer *w, const char *json, size_t n);
+/* A key or string its caller knows needs no escape (catalog names,
+   fixed words): [a-z0-9_] and the like, copied as they are. */
+void ft_writer_plain_key(feat_writer *w, const char *k, size_t n);
+void ft_writer_plain_string(feat_writer *w, const char *s, size_t n);
 void ft_writer_clear(feat_writer *w);
 /*
  * Writes r in its canonical form: the envelope (created only when r has

@@ -14,7 +14,7 @@
 
 #include "feat-private.h"
 
-#define KEY(w, k) feat_writer_key((w), (k), sizeof(k) - 1)
+#define KEY(w, k) ft_writer_plain_key((w), (k), sizeof(k) - 1)
 
 enum calc {
 	C_STORED,			/* read from its group's record */
@@ -27,10 +27,35 @@ enum calc {
 
 struct want {
 	const feat_catalog_feature *f;
+	const char *name;		/* its name (catalog names need no
+					   escape in JSON) and length */
+	size_t namelen;
+	const char *gname;		/* its group's, when stored */
 	size_t group;			/* index into groups (stored) */
 	enum calc calc;
 	size_t self, global;		/* the groups a calc reads */
 };
+
+/* How f is answered: C_STORED from its group's record (*gname), else
+   computed at serve time from stored groups (SPEC 4). */
+static enum calc
+calc_of(const feat_catalog_feature *f, const char **gname)
+{
+	const feat_catalog_group *fg = feat_catalog_feature_group(f);
+	const char *id = feat_catalog_feature_id(f);
+
+	*gname = NULL;
+	if (fg == NULL || strcmp(feat_catalog_group_producer(fg),
+	    "feat-serve") != 0) {
+		*gname = fg ? feat_catalog_group_name(fg) : NULL;
+		return C_STORED;
+	}
+	return strcmp(id, "DRV_002") == 0 ? C_COST_LATENCY :
+	    strcmp(id, "DRV_003") == 0 ? C_QUALITY_COST :
+	    strcmp(id, "DRV_007") == 0 ? C_TIME_PRESSURE :
+	    strcmp(id, "DRV_008") == 0 ? C_LOAD_LATENCY :
+	    strcmp(id, "DRV_010") == 0 ? C_PARETO : C_STORED;
+}
 
 /* Adds f (once) to wants; -1 past FEAT_LOOKUP_MAX_FEATURES. */
 static int
@@ -41,7 +66,11 @@ add_want(struct want *wants, size_t *n, const feat_catalog_feature *f)
 			return 0;
 	if (*n == FEAT_LOOKUP_MAX_FEATURES)
 		return -1;
-	wants[(*n)++].f = f;
+	wants[*n].f = f;
+	wants[*n].name = feat_catalog_feature_name(f);
+	wants[*n].namelen = strlen(wants[*n].name);
+	wants[*n].calc = calc_of(f, &wants[*n].gname);
+	(*n)++;
 	return 0;
 }
 
@@ -181,7 +210,8 @@ add_group(struct ft_lookup *lk, const feat_catalog *cat, const char *g,
 	size_t j;
 
 	for (j = 0; j < lk->ngroups; j++)
-		if (strcmp(lk->groups[j].group, g) == 0 &&
+		if ((lk->groups[j].group == g ||
+		    strcmp(lk->groups[j].group, g) == 0) &&
 		    lk->groups[j].global == global)
 			return j;
 	lk->groups[j].group = g;
@@ -254,12 +284,13 @@ ft_lookup_cache_free(struct ft_lookup_cache *c)
 static int
 resolve_cached(struct ft_lookup_cache *c, const feat_catalog *cat,
     const char *etype, const char *features, struct want **wants,
-    size_t *n, char *err, size_t errlen)
+    size_t *n, int *owned, char *err, size_t errlen)
 {
 	char key[4200];
 	size_t el = strlen(etype), fl = features ? strlen(features) : 0;
 	long i = -1;
 
+	*owned = 0;
 	if (c && el + fl + 1 < sizeof key) {
 		if (c->cat != cat) {
 			cache_forget(c);
@@ -269,15 +300,14 @@ resolve_cached(struct ft_lookup_cache *c, const feat_catalog *cat,
 		key[el] = '\0';
 		memcpy(key + el + 1, features ? features : "", fl);
 		i = ft_names_get(&c->plans, key, el + 1 + fl, 0);
-		if (i >= 0) {
+		if (i >= 0) {	/* borrowed: the caller copies it */
 			*n = c->entries[i].n;
-			*wants = feat_xmalloc((*n ? *n : 1) * sizeof **wants);
-			memcpy(*wants, c->entries[i].wants, *n *
-			    sizeof **wants);
+			*wants = c->entries[i].wants;
 			return 0;
 		}
 	}
 	*wants = feat_xcalloc(FEAT_LOOKUP_MAX_FEATURES, sizeof **wants);
+	*owned = 1;
 	if (resolve(cat, etype, features, *wants, n, err, errlen) < 0)
 		return -1;
 	if (c && el + fl + 1 < sizeof key && c->plans.n < CACHED_PLANS) {
@@ -298,6 +328,9 @@ ft_lookup_plan(struct ft_lookup_cache *cache, const feat_catalog *cat,
     const char *user_id, long version, char *err, size_t errlen)
 {
 	struct ft_lookup *lk;
+	struct want *wants;
+	size_t n, size;
+	int owned;
 
 	if (feat_record_check_name(etype) < 0 || strlen(etype) >= 64) {
 		snprintf(err, errlen, "invalid entity type '%.64s': use "
@@ -306,38 +339,38 @@ ft_lookup_plan(struct ft_lookup_cache *cache, const feat_catalog *cat,
 	}
 	if (feat_record_check_id(eid, eidlen, err, errlen) < 0)
 		return NULL;
-	lk = feat_xcalloc(1, sizeof *lk);
-	memcpy(lk->etype, etype, strlen(etype) + 1);
-	lk->eid = feat_xmalloc(eidlen + 1);
-	memcpy(lk->eid, eid, eidlen);
-	lk->eid[eidlen] = '\0';
-	lk->eidlen = eidlen;
-	if (resolve_cached(cache, cat, etype, features, &lk->wants, &lk->n,
+	if (resolve_cached(cache, cat, etype, features, &wants, &n, &owned,
 	    err, errlen) < 0) {
-		ft_lookup_free(lk);
+		free(wants);
 		return NULL;
 	}
-	/* Room for each feature's group and the two a calc reads. */
-	lk->groups = feat_xcalloc(lk->n + 3, sizeof *lk->groups);
+	/* One block: the head, the wants, room for each feature's group
+	   and the two a calc reads, then the id. */
+	size = sizeof *lk + n * sizeof *lk->wants + (n + 3) *
+	    sizeof *lk->groups;
+	lk = feat_xcalloc(1, size + eidlen + 1);
+	lk->wants = (struct want *)(void *)(lk + 1);
+	lk->groups = (struct ft_lookup_group *)(void *)(lk->wants + n);
+	lk->eid = (char *)lk + size;
+	memcpy(lk->etype, etype, strlen(etype) + 1);
+	memcpy(lk->eid, eid, eidlen);
+	lk->eidlen = eidlen;
+	lk->n = n;
+	if (n > 0)
+		memcpy(lk->wants, wants, n * sizeof *wants);
+	if (owned)
+		free(wants);
 	for (size_t i = 0; i < lk->n; i++) {
 		struct want *wt = &lk->wants[i];
-		const feat_catalog_group *fg = feat_catalog_feature_group(wt->f);
-		const char *id = feat_catalog_feature_id(wt->f);
 
-		if (fg == NULL || strcmp(feat_catalog_group_producer(fg),
-		    "feat-serve") != 0) {
-			wt->group = add_group(lk, cat, feat_catalog_group_name(
-			    fg), 0, user_id, version);
-			continue;
-		}
-		/* Computed at serve time from stored groups (SPEC 4). */
-		wt->calc = strcmp(id, "DRV_002") == 0 ? C_COST_LATENCY :
-		    strcmp(id, "DRV_003") == 0 ? C_QUALITY_COST :
-		    strcmp(id, "DRV_007") == 0 ? C_TIME_PRESSURE :
-		    strcmp(id, "DRV_008") == 0 ? C_LOAD_LATENCY :
-		    strcmp(id, "DRV_010") == 0 ? C_PARETO : C_STORED;
 		wt->self = wt->global = SIZE_MAX;
+		wt->group = SIZE_MAX;
 		switch (wt->calc) {
+		case C_STORED:
+			if (wt->gname)
+				wt->group = add_group(lk, cat, wt->gname, 0,
+				    user_id, version);
+			break;
 		case C_TIME_PRESSURE:
 			wt->self = add_group(lk, cat, "request", 0, user_id,
 			    version);
@@ -354,10 +387,7 @@ ft_lookup_plan(struct ft_lookup_cache *cache, const feat_catalog *cat,
 			wt->self = add_group(lk, cat, "perf_5min", 0, user_id,
 			    version);
 			break;
-		case C_STORED:
-			break;
 		}
-		wt->group = SIZE_MAX;
 	}
 	return lk;
 }
@@ -369,10 +399,7 @@ ft_lookup_free(struct ft_lookup *lk)
 		return;
 	for (size_t j = 0; j < lk->ngroups; j++)
 		free(lk->groups[j].prep);
-	free(lk->groups);
-	free(lk->wants);
-	free(lk->eid);
-	free(lk);
+	free(lk);		/* wants, groups and id are in its block */
 }
 
 size_t
@@ -431,16 +458,24 @@ prep_text(const struct ft_prep *p)
 	return (const char *)&p->f[p->n];
 }
 
-/* Row of feature name in p, or NULL. */
+/* Row of feature name in p, or NULL; the search starts at row *hint
+   (features are mostly asked in the record's order) and leaves *hint
+   after the row found. */
 static const struct prep_feat *
-prep_find(const struct ft_prep *p, const char *name, size_t len)
+prep_find(const struct ft_prep *p, const char *name, size_t len,
+    uint32_t *hint)
 {
 	const char *text = prep_text(p);
 
-	for (uint32_t i = 0; i < p->n; i++)
+	for (uint32_t k = 0; k < p->n; k++) {
+		uint32_t i = (*hint + k) % p->n;
+
 		if (p->f[i].namelen == len && memcmp(text + p->f[i].name,
-		    name, len) == 0)
+		    name, len) == 0) {
+			*hint = i + 1;
 			return &p->f[i];
+		}
+	}
 	return NULL;
 }
 
@@ -595,7 +630,11 @@ num_in(const struct ft_lookup *lk, size_t j, const char *name, double *v,
 		return -1;
 	if (p->ts < *ts)
 		*ts = p->ts;
-	pf = prep_find(p, name, strlen(name));
+	{
+		uint32_t hint = 0;
+
+		pf = prep_find(p, name, strlen(name), &hint);
+	}
 	if (pf == NULL || !pf->numeric)
 		return 0;
 	*v = pf->number;
@@ -769,16 +808,26 @@ calc_value(const struct ft_lookup *lk, const struct want *wt,
 	return -1;
 }
 
+/* A feature's status in a response, as written. */
+enum fstatus { S_PRESENT, S_NULL, S_STALE, S_NOT_FOUND };
+static const struct {
+	const char *word;
+	size_t len;
+} fstatus_words[] = {
+	{ "present", 7 }, { "null", 4 }, { "stale", 5 }, { "not_found", 9 }
+};
+
 int
 ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
     const struct feat_lookup_opts *o, feat_writer *w)
 {
-	size_t n = lk->n, ngroups = lk->ngroups;
-	const char *status_buf[FEAT_LOOKUP_MAX_FEATURES + 1];
-	const char **status = n <= FEAT_LOOKUP_MAX_FEATURES ? status_buf :
+	size_t n = lk->n, ngroups = lk->ngroups, hint_group = SIZE_MAX;
+	unsigned char status_buf[FEAT_LOOKUP_MAX_FEATURES + 1];
+	unsigned char *status = n <= FEAT_LOOKUP_MAX_FEATURES ? status_buf :
 	    feat_xcalloc(n + 1, sizeof *status);
 	int64_t now = o->clock ? feat_clock_now(o->clock) : 0;
 	int64_t at = o->as_of != INT64_MIN ? o->as_of : now;
+	uint32_t hint = 0;
 
 	(void)cache;
 	feat_writer_open_object(w);
@@ -790,15 +839,13 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 	feat_writer_open_object(w);
 	for (size_t i = 0; i < n; i++) {
 		const struct want *wt = &lk->wants[i];
-		const char *name = feat_catalog_feature_name(wt->f);
-		size_t namelen = strlen(name);
 		const struct ft_prep *p = wt->group == SIZE_MAX ? NULL :
 		    lk->groups[wt->group].prep;
 		const struct prep_feat *pf;
 		long fresh = feat_catalog_feature_freshness(wt->f);
 		int64_t age;
 
-		feat_writer_key(w, name, namelen);
+		ft_writer_plain_key(w, wt->name, wt->namelen);
 		if (wt->calc != C_STORED) {
 			double d = 0;
 			int64_t oldest;
@@ -806,36 +853,40 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 
 			if (rc < 0) {
 				feat_writer_null(w);
-				status[i] = "not_found";
+				status[i] = S_NOT_FOUND;
 				continue;
 			}
 			rc == 1 ? feat_writer_double(w, d) :
 			    feat_writer_null(w);
-			status[i] = rc == 1 && isfinite(d) ? "present" :
-			    "null";
+			status[i] = rc == 1 && isfinite(d) ? S_PRESENT :
+			    S_NULL;
 			age = age_of(at, oldest);
 			if (too_old(age, o->max_age, fresh))
-				status[i] = "stale";
+				status[i] = S_STALE;
 			continue;
 		}
 		if (p == NULL) {
 			feat_writer_null(w);
-			status[i] = "not_found";
+			status[i] = S_NOT_FOUND;
 			continue;
+		}
+		if (wt->group != hint_group) {
+			hint_group = wt->group;
+			hint = 0;
 		}
 		/* A record without the feature holds null for it, as
 		   feat-join says; the record may name it by its ID. */
-		pf = prep_find(p, name, namelen);
+		pf = prep_find(p, wt->name, wt->namelen, &hint);
 		if (pf == NULL) {
 			const char *fid = feat_catalog_feature_id(wt->f);
 
-			pf = prep_find(p, fid, strlen(fid));
+			pf = prep_find(p, fid, strlen(fid), &hint);
 		}
 		age = age_of(at, p->ts);
-		status[i] = pf && pf->present ? "present" : "null";
+		status[i] = pf && pf->present ? S_PRESENT : S_NULL;
 		if (too_old(age, o->max_age, fresh) ||
 		    lk->groups[wt->group].stale)
-			status[i] = "stale";
+			status[i] = S_STALE;
 		if (pf == NULL)
 			feat_writer_null(w);
 		else
@@ -845,10 +896,10 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 	KEY(w, "status");
 	feat_writer_open_object(w);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = feat_catalog_feature_name(lk->wants[i].f);
-
-		feat_writer_key(w, name, strlen(name));
-		feat_writer_string(w, status[i], strlen(status[i]));
+		ft_writer_plain_key(w, lk->wants[i].name,
+		    lk->wants[i].namelen);
+		ft_writer_plain_string(w, fstatus_words[status[i]].word,
+		    fstatus_words[status[i]].len);
 	}
 	feat_writer_close_object(w);
 	KEY(w, "metadata");

@@ -200,6 +200,7 @@ struct job {
 	int counted;			/* in srv->inflight */
 	int late;			/* past --timeout in lookups that block */
 	unsigned catgen;		/* of the catalog it was planned with */
+	struct entity one;		/* ents of a single lookup */
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -983,7 +984,8 @@ job_free(struct job *j)
 		atomic_fetch_sub(&j->w->live_old, 1);
 	for (size_t e = 0; e < j->nents; e++)
 		ft_lookup_free(j->ents[e].lk);
-	free(j->ents);
+	if (j->ents != &j->one)
+		free(j->ents);
 	free(j);
 }
 
@@ -1108,9 +1110,9 @@ static void
 job_start(struct job *j)
 {
 	struct worker *w = j->w;
-	int64_t now = mono();
+	int64_t now = j->started ? j->started : mono();
 
-	j->started = j->started ? j->started : now;
+	j->started = now;
 	j->timer.cb = on_deadline;
 	h2o_timeout_link(w->ctx.loop, &w->deadline, &j->timer);
 	j->waiting++;		/* held while its groups are asked */
@@ -1237,7 +1239,8 @@ job_new(struct worker *w, h2o_req_t *req, enum route r, size_t n)
 	j->w = w;
 	j->req = req;
 	j->route = r;
-	j->ents = feat_xcalloc(n ? n : 1, sizeof *j->ents);
+	/* A single lookup's entity lives in the job: one allocation. */
+	j->ents = n <= 1 ? &j->one : feat_xcalloc(n, sizeof *j->ents);
 	j->nents = n;
 	j->started = mono();
 	j->best_tier = -1;

@@ -46,10 +46,12 @@ struct feat_writer {
 	struct ft_buf buf;
 	int depth;
 	unsigned char state[MAX_DEPTH];
-	/* The last time written, formatted: created repeats it per ms. */
-	int64_t time_ms;
-	size_t time_len;
-	char time_text[FEAT_TIME_BUFSZ];
+	/* The last two times written, formatted: created repeats per ms,
+	   and a response alternates a record's ts and created. */
+	int64_t time_ms[2];
+	size_t time_len[2];
+	unsigned time_next;		/* the slot written next */
+	char time_text[2][FEAT_TIME_BUFSZ];
 };
 
 feat_writer *
@@ -279,6 +281,35 @@ ft_writer_raw(feat_writer *w, const char *json, size_t n)
 	atom(w, json, n);
 }
 
+/* A string of bytes that need no escape, quoted by one copy. */
+static void
+plain(struct feat_writer *w, int key, const char *s, size_t n)
+{
+	char *o;
+
+	if (w->failed || before(w, key) < 0)
+		return;
+	if (w->buf.cap - w->buf.len < n + 2)
+		ft_buf_grow(&w->buf, n + 2);
+	o = w->buf.p + w->buf.len;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o[n] = '"';
+	w->buf.len += n + 2;
+}
+
+void
+ft_writer_plain_key(feat_writer *w, const char *k, size_t n)
+{
+	plain(w, 1, k, n);
+}
+
+void
+ft_writer_plain_string(feat_writer *w, const char *s, size_t n)
+{
+	plain(w, 0, s, n);
+}
+
 void
 feat_writer_double(feat_writer *w, double d)
 {
@@ -325,15 +356,21 @@ void
 feat_writer_time(feat_writer *w, int64_t ns)
 {
 	int64_t ms = ft_floor_div(ns, FEAT_NS_PER_MS);
+	unsigned k;
 
 	/* Formatted once per millisecond: created repeats on every record. */
-	if (w->time_len == 0 || ms != w->time_ms) {
-		w->time_ms = ms;
-		w->time_len = feat_time_format(ns, w->time_text);
+	if (w->time_len[0] > 0 && ms == w->time_ms[0])
+		k = 0;
+	else if (w->time_len[1] > 0 && ms == w->time_ms[1])
+		k = 1;
+	else {
+		k = w->time_next;
+		w->time_next ^= 1;
+		w->time_ms[k] = ms;
+		w->time_len[k] = feat_time_format(ns, w->time_text[k]);
 	}
-	if (w->failed || before(w, 0) < 0)
-		return;
-	quoted(&w->buf, w->time_text, w->time_len);
+	/* RFC 3339 text needs no escape. */
+	plain(w, 0, w->time_text[k], w->time_len[k]);
 }
 
 static void
