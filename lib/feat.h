@@ -98,11 +98,13 @@ int feat_parse_duration(const char *s, int64_t *ns);
 /* Writes ns with the largest unit that holds it exactly ("5m", "90s",
    "0s"); returns the length snprintf would. */
 size_t feat_format_duration(int64_t ns, char *buf, size_t len);
-/* A duration option's value: --NAME ARG of at least min ns (0: any);
-   0, or -1 with "invalid --NAME 'ARG': use a duration [of at least MIN, ]
-   such as EXAMPLE".  Every tool's duration options go through it. */
+/* A duration option's value: --NAME ARG of min to max ns (0 and
+   INT64_MAX: any); 0, or -1 with "invalid --NAME 'ARG': use a duration
+   [of MIN to MAX | of at least MIN, ]such as EXAMPLE".  Every tool's
+   duration options go through it. */
 int feat_parse_duration_option(const char *name, const char *arg,
-    int64_t min, const char *example, int64_t *ns, char *err, size_t errlen);
+    int64_t min, int64_t max, const char *example, int64_t *ns, char *err,
+    size_t errlen);
 /* --group-version N (feat-extract, feat-window): 1 to 1,000,000; 0, or -1
    with a message. */
 #define FEAT_GROUP_VERSION_MAX 1000000

@@ -436,8 +436,8 @@ common_option(feat_tool *t, int key, const char *arg)
 		t->unbuffered = 1;
 		break;
 	case K_LOCK_TIMEOUT:
-		if (feat_parse_duration_option("lock-timeout", arg, 0, "30s",
-		    &t->lock_timeout, msg, sizeof msg) < 0)
+		if (feat_parse_duration_option("lock-timeout", arg, 0,
+		    INT64_MAX, "30s", &t->lock_timeout, msg, sizeof msg) < 0)
 			feat_tool_usage_error(t, "%s", msg);
 		break;
 	case K_PROGRESS:

@@ -112,20 +112,23 @@ feat_format_duration(int64_t ns, char *buf, size_t len)
 
 int
 feat_parse_duration_option(const char *name, const char *arg, int64_t min,
-    const char *example, int64_t *ns, char *err, size_t errlen)
+    int64_t max, const char *example, int64_t *ns, char *err, size_t errlen)
 {
-	char least[32];
+	char least[32], most[32];
 
-	if (feat_parse_duration(arg, ns) == 0 && *ns >= min)
+	if (feat_parse_duration(arg, ns) == 0 && *ns >= min && *ns <= max)
 		return 0;
-	if (min <= 0) {
+	feat_format_duration(min, least, sizeof least);
+	feat_format_duration(max, most, sizeof most);
+	if (max < INT64_MAX)
+		snprintf(err, errlen, "invalid --%s '%s': use a duration of "
+		    "%s to %s, such as %s", name, arg, least, most, example);
+	else if (min > 0)
+		snprintf(err, errlen, "invalid --%s '%s': use a duration of at "
+		    "least %s, such as %s", name, arg, least, example);
+	else
 		snprintf(err, errlen, "invalid --%s '%s': use a duration such "
 		    "as %s", name, arg, example);
-		return -1;
-	}
-	feat_format_duration(min, least, sizeof least);
-	snprintf(err, errlen, "invalid --%s '%s': use a duration of at least "
-	    "%s, such as %s", name, arg, least, example);
 	return -1;
 }
 

@@ -51,7 +51,8 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	case O_KEY: r->keys = push(r->keys, &r->nkeys, arg); return 0;
 	case O_MAX_AGE:
 		return feat_parse_duration_option("max-age", arg,
-		    FEAT_NS_PER_MS, "10m", &r->jo.max_age, err, errlen);
+		    FEAT_NS_PER_MS, INT64_MAX, "10m", &r->jo.max_age, err,
+		    errlen);
 	case O_NO_FUTURE_CREATED: r->jo.no_future_created = 1; return 0;
 	}
 	return -1;

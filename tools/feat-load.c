@@ -63,13 +63,14 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		return -1;
 	case O_BATCH_TIMEOUT:
 		return feat_parse_duration_option("batch-timeout", arg, 0,
-		    "500ms", &r->lo.batch_timeout, err, errlen);
+		    INT64_MAX, "500ms", &r->lo.batch_timeout, err, errlen);
 	case O_RETENTION:
 		return feat_parse_duration_option("retention", arg,
-		    FEAT_NS_PER_MS, "90d", &r->lo.retention, err, errlen);
+		    FEAT_NS_PER_MS, INT64_MAX, "90d", &r->lo.retention, err,
+		    errlen);
 	case O_TTL:
 		return feat_parse_duration_option("ttl", arg, FEAT_NS_PER_MS,
-		    "24h", &r->lo.ttl, err, errlen);
+		    INT64_MAX, "24h", &r->lo.ttl, err, errlen);
 	case O_SPOOL: r->lo.spool = arg; return 0;
 	case O_DRY_RUN: r->lo.dry_run = 1; return 0;
 	case O_DELETE: r->lo.delete = 1; return 0;

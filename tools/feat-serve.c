@@ -91,11 +91,13 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		    "such as 512M, or 0", arg);
 		return -1;
 	case O_CACHE_TTL:
-		return feat_parse_duration_option("cache-ttl", arg, 0, "1m",
-		    &r->so.cache_ttl, err, errlen);
+		return feat_parse_duration_option("cache-ttl", arg, 0,
+		    3650 * FEAT_NS_PER_DAY, "1m", &r->so.cache_ttl, err,
+		    errlen);
 	case O_MAX_AGE:
 		return feat_parse_duration_option("max-age", arg,
-		    FEAT_NS_PER_MS, "10m", &r->so.max_age, err, errlen);
+		    FEAT_NS_PER_MS, 36500 * FEAT_NS_PER_DAY, "10m",
+		    &r->so.max_age, err, errlen);
 	case O_MAX_INFLIGHT:
 		if (count(arg, "max-inflight", 1000000, &n, err, errlen) < 0)
 			return -1;
@@ -111,10 +113,12 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		return -1;
 	case O_TIMEOUT:
 		return feat_parse_duration_option("timeout", arg,
-		    FEAT_NS_PER_MS, "50ms", &r->so.timeout, err, errlen);
+		    FEAT_NS_PER_MS, FEAT_NS_PER_HOUR, "50ms", &r->so.timeout,
+		    err, errlen);
 	case O_IDLE_TIMEOUT:
 		return feat_parse_duration_option("idle-timeout", arg,
-		    FEAT_NS_PER_MS, "30s", &r->so.idle_timeout, err, errlen);
+		    FEAT_NS_PER_MS, FEAT_NS_PER_DAY, "30s",
+		    &r->so.idle_timeout, err, errlen);
 	}
 	return -1;
 }

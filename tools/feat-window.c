@@ -113,11 +113,11 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		r->fields[r->nfields++] = arg;
 		return 0;
 	case O_ALIGN:
-		return feat_parse_duration_option("align", arg, 0, "5m",
-		    &r->wo.align, err, errlen);
+		return feat_parse_duration_option("align", arg, 0, INT64_MAX,
+		    "5m", &r->wo.align, err, errlen);
 	case O_WATERMARK_DELAY:
 		return feat_parse_duration_option("watermark-delay", arg, 0,
-		    "5s", &r->wo.watermark_delay, err, errlen);
+		    INT64_MAX, "5s", &r->wo.watermark_delay, err, errlen);
 	case O_CREATED:
 		if (strcmp(arg, "clock") == 0 || strcmp(arg, "watermark") == 0) {
 			r->wo.created_watermark = arg[0] == 'w';
@@ -157,16 +157,19 @@ option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	case O_LATENESS:
 		r->lateness_given = 1;
 		return feat_parse_duration_option("allowed-lateness", arg, 0,
-		    "2m", &r->wo.lateness, err, errlen);
+		    INT64_MAX, "2m", &r->wo.lateness, err, errlen);
 	case O_MAX_SKEW:
 		return feat_parse_duration_option("max-skew", arg,
-		    FEAT_NS_PER_MS, "1h", &r->wo.max_skew, err, errlen);
+		    FEAT_NS_PER_MS, INT64_MAX, "1h", &r->wo.max_skew, err,
+		    errlen);
 	case O_KEY_TTL:
 		return feat_parse_duration_option("key-ttl", arg,
-		    FEAT_NS_PER_MS, "1d", &r->wo.key_ttl, err, errlen);
+		    FEAT_NS_PER_MS, INT64_MAX, "1d", &r->wo.key_ttl, err,
+		    errlen);
 	case O_IDLE_FLUSH:
 		return feat_parse_duration_option("idle-flush", arg,
-		    FEAT_NS_PER_MS, "30s", &r->wo.idle_flush, err, errlen);
+		    FEAT_NS_PER_MS, INT64_MAX, "30s", &r->wo.idle_flush, err,
+		    errlen);
 	case O_PARTITION: {
 		char *end;
 		unsigned long i, n;

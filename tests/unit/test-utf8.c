@@ -230,24 +230,32 @@ main(void)
 		int64_t ns = -1;
 		char err[256];
 
-		tap_begin("utf8-010", "a duration option: its least value "
+		tap_begin("utf8-010", "a duration option: its least and greatest values "
 		    "held, the message names the option, what was given, the "
 		    "least and an example");
 		CHECK(feat_parse_duration_option("ttl", "1ms", FEAT_NS_PER_MS,
-		    "24h", &ns, err, sizeof err) == 0 && ns == FEAT_NS_PER_MS);
+		    INT64_MAX, "24h", &ns, err, sizeof err) == 0 && ns == FEAT_NS_PER_MS);
 		CHECK(feat_parse_duration_option("ttl", "0s", FEAT_NS_PER_MS,
-		    "24h", &ns, err, sizeof err) < 0);
+		    INT64_MAX, "24h", &ns, err, sizeof err) < 0);
 		CHECK(strcmp(err, "invalid --ttl '0s': use a duration of at least "
 		    "1ms, such as 24h") == 0);
-		CHECK(feat_parse_duration_option("align", "0s", 0, "5m", &ns,
-		    err, sizeof err) == 0 && ns == 0);
-		CHECK(feat_parse_duration_option("align", "5", 0, "5m", &ns,
-		    err, sizeof err) < 0);
+		CHECK(feat_parse_duration_option("align", "0s", 0, INT64_MAX,
+		    "5m", &ns, err, sizeof err) == 0 && ns == 0);
+		CHECK(feat_parse_duration_option("align", "5", 0, INT64_MAX,
+		    "5m", &ns, err, sizeof err) < 0);
 		CHECK(strcmp(err, "invalid --align '5': use a duration such as 5m") == 0);
 		CHECK(feat_parse_duration_option("max-skew", "59s",
-		    FEAT_NS_PER_MIN, "1h", &ns, err, sizeof err) < 0);
+		    FEAT_NS_PER_MIN, INT64_MAX, "1h", &ns, err, sizeof err) < 0);
 		CHECK(strcmp(err, "invalid --max-skew '59s': use a duration of at "
 		    "least 1m, such as 1h") == 0);
+		CHECK(feat_parse_duration_option("timeout", "1h", FEAT_NS_PER_MS,
+		    FEAT_NS_PER_HOUR, "50ms", &ns, err, sizeof err) == 0 &&
+		    ns == FEAT_NS_PER_HOUR);
+		CHECK(feat_parse_duration_option("timeout", "3601s",
+		    FEAT_NS_PER_MS, FEAT_NS_PER_HOUR, "50ms", &ns, err,
+		    sizeof err) < 0);
+		CHECK(strcmp(err, "invalid --timeout '3601s': use a duration of "
+		    "1ms to 1h, such as 50ms") == 0);
 		tap_end();
 	}
 
