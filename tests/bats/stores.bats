@@ -233,7 +233,7 @@ stop_own() {
 	spooled=$(grep -c ' spooled ' "$TMP"/spool/*/JOURNAL)
 	[ "$spooled" -gt 0 ]
 	port=${OWN_REDIS##*:}
-	redis-server --port "${port%/*}" --bind 127.0.0.1 --save '' --daemonize yes \
+	redis-server --port "${port%/*}" --bind 127.0.0.1 --dir "$SVC/redis" --save '' --daemonize yes \
 	    --pidfile "$SVC/redis/redis.pid" --logfile "$SVC/redis/log2" >/dev/null 3>&-
 	redis_answers -p "${port%/*}"
 	run --separate-stderr "$FEAT_LOAD" --to "$OWN_REDIS" --spool "$TMP/spool" --batch 500 "$TMP/in.ndjson"
