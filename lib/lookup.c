@@ -332,9 +332,14 @@ ft_lookup_plan(struct ft_lookup_cache *cache, const feat_catalog *cat,
 	size_t n, size;
 	int owned;
 
-	if (feat_record_check_name(etype) < 0 || strlen(etype) >= 64) {
+	if (feat_record_check_name(etype) < 0) {
 		snprintf(err, errlen, "invalid entity type '%.64s': use "
 		    "[a-z0-9_]+", etype);
+		return NULL;
+	}
+	if (strlen(etype) >= sizeof lk->etype) {
+		snprintf(err, errlen, "invalid entity type '%.64s...': longer "
+		    "than %zu bytes", etype, sizeof lk->etype - 1);
 		return NULL;
 	}
 	if (feat_record_check_id(eid, eidlen, err, errlen) < 0)
