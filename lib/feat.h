@@ -1308,6 +1308,11 @@ void feat_tool_check_written(const feat_tool *t, const char *path,
     const char *option);
 /* 1 when a and b name the same existing file (through links), else 0. */
 int feat_same_file(const char *a, const char *b);
+/* Exits 2 ("OPT_A and OPT_B name the same file") when the files of two
+   options are one: the same spelling, or the same existing file through
+   links.  A NULL path is no file. */
+void feat_tool_check_distinct(const feat_tool *t, const char *a,
+    const char *opt_a, const char *b, const char *opt_b);
 size_t feat_tool_max_line(const feat_tool *t);
 enum feat_time_unit feat_tool_time_unit(const feat_tool *t);
 const feat_clock *feat_tool_clock(const feat_tool *t);

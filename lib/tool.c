@@ -686,6 +686,44 @@ feat_same_file(const char *a, const char *b)
 	    x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
+/* The directory of path resolved (links, "..") and its last part: where
+   a file not made yet will be.  0, or -1 when the directory is not. */
+static int
+resolved(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096], *real;
+	int n;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if ((real = realpath(dir, NULL)) == NULL)
+		return -1;
+	n = snprintf(out, len, "%s/%s", real, slash ? slash + 1 : path);
+	free(real);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void
+feat_tool_check_distinct(const feat_tool *t, const char *a,
+    const char *opt_a, const char *b, const char *opt_b)
+{
+	char ra[8192], rb[8192];
+
+	if (a == NULL || b == NULL)
+		return;
+	/* Two spellings of one file not made yet are one file too. */
+	if (strcmp(a, b) == 0 || feat_same_file(a, b) ||
+	    (resolved(a, ra, sizeof ra) == 0 && resolved(b, rb,
+	    sizeof rb) == 0 && strcmp(ra, rb) == 0))
+		feat_tool_usage_error(t, "%s and %s name the same file '%s'",
+		    opt_a, opt_b, a);
+}
+
 int
 feat_tool_unbuffered(const feat_tool *t)
 {

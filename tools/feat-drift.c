@@ -166,15 +166,11 @@ main(int argc, char **argv)
 			if (p == NULL)
 				continue;
 			feat_tool_check_written(t, p, opt);
-			if (feat_same_file(p, r.co.baseline))
-				feat_tool_usage_error(t, "the %s file '%s' is "
-				    "the baseline", opt, p);
+			feat_tool_check_distinct(t, p, opt, r.co.baseline,
+			    "--baseline");
 		}
-		if (r.co.report_path && feat_tool_metrics_path(t) &&
-		    feat_same_file(r.co.report_path,
-		    feat_tool_metrics_path(t)))
-			feat_tool_usage_error(t, "--report and --metrics-file "
-			    "name the same file");
+		feat_tool_check_distinct(t, r.co.report_path, "--report",
+		    feat_tool_metrics_path(t), "--metrics-file");
 		r.co.time_unit = feat_tool_time_unit(t);
 		r.co.catalog = feat_tool_catalog(t);
 		r.co.clock = feat_tool_clock(t);

@@ -90,10 +90,8 @@ main(int argc, char **argv)
 		feat_tool_usage_error(t, "--outliers needs --baseline FILE");
 	if (r.vo.rejects) {
 		feat_tool_check_written(t, r.vo.rejects, "--rejects");
-		if (r.vo.baseline && feat_same_file(r.vo.rejects,
-		    r.vo.baseline))
-			feat_tool_usage_error(t, "the --rejects file '%s' is "
-			    "the baseline", r.vo.rejects);
+		feat_tool_check_distinct(t, r.vo.rejects, "--rejects",
+		    r.vo.baseline, "--baseline");
 	}
 	r.vo.unbuffered = feat_tool_unbuffered(t);
 	r.vo.time_unit = feat_tool_time_unit(t);

@@ -261,14 +261,10 @@ main(int argc, char **argv)
 	if (r.state) {
 		const char *m = feat_tool_metrics_path(t);
 
-		if (r.late && (strcmp(r.late, r.state) == 0 ||
-		    feat_same_file(r.late, r.state)))
-			feat_tool_usage_error(t, "--late and --state name the "
-			    "same file");
-		if (m && (strcmp(m, r.state) == 0 || feat_same_file(m,
-		    r.state)))
-			feat_tool_usage_error(t, "--metrics-file and --state "
-			    "name the same file");
+		feat_tool_check_distinct(t, r.late, "--late", r.state,
+		    "--state");
+		feat_tool_check_distinct(t, m, "--metrics-file", r.state,
+		    "--state");
 		feat_tool_check_written(t, r.state, "--state");
 	}
 	r.wo.metrics_path = feat_tool_metrics_path(t);
@@ -285,13 +281,11 @@ main(int argc, char **argv)
 	if (r.late && feat_windower_open_late(w, t, r.late, err,
 	    sizeof err) < 0)
 		feat_tool_usage_error(t, "%s", err);
-	/* (The late file exists now: a metrics path that names it too is
-	   found whatever its spelling.) */
-	if (r.late && r.wo.metrics_path && (strcmp(r.late,
-	    r.wo.metrics_path) == 0 || feat_same_file(r.late,
-	    r.wo.metrics_path)))
-		feat_tool_usage_error(t, "--late and --metrics-file name the "
-		    "same file");
+	/* (The late file exists now: a metrics or state path that names it
+	   too is found whatever its spelling.) */
+	feat_tool_check_distinct(t, r.late, "--late", r.wo.metrics_path,
+	    "--metrics-file");
+	feat_tool_check_distinct(t, r.late, "--late", r.state, "--state");
 	if (r.state) {
 		struct feat_lock_wait lw = feat_tool_lock_wait(t);
 		struct feat_error e = { 0 };

@@ -81,3 +81,27 @@ Try 'feat-extract --help' for more information." ]
 	[ "$status" -eq 0 ]
 	diff -u "$DATA/sample-canonical.expected.ndjson" <(printf '%s\n' "$output")
 }
+
+@test "cli-010: two options that would write one file (or one read as a baseline) are a usage error, whatever the spelling" {
+	echo '{}' > "$TMP/base"
+	mkdir "$TMP/d"
+	run --separate-stderr "$FEAT_VALIDATE" --baseline "$TMP/base" --rejects "$TMP/d/../base" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--rejects and --baseline name the same file"* ]]
+	run --separate-stderr "$FEAT_DRIFT" check --baseline "$TMP/base" --report "$TMP/base" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--report and --baseline name the same file"* ]]
+	run --separate-stderr "$FEAT_DRIFT" check --baseline "$TMP/base" --report "$TMP/r" --metrics-file "$TMP/d/../r" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--report and --metrics-file name the same file"* ]]
+	# feat-window: the late file does not exist yet, under two spellings
+	run --separate-stderr "$FEAT_WINDOW" -p perf_5min --state "$TMP/s" --late "$TMP/d/../s" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--late and --state name the same file"* ]]
+	run --separate-stderr "$FEAT_WINDOW" -p perf_5min --late "$TMP/l" --metrics-file "$TMP/d/../l" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--late and --metrics-file name the same file"* ]]
+	run --separate-stderr "$FEAT_WINDOW" -p perf_5min --state "$TMP/s2" --metrics-file "$TMP/s2" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--metrics-file and --state name the same file"* ]]
+}
