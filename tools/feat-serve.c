@@ -25,9 +25,9 @@ static const struct feat_option options[] = {
 	{ "cache-size", O_CACHE_SIZE, "SIZE", "the L1's bytes (default 512M; "
 	    "0: no L1)", 0 },
 	{ "cache-ttl", O_CACHE_TTL, "DURATION", "an L1 entry's life "
-	    "(default 1h)", 0 },
+	    "(default 1h; 0 to 3650d)", 0 },
 	{ "max-age", O_MAX_AGE, "DURATION", "a value older than this is "
-	    "stale", 0 },
+	    "stale (1ms to 36500d)", 0 },
 	{ "max-inflight", O_MAX_INFLIGHT, "N", "more requests at once get "
 	    "429 (default 1024)", 0 },
 	{ "token-file", O_TOKEN_FILE, "FILE", "require Authorization: Bearer "
@@ -35,9 +35,9 @@ static const struct feat_option options[] = {
 	{ "max-body", O_MAX_BODY, "SIZE", "the largest request body "
 	    "(default 1M)", 0 },
 	{ "timeout", O_TIMEOUT, "DURATION", "a request's deadline (default "
-	    "50ms)", 0 },
+	    "50ms; 1ms to 1h)", 0 },
 	{ "idle-timeout", O_IDLE_TIMEOUT, "DURATION", "a connection quiet "
-	    "this long is closed\n(default 10s)", 0 },
+	    "this long is closed\n(default 10s; 1ms to 1d)", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
