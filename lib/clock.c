@@ -13,11 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-struct feat_clock {
-	int fixed;
-	int64_t now;
-};
-
 feat_clock *
 feat_clock_new(char *err, size_t errlen)
 {

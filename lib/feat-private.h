@@ -414,6 +414,14 @@ void ft_model_facts_apply(const feat_model_facts *facts, const char *provider,
 int ft_model_info(const feat_models *m, const feat_model_facts *facts,
     const feat_event *ev, struct ft_model_info *mf);
 
+/* ---- the clock (clock.c) ------------------------------------------------------ */
+/* Fixed at now (FEAT_NOW, or stopped by a caller that reads the time once
+   for a whole answer), else the system's. */
+struct feat_clock {
+	int fixed;
+	int64_t now;
+};
+
 /* ---- numbers read from text -------------------------------------------------- */
 enum ft_num {
 	FT_NUM_OK = 0, FT_NUM_INVALID, FT_NUM_RANGE
@@ -530,6 +538,35 @@ struct feat_store_key ft_lookup_key(const struct ft_lookup *lk, size_t j);
  */
 void ft_lookup_set(struct ft_lookup_cache *c, struct ft_lookup *lk,
     size_t j, const char *line, size_t len, const char *tier);
+/* A stored record as the fields of a hash (redis://): its head, then each
+   feature's name and value as JSON text, in the hash's order. */
+struct ft_hfield {
+	const char *name, *val;
+	size_t namelen, vallen;
+};
+struct ft_fields {
+	int64_t ts, created;
+	int has_created;
+	long version;
+	size_t n;
+	const struct ft_hfield *f;
+};
+/* Group j's record from fields, as ft_lookup_set would have it from the
+   line they make: 0, or -1 when a name or value is not one read this way
+   (plain names; null, true, false, JSON numbers): then give the line. */
+int ft_lookup_set_fields(struct ft_lookup *lk, size_t j,
+    const struct ft_fields *fs, const char *tier);
+/* name's number in group j's record (not a boolean): 1 and *v, else 0. */
+int ft_lookup_number(const struct ft_lookup *lk, size_t j, const char *name,
+    double *v);
+/* An answer of feat_store_poll as fields (redis://): 0 when taken, -1 to
+   have it as its line instead (fn of ft_store_poll_fields). */
+typedef int (*ft_store_fields_fn)(void *ctx, uint64_t tag,
+    const struct ft_fields *fs);
+/* feat_store_poll, giving a record the store holds as fields to ffn
+   first (store.c). */
+long ft_store_poll_fields(feat_store *s, ft_store_fields_fn ffn,
+    feat_store_answer_fn fn, void *ctx, char *err, size_t errlen);
 /* Group j's record as a prepared block (what ft_lookup_prep gave). */
 void ft_lookup_set_prep(struct ft_lookup *lk, size_t j, const void *prep,
     size_t size, const char *tier);

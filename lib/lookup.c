@@ -446,6 +446,7 @@ struct prep_feat {
 	double number;			/* the value, when numeric */
 	uint8_t present;		/* else the status is null */
 	uint8_t numeric;
+	uint8_t boolean;		/* true or false, numeric as 1 or 0 */
 };
 
 struct ft_prep {
@@ -542,6 +543,7 @@ prep_make(struct ft_lookup_cache *c, const char *line, size_t len,
 		case FT_JFALSE:
 			ft_buf_addc(&c->text, e->type == FT_JTRUE ? '1' : '0');
 			pf->numeric = 1;
+			pf->boolean = 1;
 			pf->number = e->type == FT_JTRUE;
 			break;
 		case FT_JNUMBER:
@@ -595,6 +597,98 @@ ft_lookup_set(struct ft_lookup_cache *c, struct ft_lookup *lk, size_t j,
 	ft_lookup_cache_free(own);
 }
 
+/* Whether a hash field's name quotes and reads back as the same bytes
+   (printable ASCII but quote and backslash): the names feat writes. */
+static int
+plain_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 1024)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/*
+ * Group j's record from the fields of a hash, prepared as ft_lookup_set
+ * prepares the line the fields make, without that line and its parse:
+ * only for plain names and values that are null, true, false or JSON
+ * number text as it is written back; -1 for anything else (the caller
+ * then gives the line, read as any line is).
+ */
+int
+ft_lookup_set_fields(struct ft_lookup *lk, size_t j,
+    const struct ft_fields *fs, const char *tier)
+{
+	struct ft_lookup_group *g = &lk->groups[j];
+	size_t head, text = 0;
+	struct ft_prep *p;
+	char *t;
+
+	if (fs->n > UINT32_MAX / 64)
+		return -1;
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct ft_hfield *f = &fs->f[i];
+
+		if (!plain_name(f->name, f->namelen) || f->vallen == 0 ||
+		    f->vallen > 1024)
+			return -1;
+		text += f->namelen + f->vallen;
+	}
+	head = sizeof(struct ft_prep) + fs->n * sizeof(struct prep_feat);
+	if (text > UINT32_MAX / 2)
+		return -1;
+	p = feat_xcalloc(1, head + text);
+	t = (char *)p + head;
+	text = 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct ft_hfield *f = &fs->f[i];
+		struct prep_feat *pf = &p->f[i];
+		const char *v = f->val, *start;
+		size_t n = f->vallen, tlen;
+		int json_ok;
+
+		pf->name = (uint32_t)text;
+		pf->namelen = (uint32_t)f->namelen;
+		memcpy(t + text, f->name, f->namelen);
+		text += f->namelen;
+		pf->val = (uint32_t)text;
+		if (n == 4 && memcmp(v, "null", 4) == 0) {
+			memcpy(t + text, "null", 4);
+		} else if ((n == 4 && memcmp(v, "true", 4) == 0) ||
+		    (n == 5 && memcmp(v, "false", 5) == 0)) {
+			pf->present = pf->numeric = pf->boolean = 1;
+			pf->number = n == 4;
+			t[text] = n == 4 ? '1' : '0';
+			n = 1;
+		} else {
+			enum ft_num rc = ft_num_parse(v, n, &pf->number,
+			    &start, &tlen, &json_ok);
+
+			if (!json_ok || start != v || tlen != n) {
+				free(p);
+				return -1;
+			}
+			pf->present = 1;
+			pf->numeric = rc == FT_NUM_OK;
+			memcpy(t + text, v, n);
+		}
+		pf->vallen = (uint32_t)n;
+		text += n;
+	}
+	p->size = head + text;
+	p->ts = fs->ts;
+	p->created = fs->created;
+	p->has_created = fs->has_created;
+	p->version = fs->version;
+	p->n = (uint32_t)fs->n;
+	free(g->prep);
+	g->prep = p;
+	g->tier = tier;
+	return 0;
+}
+
 void
 ft_lookup_set_prep(struct ft_lookup *lk, size_t j, const void *prep,
     size_t size, const char *tier)
@@ -641,6 +735,21 @@ num_in(const struct ft_lookup *lk, size_t j, const char *name, double *v,
 		pf = prep_find(p, name, strlen(name), &hint);
 	}
 	if (pf == NULL || !pf->numeric)
+		return 0;
+	*v = pf->number;
+	return 1;
+}
+
+int
+ft_lookup_number(const struct ft_lookup *lk, size_t j, const char *name,
+    double *v)
+{
+	const struct ft_prep *p = lk->groups[j].prep;
+	const struct prep_feat *pf;
+	uint32_t hint = 0;
+
+	if (p == NULL || (pf = prep_find(p, name, strlen(name), &hint)) ==
+	    NULL || !pf->numeric || pf->boolean)
 		return 0;
 	*v = pf->number;
 	return 1;

@@ -205,6 +205,15 @@ struct job {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
+/* Adds n to a counter of this thread's that other threads read
+   (/metrics): it has one writer, so a plain add does, not a locked one. */
+static inline void
+bump(atomic_uint_fast64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
+	    n, memory_order_relaxed);
+}
+
 static int64_t
 mono(void)
 {
@@ -252,8 +261,7 @@ static void
 count_code(struct worker *w, int status)
 {
 	if (status > 0 && status < CODE_COUNT)
-		atomic_fetch_add_explicit(&w->m.codes[status], 1,
-		    memory_order_relaxed);
+		bump(&w->m.codes[status], 1);
 }
 
 static void
@@ -266,12 +274,9 @@ observe(struct worker *w, enum route r, int tier, int64_t ns)
 		tier = MAX_TIERS;
 	while (b < NBUCKETS && s > buckets_s[b])
 		b++;
-	atomic_fetch_add_explicit(&w->m.hist[r][tier][b], 1,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->m.count[r][tier], 1,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->m.sum_ns[r][tier], (uint64_t)ns,
-	    memory_order_relaxed);
+	bump(&w->m.hist[r][tier][b], 1);
+	bump(&w->m.count[r][tier], 1);
+	bump(&w->m.sum_ns[r][tier], (uint64_t)ns);
 }
 
 /* The ages of the records a response holds, into the freshness
@@ -290,8 +295,7 @@ observe_freshness(struct worker *w, const struct entity *en, int64_t now)
 		s = now > ts ? ((double)now - (double)ts) / 1e9 : 0;
 		while (b < NFRESH && s > fresh_s[b])
 			b++;
-		atomic_fetch_add_explicit(&w->m.fresh[b], 1,
-		    memory_order_relaxed);
+		bump(&w->m.fresh[b], 1);
 		/* One writer per worker: a plain add of its own sum. */
 		atomic_store_explicit(&w->m.fresh_sum, atomic_load_explicit(
 		    &w->m.fresh_sum, memory_order_relaxed) + s,
@@ -467,6 +471,8 @@ tier_open(struct worker *w, size_t t)
 }
 
 static void answer_cb(void *ctx, uint64_t tag, const char *line, size_t len);
+static int answer_fields_cb(void *ctx, uint64_t tag,
+    const struct ft_fields *fs);
 
 static void
 tier_poll(struct worker *w, size_t t)
@@ -476,7 +482,8 @@ tier_poll(struct worker *w, size_t t)
 
 	if (tr->s == NULL || tr->down)
 		return;
-	if (feat_store_poll(tr->s, answer_cb, w, err, sizeof err) < 0) {
+	if (ft_store_poll_fields(tr->s, answer_fields_cb, answer_cb, w, err,
+	    sizeof err) < 0) {
 		size_t t2 = t;
 
 		tier_down(w, t2, err);
@@ -626,15 +633,13 @@ static void job_done(struct job *j);
 
 #define MAX_MODELS 10000
 
-/* A model's perf_5min seen: its point for DRV_010 (SPEC 4), over the
-   models this thread has read, as of their latest record read. */
+/* A model's perf_5min found (group g of lk): its point for DRV_010
+   (SPEC 4), over the models this thread has read, as of their latest
+   record read. */
 static void
-pareto_point(struct worker *w, const char *line, size_t len)
+pareto_point(struct worker *w, const struct ft_lookup *lk, size_t g)
 {
-	const struct feat_record_head *h;
-	const feat_record *r;
-	struct feat_error fe;
-	struct feat_value v;
+	struct feat_store_key k = ft_lookup_key(lk, g);
 	double p[3];
 	static const char *const names[3] = {
 		"avg_cost_per_request_5min", "latency_p95_5min",
@@ -642,22 +647,14 @@ pareto_point(struct worker *w, const char *line, size_t len)
 	};
 	long i;
 
-	if (feat_record_read(w->rr, line, len, &r, &fe) < 0)
-		return;
-	h = feat_record_get_head(r);
-	if (strcmp(h->group, "perf_5min") != 0)
-		return;
-	for (int a = 0; a < 3; a++) {
-		if (feat_record_find(w->rr, r, names[a], &v) < 0 ||
-		    v.type != FEAT_VALUE_NUMBER)
+	for (int a = 0; a < 3; a++)
+		if (!ft_lookup_number(lk, g, names[a], &p[a]))
 			return;
-		p[a] = v.number;
-	}
-	i = ft_names_get(&w->models, h->entity_id, h->entity_id_len, 0);
+	i = ft_names_get(&w->models, k.entity_id, k.entity_id_len, 0);
 	if (i < 0) {
 		if (w->models.n >= MAX_MODELS)
 			return;
-		i = ft_names_get(&w->models, h->entity_id, h->entity_id_len,
+		i = ft_names_get(&w->models, k.entity_id, k.entity_id_len,
 		    1);
 		w->points = feat_xrealloc(w->points, w->models.n *
 		    sizeof *w->points);
@@ -691,25 +688,47 @@ fill_above(struct worker *w, int t, const char *line, size_t len)
 	}
 }
 
-static void
+/* Whether a record found in tier t (1-based) is to be written into a
+   server tier above it (fill_above). */
+static int
+fills_above(struct worker *w, int t)
+{
+	for (int u = 0; u < t - 1; u++)
+		if (w->tiers[u].server && !w->tiers[u].down)
+			return 1;
+	return 0;
+}
+
+/*
+ * Group g of entity e found in tier t (1-based; -1 for none named): its
+ * line, or (fs not NULL) the fields of its hash, which may not do: -1,
+ * and nothing done, when the line is wanted instead.
+ */
+static int
 found(struct worker *w, struct job *j, size_t e, size_t g, int t,
-    const char *line, size_t len)
+    const char *line, size_t len, const struct ft_fields *fs)
 {
 	struct entity *en = &j->ents[e];
+	const char *tier = t < 0 ? NULL : w->tiers[t - 1].name;
 
-	if (t > 1 && en->as_of == INT64_MIN)
-		fill_above(w, t, line, len);
+	if (fs) {
+		if ((t > 1 && en->as_of == INT64_MIN && fills_above(w, t)) ||
+		    ft_lookup_set_fields(en->lk, g, fs, tier) < 0)
+			return -1;
+	} else {
+		if (t > 1 && en->as_of == INT64_MIN)
+			fill_above(w, t, line, len);
+		ft_lookup_set(w->lc, en->lk, g, line, len, tier);
+	}
 	j->answered = 1;
 
 	/* DRV_010's set: the models' current points, not past ones. */
 	if (t > 0 && en->as_of == INT64_MIN && strcmp(ft_lookup_group(
 	    en->lk, g)->group, "perf_5min") == 0)
-		pareto_point(w, line, len);
-
-	ft_lookup_set(w->lc, en->lk, g, line, len, t < 0 ? NULL :
-	    w->tiers[t - 1].name);
+		pareto_point(w, en->lk, g);
 	if (t > j->best_tier)
 		j->best_tier = t;
+	return 0;
 }
 
 /* Group g of entity e found in the L1 (a prepared record). */
@@ -734,7 +753,7 @@ sync_line(void *ctx, const char *line, size_t len)
 {
 	struct sync_fetch *f = ctx;
 
-	found(f->w, f->j, f->e, f->g, f->t, line, len);
+	found(f->w, f->j, f->e, f->g, f->t, line, len, NULL);
 	return 0;
 }
 
@@ -788,8 +807,7 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 		}
 		if (en->as_of != INT64_MIN && !tr->history)
 			continue;
-		atomic_fetch_add_explicit(&tr->requests, 1,
-		    memory_order_relaxed);
+		bump(&tr->requests, 1);
 		if (!tr->server || en->as_of != INT64_MIN) {
 			struct sync_fetch f = { w, j, e, g, (int)t + 1 };
 			int64_t t0 = mono();
@@ -818,8 +836,7 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 				rc = feat_store_as_of(tr->s, &k, en->as_of,
 				    en->no_future_created, sync_line, &f, err,
 				    sizeof err);
-			atomic_fetch_add_explicit(&tr->latency_ns,
-			    (uint64_t)(mono() - t0), memory_order_relaxed);
+			bump(&tr->latency_ns, (uint64_t)(mono() - t0));
 			if (rc < 0) {
 				tier_lost(w, t, err);
 				j->tier_failed = 1;
@@ -828,8 +845,7 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 			j->answered = 1;
 			if (rc == 0)
 				continue;	/* not there: the next tier */
-			atomic_fetch_add_explicit(&tr->hits, 1,
-			    memory_order_relaxed);
+			bump(&tr->hits, 1);
 			if (kl > 0)
 				l1_put(w, en->lk, g, key, kl, (int)t + 1, sg);
 			return 0;
@@ -864,44 +880,62 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 	return 0;
 }
 
-/* An answer of a server tier: the line, or NULL (not there). */
-static void
-answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
+/* An answer of a server tier: the line, or NULL (not there), or the
+   fields of a hash (fs): -1, with nothing done, when they will not do. */
+static int
+answer(struct worker *w, uint64_t tag, const char *line, size_t len,
+    const struct ft_fields *fs)
 {
-	struct worker *w = ctx;
 	size_t si = (size_t)(tag & 0xffffffffu);
 	struct slot sl;
 	struct job *j;
 
 	if (si >= w->nslots || w->slots[si].gen != (uint32_t)(tag >> 32))
-		return;
+		return 0;
 	sl = w->slots[si];
+	if ((j = sl.job) != NULL && (line || fs)) {
+		struct entity *en = &j->ents[sl.entity];
+
+		/* The slot stays counted until the job has moved on, so
+		   that a failure met on the way (fail_over) cannot finish
+		   the job under us. */
+		if (found(w, j, sl.entity, sl.group, sl.tier + 1, line, len,
+		    fs) < 0)
+			return -1;
+		bump(&w->tiers[sl.tier].hits, 1);
+		if (en->as_of == INT64_MIN) {
+			char key[1024];
+			size_t kl = l1_key(en, sl.group, key, sizeof key);
+
+			if (kl > 0)
+				l1_put(w, en->lk, sl.group, key, kl,
+				    sl.tier + 1, sl.shardgen);
+		}
+	}
 	slot_free(w, si);
 	w->tiers[sl.tier].backoff = 0;
-	atomic_fetch_add_explicit(&w->tiers[sl.tier].latency_ns,
-	    (uint64_t)(mono() - sl.sent), memory_order_relaxed);
-	if ((j = sl.job) == NULL)
-		return;
-	/* The slot stays counted until the job has moved on, so that a
-	   failure met on the way (fail_over) cannot finish the job under
-	   us. */
-	if (line) {
-		struct entity *en = &j->ents[sl.entity];
-		char key[1024];
-		size_t kl = l1_key(en, sl.group, key, sizeof key);
-
-		atomic_fetch_add_explicit(&w->tiers[sl.tier].hits, 1,
-		    memory_order_relaxed);
-		found(w, j, sl.entity, sl.group, sl.tier + 1, line, len);
-		if (kl > 0 && en->as_of == INT64_MIN)
-			l1_put(w, en->lk, sl.group, key, kl, sl.tier + 1,
-			    sl.shardgen);
-	} else {
+	bump(&w->tiers[sl.tier].latency_ns, (uint64_t)(mono() - sl.sent));
+	if (j == NULL)
+		return 0;
+	if (!line && !fs) {
 		j->answered = 1;
 		ask(w, j, sl.entity, sl.group, (size_t)sl.tier + 1);
 	}
 	if (--j->waiting == 0)
 		job_done(j);
+	return 0;
+}
+
+static void
+answer_cb(void *ctx, uint64_t tag, const char *line, size_t len)
+{
+	answer(ctx, tag, line, len, NULL);
+}
+
+static int
+answer_fields_cb(void *ctx, uint64_t tag, const struct ft_fields *fs)
+{
+	return answer(ctx, tag, NULL, 0, fs);
 }
 
 /* Tier t lost its connection: what it owed goes to the next tiers. */
@@ -1006,6 +1040,8 @@ job_done(struct job *j)
 	struct worker *w = j->w;
 	feat_writer *o = w->out;
 	struct feat_lookup_opts lo;
+	/* One time for the whole answer, read once. */
+	struct feat_clock at = { 1, 0 };
 	struct ft_buf *b;
 	int status = 200, all_missing = 1;
 
@@ -1046,16 +1082,19 @@ job_done(struct job *j)
 			    "no tier could answer");
 			goto sent;
 		}
+		at.now = feat_clock_now(w->srv->o.clock);
 		lookup_opts(w, en, &lo);
+		lo.clock = &at;
 		ft_lookup_write(w->lc, en->lk, &lo, o);
 		if (en->as_of == INT64_MIN)
-			observe_freshness(w, en, feat_clock_now(lo.clock));
+			observe_freshness(w, en, at.now);
 	} else {
 		if (all_missing && j->tier_failed && !j->answered) {
 			send_error(w, j->req, j->route, 503, "unavailable",
 			    "no tier could answer");
 			goto sent;
 		}
+		at.now = feat_clock_now(w->srv->o.clock);
 		feat_writer_open_object(o);
 		feat_writer_key(o, "responses", 9);
 		feat_writer_open_array(o);
@@ -1067,10 +1106,10 @@ job_done(struct job *j)
 				continue;
 			}
 			lookup_opts(w, en, &lo);
+			lo.clock = &at;
 			ft_lookup_write(w->lc, en->lk, &lo, o);
 			if (en->as_of == INT64_MIN)
-				observe_freshness(w, en, feat_clock_now(
-				    lo.clock));
+				observe_freshness(w, en, at.now);
 		}
 		feat_writer_close_array(o);
 		feat_writer_close_object(o);
@@ -1136,15 +1175,13 @@ job_start(struct job *j)
 			if (line && !expired && gen == atomic_load_explicit(
 			    &w->srv->shard[shard_of(key, kl)],
 			    memory_order_acquire)) {
-				atomic_fetch_add_explicit(&w->m.l1_hits, 1,
-				    memory_order_relaxed);
+				bump(&w->m.l1_hits, 1);
 				found_l1(j, e, g, line, len);
 				continue;
 			}
 			if (en->as_of == INT64_MIN)
-				atomic_fetch_add_explicit(line ?
-				    &w->m.l1_expired : &w->m.l1_misses, 1,
-				    memory_order_relaxed);
+				bump(line ? &w->m.l1_expired : &w->m.l1_misses,
+				    1);
 			if (ask(w, j, e, g, 0) == 1)
 				continue;
 			/* Every tier down: what the L1 holds, stale. */
@@ -2419,6 +2456,9 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 	srv->started = mono();
 
 	h2o_config_init(&srv->config);
+	/* No Server header: nothing to learn of the build, and one sprintf
+	   less in every answer. */
+	srv->config.server_name = h2o_iovec_init(H2O_STRLIT(""));
 	srv->config.max_request_entity_size = srv->o.max_body;
 	srv->config.http1.req_timeout = (uint64_t)(srv->o.idle_timeout /
 	    FEAT_NS_PER_MS);

@@ -1077,12 +1077,13 @@ pg_fd(void *be)
 }
 
 static long
-pg_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
-    size_t errlen)
+pg_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
+    void *ctx, char *err, size_t errlen)
 {
 	struct pstore *p = be;
 	long n = 0;
 
+	(void)ffn;		/* rows come as lines */
 	if (p->nb == NULL || p->asked.n == 0)
 		return 0;
 	if (!PQconsumeInput(p->nb))

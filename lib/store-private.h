@@ -60,8 +60,8 @@ struct ft_store_ops {
 	    uint64_t tag, char *err, size_t errlen);
 	int (*flush)(void *be, char *err, size_t errlen);
 	int (*fd)(void *be);
-	long (*poll)(void *be, feat_store_answer_fn fn, void *ctx, char *err,
-	    size_t errlen);
+	long (*poll)(void *be, ft_store_fields_fn ffn,
+	    feat_store_answer_fn fn, void *ctx, char *err, size_t errlen);
 	size_t (*pending)(const void *be);
 	/* NULL: the store keeps no catalog */
 	int (*mirror)(void *be, const feat_catalog *cat, char *err,

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,16 @@ struct rstore {
 	feat_writer *w;
 	struct ft_buf args;		/* a batch's arguments */
 	struct ft_buf line;
+	struct ft_buf key;		/* a lookup's */
+	struct ft_hfield *fv;		/* a hash's fields (hash_fields) */
+	size_t fvcap;
+	struct arena {			/* nb's replies (arena_fns) */
+		struct arena_block {
+			struct arena_block *next;
+			size_t used, cap;
+			max_align_t mem[];
+		} *head, *cur;
+	} arena;
 };
 
 static int
@@ -142,11 +153,165 @@ static void
 key_of(struct ft_buf *b, const char *etype, const char *eid, size_t eidlen,
     const char *group, long version)
 {
+	char v[24], *d = v + sizeof v;
+	unsigned long n = version > 0 ? (unsigned long)version : 1;
+
+	do {
+		*--d = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+
 	b->len = 0;
-	ft_buf_printf(b, "feat:{%s:", etype);
+	ft_buf_add(b, "feat:{", 6);
+	ft_buf_add(b, etype, strlen(etype));
+	ft_buf_addc(b, ':');
 	escape_id(b, eid, eidlen);
-	ft_buf_printf(b, "}:%s:v%ld", group, version > 0 ? version : 1);
+	ft_buf_add(b, "}:", 2);
+	ft_buf_add(b, group, strlen(group));
+	ft_buf_add(b, ":v", 2);
+	ft_buf_add(b, d, (size_t)(v + sizeof v - d));
 }
+
+/* ---- replies --------------------------------------------------------------------- */
+
+/*
+ * The lookups' replies are built in an arena of their connection, not by
+ * hiredis's default functions (a malloc for each element and each string:
+ * about 50 for a record of a dozen features).  hiredis builds a reply
+ * only once the one before it has been handed over, so the arena is
+ * emptied (arena_reset) when a reply has been answered.
+ */
+#define ARENA_BLOCK		65536
+#define ARENA_MAX_ELEMENTS	1048576	/* more is not a record's */
+
+static void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_block *b = a->cur;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		if ((b = malloc(sizeof *b + cap)) == NULL)
+			return NULL;	/* hiredis: out of memory */
+		b->used = 0;
+		b->cap = cap;
+		b->next = NULL;
+		if (a->cur)
+			a->cur->next = b;
+		else
+			a->head = b;
+		a->cur = b;
+	}
+	b->used += n;
+	return (char *)b->mem + b->used - n;
+}
+
+/* Empty again, keeping the first block. */
+static void
+arena_reset(struct arena *a)
+{
+	struct arena_block *b, *next;
+
+	if (a->head == NULL)
+		return;
+	for (b = a->head->next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head->next = NULL;
+	a->head->used = 0;
+	a->cur = a->head;
+}
+
+static void
+arena_free(struct arena *a)
+{
+	arena_reset(a);
+	free(a->head);
+	a->head = a->cur = NULL;
+}
+
+static redisReply *
+arena_reply(const redisReadTask *task, int type)
+{
+	redisReply *rep = arena_alloc(task->privdata, sizeof *rep);
+
+	if (rep == NULL)
+		return NULL;
+	memset(rep, 0, sizeof *rep);
+	rep->type = type;
+	if (task->parent) {
+		redisReply *parent = task->parent->obj;
+
+		if (parent->type != REDIS_REPLY_ARRAY ||
+		    (size_t)task->idx >= parent->elements)
+			return NULL;
+		parent->element[task->idx] = rep;
+	}
+	return rep;
+}
+
+static void *
+arena_string(const redisReadTask *task, char *str, size_t len)
+{
+	redisReply *rep;
+	char *buf;
+
+	if (len == SIZE_MAX || (buf = arena_alloc(task->privdata,
+	    len + 1)) == NULL || (rep = arena_reply(task, task->type)) == NULL)
+		return NULL;
+	memcpy(buf, str, len);
+	buf[len] = '\0';
+	rep->str = buf;
+	rep->len = len;
+	return rep;
+}
+
+static void *
+arena_array(const redisReadTask *task, int elements)
+{
+	redisReply *rep;
+
+	if (elements < 0 || elements > ARENA_MAX_ELEMENTS ||
+	    (rep = arena_reply(task, REDIS_REPLY_ARRAY)) == NULL)
+		return NULL;
+	if (elements > 0 && (rep->element = arena_alloc(task->privdata,
+	    (size_t)elements * sizeof *rep->element)) == NULL)
+		return NULL;
+	if (elements > 0)
+		memset(rep->element, 0, (size_t)elements *
+		    sizeof *rep->element);
+	rep->elements = (size_t)elements;
+	return rep;
+}
+
+static void *
+arena_integer(const redisReadTask *task, long long v)
+{
+	redisReply *rep = arena_reply(task, REDIS_REPLY_INTEGER);
+
+	if (rep)
+		rep->integer = v;
+	return rep;
+}
+
+static void *
+arena_nil(const redisReadTask *task)
+{
+	return arena_reply(task, REDIS_REPLY_NIL);
+}
+
+static void
+arena_none(void *obj)
+{
+	(void)obj;		/* the arena's: emptied by arena_reset */
+}
+
+static redisReplyObjectFunctions arena_fns = {
+	arena_string, arena_array, arena_integer, arena_nil, arena_none
+};
 
 /* ---- open, close ---------------------------------------------------------------- */
 
@@ -279,6 +444,9 @@ redis_close(void *be, char *err, size_t errlen)
 		feat_writer_close(r->w);
 	ft_buf_free(&r->args);
 	ft_buf_free(&r->line);
+	ft_buf_free(&r->key);
+	free(r->fv);
+	arena_free(&r->arena);
 	free(r->uri);
 	free(r);
 	return 0;
@@ -635,6 +803,78 @@ hash_line(struct rstore *r, const redisReply *rep, const char *etype,
 	return 1;
 }
 
+/* Epoch ms as digits (what the script stores) to ns, within the years
+   a line can carry (1970 to 9999): 0, else -1. */
+static int
+ms_field(const char *s, int64_t *ns)
+{
+	int64_t ms = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || ms > 253402300799999 / 10)
+			return -1;
+		ms = ms * 10 + (*s - '0');
+	}
+	if (ms > 253402300799999)
+		return -1;
+	*ns = ms * FEAT_NS_PER_MS;
+	return 0;
+}
+
+/*
+ * A HGETALL reply as fields (r->fv), the record hash_line would make of
+ * it without making the line: 1, or 0 when hash_line is to say (the hash
+ * is empty, not ours, or its times are not plain).
+ */
+static int
+hash_fields(struct rstore *r, const redisReply *rep, long version,
+    struct ft_fields *fs)
+{
+	const char *ts = NULL, *created = NULL;
+	size_t n = 0;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
+		return 0;
+	if (r->fvcap < rep->elements / 2) {
+		r->fvcap = rep->elements / 2;
+		r->fv = feat_xrealloc(r->fv, r->fvcap * sizeof *r->fv);
+	}
+	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *f = rep->element[i], *v = rep->element[i + 1];
+
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING)
+			return 0;
+		if (f->str[0] == '_') {
+			if (strcmp(f->str, "_ts") == 0)
+				ts = v->str;
+			else if (strcmp(f->str, "_created") == 0)
+				created = v->str;
+			continue;
+		}
+		r->fv[n].name = f->str;
+		r->fv[n].namelen = f->len;
+		r->fv[n].val = v->str;
+		r->fv[n].vallen = v->len;
+		n++;
+	}
+	if (ts == NULL || ms_field(ts, &fs->ts) < 0)
+		return 0;
+	fs->created = INT64_MIN;
+	fs->has_created = 0;
+	if (created && strcmp(created, NO_CREATED) != 0) {
+		if (ms_field(created, &fs->created) < 0)
+			return 0;
+		fs->has_created = 1;
+	}
+	fs->version = version > 0 ? version : 1;
+	fs->n = n;
+	fs->f = r->fv;
+	return 1;
+}
+
 static redisReply *
 hgetall(struct rstore *r, const char *key, size_t keylen, char *err,
     size_t errlen)
@@ -882,6 +1122,9 @@ nb_open(struct rstore *r, char *err, size_t errlen)
 		r->nb = NULL;
 		return -1;
 	}
+	arena_reset(&r->arena);
+	r->nb->reader->fn = &arena_fns;
+	r->nb->reader->privdata = &r->arena;
 	/* Sent first, answered first: not the caller's. */
 	if (r->pass[0]) {
 		const char *argv[2] = { "AUTH", r->pass };
@@ -922,21 +1165,19 @@ redis_send_latest(void *be, const struct feat_store_key *k, uint64_t tag,
     char *err, size_t errlen)
 {
 	struct rstore *r = be;
-	struct ft_buf key = { 0 };
 	const char *argv[2];
 	size_t lens[2];
 	int rc;
 
 	if (nb_open(r, err, errlen) < 0)
 		return -1;
-	key_of(&key, k->entity_type, k->entity_id, k->entity_id_len, k->group,
-	    k->version);
+	key_of(&r->key, k->entity_type, k->entity_id, k->entity_id_len,
+	    k->group, k->version);
 	argv[0] = "HGETALL";
 	lens[0] = 7;
-	argv[1] = key.p;
-	lens[1] = key.len;
+	argv[1] = r->key.p;
+	lens[1] = r->key.len;
 	rc = redisAppendCommandArgv(r->nb, 2, argv, lens);
-	ft_buf_free(&key);
 	if (rc != REDIS_OK)
 		return nb_lost(r, err, errlen);
 	ft_askq_push(&r->asked, k, tag, 0);
@@ -965,8 +1206,8 @@ redis_fd(void *be)
 }
 
 static long
-redis_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
-    size_t errlen)
+redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
+    void *ctx, char *err, size_t errlen)
 {
 	struct rstore *r = be;
 	long n = 0;
@@ -978,13 +1219,14 @@ redis_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
 	for (;;) {
 		redisReply *rep = NULL;
 		struct ft_asked *a;
+		struct ft_fields fs;
 
 		if (redisGetReplyFromReader(r->nb, (void **)&rep) != REDIS_OK)
 			return nb_lost(r, err, errlen);
 		if (rep == NULL)
 			break;
 		if ((a = ft_askq_front(&r->asked)) == NULL) {
-			freeReplyObject(rep);
+			arena_reset(&r->arena);
 			return nb_lost(r, err, errlen);
 		}
 		if (a->internal) {
@@ -994,9 +1236,12 @@ redis_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
 				/* AUTH or SELECT refused: say why. */
 				snprintf(err, errlen, "store '%s': %s", r->uri,
 				    rep->str);
-				freeReplyObject(rep);
+				arena_reset(&r->arena);
 				return nb_lost(r, lost, sizeof lost);
 			}
+		} else if (ffn && hash_fields(r, rep, a->version, &fs) &&
+		    ffn(ctx, a->tag, &fs) == 0) {
+			n++;
 		} else if (rep->type != REDIS_REPLY_ERROR &&
 		    hash_line(r, rep, a->etype, a->eid, a->eidlen, a->group,
 		    a->version)) {
@@ -1006,7 +1251,7 @@ redis_poll(void *be, feat_store_answer_fn fn, void *ctx, char *err,
 			fn(ctx, a->tag, NULL, 0);
 			n++;
 		}
-		freeReplyObject(rep);
+		arena_reset(&r->arena);
 		ft_askq_pop(&r->asked);
 	}
 	return n;

@@ -413,10 +413,17 @@ long
 feat_store_poll(feat_store *s, feat_store_answer_fn fn, void *ctx, char *err,
     size_t errlen)
 {
+	return ft_store_poll_fields(s, NULL, fn, ctx, err, errlen);
+}
+
+long
+ft_store_poll_fields(feat_store *s, ft_store_fields_fn ffn,
+    feat_store_answer_fn fn, void *ctx, char *err, size_t errlen)
+{
 	long n;
 
 	if (s->ops->poll)
-		return s->ops->poll(s->be, fn, ctx, err, errlen);
+		return s->ops->poll(s->be, ffn, fn, ctx, err, errlen);
 	n = (long)s->nready;
 	for (size_t i = 0; i < s->nready; i++) {
 		fn(ctx, s->ready[i].tag, s->ready[i].line, s->ready[i].len);

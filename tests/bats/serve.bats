@@ -615,3 +615,50 @@ print("never closed")
 	get '/v1/features/model/gpt-4o?features=latency_p50_5min'
 	[ "$code" = 200 ] && [ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":200}' ]
 }
+
+# answers PORT ID...: each model's answer over every group, without what
+# differs between tiers (its tier, its freshness at the time asked).
+answers() {
+	local p=$1 id
+	shift
+	for id in "$@"; do
+		curl -s "http://127.0.0.1:$p/v1/features/model/$id" |
+		    sed -E 's/"freshness_seconds":[-0-9.e+]+//g; s/"tier":"[a-z0-9]+"//g'
+		echo
+	done
+}
+
+@test "serve-014: a record read from Redis answers as the same record from dir:, however its values are written" {
+	local rp=$((26500 + BATS_TEST_NUMBER)) r d
+	own_redis "$rp"
+	# Numbers in every form JSON allows, null, booleans, a string; a
+	# record without created.
+	cat > "$TMP/recs" <<'RECS'
+{"entity_type":"model","entity_id":"r1","group":"perf_5min","version":1,"ts":"2024-11-16T23:55:00Z","created":"2024-11-16T23:55:02.25Z","features":{"latency_p50_5min":812.5,"latency_p95_5min":2210,"latency_p99_5min":1e5,"success_rate_5min":-0,"error_rate_5min":0.0042,"avg_cost_per_request_5min":1E-3,"throughput_qps_5min":null,"token_efficiency_5min":123456789012345678901234567890,"retry_rate_5min":2.5e-3}}
+{"entity_type":"model","entity_id":"r2","group":"perf_5min","version":1,"ts":"2024-11-16T23:55:00Z","features":{"latency_p50_5min":100,"latency_p95_5min":200,"error_rate_5min":0.5,"avg_cost_per_request_5min":0.002}}
+{"entity_type":"model","entity_id":"r1","group":"static","version":1,"ts":"2024-11-16T00:00:00Z","features":{"model_cost_per_1k_input":0.0025,"model_provider":"openai","supports_functions":true,"supports_vision":false,"supports_json_mode":null,"model_context_length":128000}}
+{"entity_type":"model","entity_id":"r2","group":"static","version":1,"ts":"2024-11-16T00:00:00Z","features":{"supports_functions":false,"supports_vision":true,"model_size_class":2}}
+{"entity_type":"model","entity_id":"r3","group":"perf_5min","version":1,"ts":"2024-11-16T23:55:00Z","created":"2024-11-16T23:55:02.25Z","features":{"latency_p50_5min":5,"latency_p95_5min":7,"error_rate_5min":"x","la\"t":3}}
+RECS
+	head -n 4 "$TMP/recs" | "$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" 2>/dev/null
+	# r3 as another writer might leave it: a blank before a number, a
+	# string, a name with a quote, a field of its own.
+	redis-cli -p "$rp" HSET 'feat:{model:r3}:perf_5min:v1' _ts 1731801300000 \
+	    _created 1731801302250 latency_p50_5min ' 5' latency_p95_5min 7 \
+	    error_rate_5min '"x"' 'la"t' 3 _theirs 1 > /dev/null
+	"$FEAT_LOAD" --to "dir:$TMP/st" "$TMP/recs" 2>/dev/null
+	# r2 first: DRV_010 of r1 ranks it among the models read before it.
+	start --store "dir:$TMP/st"
+	d=$(answers "$PORT" r2 r1 r3)
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+	start --cache-size 0 --store "redis://127.0.0.1:$rp/0"
+	r=$(answers "$PORT" r2 r1 r3)
+	echo "dir:   $d"
+	echo "redis: $r"
+	[ "$(echo "$d" | grep -c '"features":{')" -eq 3 ]
+	echo "$d" | grep -q '"supports_functions":1,"supports_vision":0'
+	echo "$d" | grep -q '"supports_functions":0,"supports_vision":1'
+	echo "$d" | grep -q '"pareto_efficiency_score":1'
+	[ "$r" = "$d" ]
+}
