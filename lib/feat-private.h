@@ -499,6 +499,9 @@ void ft_l1_free(struct ft_l1 *c);
 const void *ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen,
     int64_t now, size_t *linelen, int *tier, uint64_t *gen, int *expired,
     int64_t *age);
+/* The serial of the entry ft_l1_get last found (never 0): each put makes
+   a new one, so an entry replaced is told from the one it replaced. */
+uint64_t ft_l1_last_serial(const struct ft_l1 *c);
 void ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen,
     const void *line, size_t linelen, int tier, uint64_t gen, int64_t now);
 void ft_l1_stats(const struct ft_l1 *c, struct ft_l1_stats *st);
@@ -514,6 +517,7 @@ struct ft_lookup_group {
 	const char *tier;		/* where it was found */
 	int stale;			/* from a cache past its time */
 	int global;			/* of entity system/global (SPEC 4) */
+	uint64_t l1_serial;		/* the L1 entry it was read from, or 0 */
 };
 /* Resolves the features (a list as feat_lookup takes; NULL: every group
    of the entity type) and each group's version; NULL with err. */
@@ -579,5 +583,25 @@ const void *ft_lookup_prep(const struct ft_lookup *lk, size_t j,
    without one. */
 int ft_lookup_write(struct ft_lookup_cache *c, const struct ft_lookup *lk,
     const struct feat_lookup_opts *o, feat_writer *w);
+/*
+ * What an answer ft_lookup_write wrote depends on besides its records and
+ * the time: whether it can be written again from its bytes (every feature
+ * its group's own, every group found, none stale from a cache, no as_of),
+ * the time past which one of its statuses would turn stale, and where
+ * each group's freshness_seconds is (offsets in the writer's buffer).
+ */
+#define FT_MARK_GROUPS	8
+struct ft_answer_marks {
+	int cacheable;
+	int64_t until;
+	size_t ngroups;
+	struct {
+		size_t at, len;
+		int64_t ts;
+	} fresh[FT_MARK_GROUPS];
+};
+int ft_lookup_write_marked(struct ft_lookup_cache *c,
+    const struct ft_lookup *lk, const struct feat_lookup_opts *o,
+    feat_writer *w, struct ft_answer_marks *m);
 
 #endif /* FEAT_PRIVATE_H */

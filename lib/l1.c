@@ -26,6 +26,7 @@ struct l1_entry {
 	uint64_t hash;
 	int64_t stored;			/* monotonic ns */
 	uint64_t gen;			/* the caller's, given with it */
+	uint64_t serial;		/* of its put, never 0 */
 	size_t keylen, linelen;
 	unsigned char ref, tier;
 	size_t slot;			/* in the clock ring */
@@ -41,6 +42,7 @@ struct ft_l1 {
 	struct l1_entry **ring;		/* entries, NULL for a free slot */
 	size_t nring, ringcap, hand, count;
 	uint64_t hits, misses, expired, evictions, inserts;
+	uint64_t serials, last_serial;
 };
 
 /* What an entry costs, its bookkeeping included. */
@@ -164,6 +166,7 @@ ft_l1_get(struct ft_l1 *c, const char *key, size_t keylen, int64_t now,
 		return NULL;
 	}
 	e->ref = 1;
+	c->last_serial = e->serial;
 	*linelen = e->linelen;
 	*tier = e->tier;
 	*gen = e->gen;
@@ -197,6 +200,7 @@ ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen, const void *line,
 	e->hash = h;
 	e->stored = now;
 	e->gen = gen;
+	e->serial = ++c->serials;
 	e->keylen = keylen;
 	e->linelen = linelen;
 	e->ref = 0;
@@ -231,6 +235,12 @@ ft_l1_put(struct ft_l1 *c, const char *key, size_t keylen, const void *line,
 	c->inserts++;
 	if (c->count > c->nbuckets)
 		rehash(c);
+}
+
+uint64_t
+ft_l1_last_serial(const struct ft_l1 *c)
+{
+	return c ? c->last_serial : 0;
 }
 
 void

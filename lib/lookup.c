@@ -935,6 +935,29 @@ int
 ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
     const struct feat_lookup_opts *o, feat_writer *w)
 {
+	return ft_lookup_write_marked(cache, lk, o, w, NULL);
+}
+
+static int64_t
+min_i64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* a + b, saturated at INT64_MAX (b >= 0). */
+static int64_t
+add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+int
+ft_lookup_write_marked(struct ft_lookup_cache *cache,
+    const struct ft_lookup *lk, const struct feat_lookup_opts *o,
+    feat_writer *w, struct ft_answer_marks *m)
+{
 	size_t n = lk->n, ngroups = lk->ngroups, hint_group = SIZE_MAX;
 	unsigned char status_buf[FEAT_LOOKUP_MAX_FEATURES + 1];
 	unsigned char *status = n <= FEAT_LOOKUP_MAX_FEATURES ? status_buf :
@@ -944,6 +967,11 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 	uint32_t hint = 0;
 
 	(void)cache;
+	if (m) {
+		m->cacheable = o->as_of == INT64_MIN;
+		m->until = INT64_MAX;
+		m->ngroups = 0;
+	}
 	feat_writer_open_object(w);
 	KEY(w, "entity_type");
 	feat_writer_string(w, lk->etype, strlen(lk->etype));
@@ -962,6 +990,9 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 		ft_writer_plain_key(w, wt->name, wt->namelen);
 		if (wt->calc != C_STORED) {
 			double d = 0;
+
+			if (m)		/* of other records than its own */
+				m->cacheable = 0;
 			int64_t oldest;
 			int rc = calc_value(lk, wt, o, &d, &oldest);
 
@@ -1001,6 +1032,18 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 		if (too_old(age, o->max_age, fresh) ||
 		    lk->groups[wt->group].stale)
 			status[i] = S_STALE;
+		else if (m) {
+			/* Stale once the age passes a limit: the time past
+			   which this answer no longer holds.  A stale status
+			   stays so while the time goes forward. */
+			if (o->max_age > 0)
+				m->until = min_i64(m->until, add_sat(p->ts,
+				    o->max_age));
+			if (fresh > 0)
+				m->until = min_i64(m->until, add_sat(p->ts,
+				    fresh > INT64_MAX / FEAT_NS_PER_S ?
+				    INT64_MAX : fresh * FEAT_NS_PER_S));
+		}
 		if (pf == NULL)
 			feat_writer_null(w);
 		else
@@ -1026,6 +1069,8 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 		const char *tier = g->tier ? g->tier : o->tier ? o->tier :
 		    "store";
 
+		if (m && (p == NULL || g->stale))
+			m->cacheable = 0;
 		if (p == NULL)
 			continue;
 		feat_writer_key(w, g->group, strlen(g->group));
@@ -1043,8 +1088,25 @@ ft_lookup_write(struct ft_lookup_cache *cache, const struct ft_lookup *lk,
 		KEY(w, "tier");
 		feat_writer_string(w, tier, strlen(tier));
 		KEY(w, "freshness_seconds");
-		feat_writer_double(w, ((double)at - (double)p->ts) /
-		    (double)FEAT_NS_PER_S);
+		{
+			double d = ((double)at - (double)p->ts) /
+			    (double)FEAT_NS_PER_S;
+			char num[FEAT_DOUBLE_BUFSZ];
+			size_t n = feat_fmt_double(d, num);
+
+			/* The number is what the writer's buffer ends with
+			   (null when it is not finite). */
+			feat_writer_double(w, d);
+			n = n ? n : 4;
+			if (m && m->ngroups < FT_MARK_GROUPS) {
+				m->fresh[m->ngroups].at =
+				    ft_writer_buf(w)->len - n;
+				m->fresh[m->ngroups].len = n;
+				m->fresh[m->ngroups].ts = p->ts;
+				m->ngroups++;
+			} else if (m)
+				m->cacheable = 0;
+		}
 		feat_writer_close_object(w);
 	}
 	feat_writer_close_object(w);

@@ -50,6 +50,34 @@
 #define SHARDS 4096
 #define NBUCKETS 14		/* latency histogram: 0.1 ms .. 5 s, +Inf */
 
+/*
+ * A thread's answers to GET /v1/features/... that came whole from its L1,
+ * kept as written, by the request's target (answer_again): asked again,
+ * an answer is written again from its bytes, each freshness_seconds of
+ * the time of asking, while each of its L1 entries is still the one it
+ * was written from (not replaced, expired or pushed over), the catalog
+ * is the same and no status would have turned stale; anything else goes
+ * the whole way.  A target is kept the second time it is asked, in one
+ * of ANSWERS places, if its answer and keys take at most ANSWER_MAX
+ * bytes.
+ */
+#define ANSWERS		256
+#define ANSWER_MAX	16384
+
+struct answer {
+	uint64_t hash;
+	unsigned catgen;
+	int64_t written, until;		/* the time's bounds */
+	size_t targetlen, bodylen, ngroups;
+	struct {
+		size_t keyoff, keylen;	/* its L1 key in text */
+		uint64_t serial;	/* of the L1 entry */
+		size_t at, len;		/* its freshness_seconds in the body */
+		int64_t ts;
+	} g[FT_MARK_GROUPS];
+	char text[];			/* the target, the body, the keys */
+};
+
 static const double buckets_s[NBUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 	0.1, 0.25, 0.5, 1, 5
@@ -105,6 +133,7 @@ struct metrics {
 	atomic_uint_fast64_t sum_ns[R_COUNT][MAX_TIERS + 1];
 	atomic_uint_fast64_t codes[CODE_COUNT];
 	atomic_uint_fast64_t l1_hits, l1_misses, l1_expired;
+	atomic_uint_fast64_t answers_again;	/* from kept answers */
 	/* Ages of the records answered (latest reads, not as_of). */
 	atomic_uint_fast64_t fresh[NFRESH + 1];
 	_Atomic double fresh_sum;
@@ -121,6 +150,10 @@ struct worker {
 	struct tier tiers[MAX_TIERS];
 	size_t ntiers;
 	struct ft_l1 *l1;
+	struct answer *answers[ANSWERS];	/* answers kept (answer_again) */
+	uint64_t answer_seen[ANSWERS];		/* a target's first time */
+	uint64_t aseed;
+	struct ft_buf abuf;
 	h2o_timeout_t deadline, tick;
 	h2o_timeout_entry_t tick_entry;
 	h2o_timeout_entry_t accept_pause;	/* EMFILE: listening again */
@@ -279,27 +312,32 @@ observe(struct worker *w, enum route r, int tier, int64_t ns)
 	bump(&w->m.sum_ns[r][tier], (uint64_t)ns);
 }
 
-/* The ages of the records a response holds, into the freshness
+/* The age of a record answered (ts, at now), into the freshness
    histogram. */
+static void
+observe_age(struct worker *w, int64_t now, int64_t ts)
+{
+	/* A record dated ahead of the clock is of age 0. */
+	double s = now > ts ? ((double)now - (double)ts) / 1e9 : 0;
+	int b = 0;
+
+	while (b < NFRESH && s > fresh_s[b])
+		b++;
+	bump(&w->m.fresh[b], 1);
+	/* One writer per worker: a plain add of its own sum. */
+	atomic_store_explicit(&w->m.fresh_sum, atomic_load_explicit(
+	    &w->m.fresh_sum, memory_order_relaxed) + s, memory_order_relaxed);
+}
+
+/* The ages of the records a response holds. */
 static void
 observe_freshness(struct worker *w, const struct entity *en, int64_t now)
 {
 	for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++) {
 		int64_t ts = ft_lookup_ts(en->lk, g);
-		double s;
-		int b = 0;
 
-		if (ts == INT64_MIN)
-			continue;
-		/* A record dated ahead of the clock is of age 0. */
-		s = now > ts ? ((double)now - (double)ts) / 1e9 : 0;
-		while (b < NFRESH && s > fresh_s[b])
-			b++;
-		bump(&w->m.fresh[b], 1);
-		/* One writer per worker: a plain add of its own sum. */
-		atomic_store_explicit(&w->m.fresh_sum, atomic_load_explicit(
-		    &w->m.fresh_sum, memory_order_relaxed) + s,
-		    memory_order_relaxed);
+		if (ts != INT64_MIN)
+			observe_age(w, now, ts);
 	}
 }
 
@@ -1032,6 +1070,132 @@ release(struct job *j)
 	}
 }
 
+/* The answer of job j (body, written at now) kept for its target, when
+   it came whole from the L1 and the target is asked a second time. */
+static void
+answer_keep(struct worker *w, struct job *j, const struct ft_answer_marks *m,
+    const struct ft_buf *body, int64_t now)
+{
+	struct entity *en = &j->ents[0];
+	const h2o_iovec_t *t = &j->req->path;
+	size_t ng = ft_lookup_ngroups(en->lk), size, slot, off;
+	char keys[FT_MARK_GROUPS][1024];
+	size_t kl[FT_MARK_GROUPS];
+	struct answer *a;
+	uint64_t h;
+
+	if (w->l1 == NULL || !m->cacheable || m->ngroups != ng || ng == 0 ||
+	    en->as_of != INT64_MIN)
+		return;
+	size = t->len + body->len;
+	for (size_t g = 0; g < ng; g++) {
+		if (ft_lookup_group(en->lk, g)->l1_serial == 0 ||
+		    (kl[g] = l1_key(en, g, keys[g], sizeof keys[g])) == 0)
+			return;
+		size += kl[g];
+	}
+	if (size > ANSWER_MAX)
+		return;
+	h = ft_seeded_hash(w->aseed, t->base, t->len);
+	slot = h % ANSWERS;
+	if ((a = w->answers[slot]) != NULL && a->hash == h &&
+	    a->targetlen == t->len && memcmp(a->text, t->base, t->len) == 0 &&
+	    a->catgen == j->catgen) {
+		/* Kept already: the same answer, or one of older entries. */
+		int same = 1;
+
+		for (size_t g = 0; g < ng && same; g++)
+			same = a->g[g].serial == ft_lookup_group(en->lk,
+			    g)->l1_serial;
+		if (same && now <= a->until && now >= a->written)
+			return;
+	} else if (w->answer_seen[slot] != h) {
+		w->answer_seen[slot] = h;	/* asked once: not yet */
+		return;
+	}
+	free(w->answers[slot]);
+	a = feat_xmalloc(sizeof *a + size);
+	a->hash = h;
+	a->catgen = j->catgen;
+	a->written = now;
+	a->until = m->until;
+	a->targetlen = t->len;
+	a->bodylen = body->len;
+	a->ngroups = ng;
+	memcpy(a->text, t->base, t->len);
+	memcpy(a->text + t->len, body->p, body->len);
+	off = t->len + body->len;
+	for (size_t g = 0; g < ng; g++) {
+		a->g[g].keyoff = off;
+		a->g[g].keylen = kl[g];
+		memcpy(a->text + off, keys[g], kl[g]);
+		off += kl[g];
+		a->g[g].serial = ft_lookup_group(en->lk, g)->l1_serial;
+		a->g[g].at = m->fresh[g].at;
+		a->g[g].len = m->fresh[g].len;
+		a->g[g].ts = m->fresh[g].ts;
+	}
+	w->answers[slot] = a;
+}
+
+/* Answers req from a kept answer when it still holds: 1, else 0 (the
+   request goes the whole way). */
+static int
+answer_again(struct worker *w, h2o_req_t *req)
+{
+	int64_t t0 = mono(), now;
+	uint64_t h = ft_seeded_hash(w->aseed, req->path.base, req->path.len);
+	struct answer *a = w->answers[h % ANSWERS];
+	struct ft_buf *b = &w->abuf;
+	const char *body;
+	size_t from = 0;
+
+	if (a == NULL || a->hash != h || a->targetlen != req->path.len ||
+	    memcmp(a->text, req->path.base, a->targetlen) != 0)
+		return 0;
+	catalog_of(w);
+	if (a->catgen != w->catgen)
+		return 0;
+	for (size_t g = 0; g < a->ngroups; g++) {
+		const char *key = a->text + a->g[g].keyoff;
+		size_t kl = a->g[g].keylen, len;
+		int tier, expired = 1;
+		uint64_t gen;
+		int64_t age;
+
+		if (ft_l1_get(w->l1, key, kl, t0, &len, &tier, &gen, &expired,
+		    &age) == NULL || expired || ft_l1_last_serial(w->l1) !=
+		    a->g[g].serial || gen != atomic_load_explicit(
+		    &w->srv->shard[shard_of(key, kl)], memory_order_acquire))
+			return 0;
+	}
+	now = feat_clock_now(w->srv->o.clock);
+	if (now < a->written || now > a->until)
+		return 0;
+	body = a->text + a->targetlen;
+	b->len = 0;
+	for (size_t g = 0; g < a->ngroups; g++) {
+		char num[FEAT_DOUBLE_BUFSZ];
+		size_t n = feat_fmt_double(((double)now - (double)a->g[g].ts) /
+		    (double)FEAT_NS_PER_S, num);
+
+		ft_buf_add(b, body + from, a->g[g].at - from);
+		if (n == 0)
+			ft_buf_add(b, "null", 4);
+		else
+			ft_buf_add(b, num, n);
+		from = a->g[g].at + a->g[g].len;
+		bump(&w->m.l1_hits, 1);
+		observe_age(w, now, a->g[g].ts);
+	}
+	ft_buf_add(b, body + from, a->bodylen - from);
+	bump(&w->m.answers_again, 1);
+	send_body(req, 200, "application/json", b->p, b->len);
+	count_code(w, 200);
+	observe(w, R_FEATURES, T_L1, mono() - t0);
+	return 1;
+}
+
 /* Every group settled: the response (once), then the job is freed when
    nothing more is awaited. */
 static void
@@ -1042,6 +1206,7 @@ job_done(struct job *j)
 	struct feat_lookup_opts lo;
 	/* One time for the whole answer, read once. */
 	struct feat_clock at = { 1, 0 };
+	struct ft_answer_marks marks;
 	struct ft_buf *b;
 	int status = 200, all_missing = 1;
 
@@ -1085,9 +1250,12 @@ job_done(struct job *j)
 		at.now = feat_clock_now(w->srv->o.clock);
 		lookup_opts(w, en, &lo);
 		lo.clock = &at;
-		ft_lookup_write(w->lc, en->lk, &lo, o);
+		ft_lookup_write_marked(w->lc, en->lk, &lo, o, &marks);
 		if (en->as_of == INT64_MIN)
 			observe_freshness(w, en, at.now);
+		feat_writer_end_record(o);
+		if (j->route == R_FEATURES)
+			answer_keep(w, j, &marks, ft_writer_buf(o), at.now);
 	} else {
 		if (all_missing && j->tier_failed && !j->answered) {
 			send_error(w, j->req, j->route, 503, "unavailable",
@@ -1113,8 +1281,8 @@ job_done(struct job *j)
 		}
 		feat_writer_close_array(o);
 		feat_writer_close_object(o);
+		feat_writer_end_record(o);
 	}
-	feat_writer_end_record(o);
 	b = ft_writer_buf(o);
 	send_body(j->req, status, "application/json", b->p, b->len);
 	count_code(w, status);
@@ -1177,6 +1345,8 @@ job_start(struct job *j)
 			    memory_order_acquire)) {
 				bump(&w->m.l1_hits, 1);
 				found_l1(j, e, g, line, len);
+				ft_lookup_group(en->lk, g)->l1_serial =
+				    ft_l1_last_serial(w->l1);
 				continue;
 			}
 			if (en->as_of == INT64_MIN)
@@ -1302,6 +1472,8 @@ get_features(struct worker *w, h2o_req_t *req)
 	struct job *j;
 	int rc = 0;
 
+	if (answer_again(w, req))
+		return 0;
 	if (req->query_at != SIZE_MAX) {
 		q = path + req->query_at + 1;
 		qn = req->path.len - req->query_at - 1;
@@ -1844,6 +2016,11 @@ get_metrics(struct worker *w, h2o_req_t *req)
 	    PRIu64 "\nfeat_serve_cache_misses_total{tier=\"l1\",reason=\""
 	    "expired\"} %" PRIu64 "\n", SUM(m.l1_misses),
 	    SUM(m.l1_expired));
+	ft_buf_printf(&b, "# HELP feat_serve_answers_again_total Answers "
+	    "written again from an answer kept for their target.\n# TYPE "
+	    "feat_serve_answers_again_total counter\n"
+	    "feat_serve_answers_again_total %" PRIu64 "\n",
+	    SUM(m.answers_again));
 	ft_buf_printf(&b, "# HELP feat_serve_store_requests_total Lookups "
 	    "sent to a tier.\n# TYPE feat_serve_store_requests_total "
 	    "counter\n");
@@ -2513,6 +2690,7 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 		h2o_socket_read_start(w->listener, on_accept);
 		w->l1 = ft_l1_new(srv->o.cache_size / (size_t)srv->nworkers,
 		    srv->o.cache_ttl);
+		w->aseed = ft_hash_seed();
 		w->out = feat_writer_new(-1, 0);
 		w->bj = ft_json_new();
 		ft_json_set_any_root(w->bj, 1);
@@ -2600,6 +2778,9 @@ done:
 			 * answer requests with what is being freed here.
 			 */
 			ft_l1_free(w->l1);
+			for (size_t a = 0; a < ANSWERS; a++)
+				free(w->answers[a]);
+			ft_buf_free(&w->abuf);
 			if (w->out)
 				feat_writer_close(w->out);
 			ft_json_free(w->bj);

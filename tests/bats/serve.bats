@@ -662,3 +662,88 @@ RECS
 	echo "$d" | grep -q '"pareto_efficiency_score":1'
 	[ "$r" = "$d" ]
 }
+
+again() {	# the count of answers written again from kept ones
+	curl -s "http://127.0.0.1:$PORT/metrics" |
+	    awk '$1 == "feat_serve_answers_again_total" { print $2 }'
+}
+
+@test "serve-015: a kept answer is written again byte for byte, and let go when an entry is replaced or expires, a status would turn stale, a push lands or the catalog is reloaded" {
+	local u='/v1/features/model/gpt-4o?features=group:perf_5min' i f1 f2
+	store
+	# At a fixed time a kept answer is the answer itself: the 1st comes
+	# from dir:, the 2nd and 3rd from the L1 (the 3rd is kept), the rest
+	# are written again.
+	export FEAT_NOW=2024-11-17T00:00:00Z
+	start --store "dir:$TMP/st"
+	unset FEAT_NOW
+	for i in 1 2 3 4 5 6; do get "$u"; echo "$body" > "$TMP/a$i"; done
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = l1 ]
+	for i in 3 4 5 6; do cmp "$TMP/a2" "$TMP/a$i"; done
+	[ "$(again)" = 3 ]
+	# So for targets of two groups, by ID, per user, per version, with
+	# derived features (never kept).
+	for t in 'features=latency_p50_5min,model_provider' \
+	    'features=group:static' 'features=PERF_001,MDL_002' \
+	    'features=latency_p50_5min&user_id=u1' \
+	    'features=latency_p50_5min&version=1' \
+	    'features=latency_p50_5min,pareto_efficiency_score' ''; do
+		for i in 1 2 3 4; do
+			get "/v1/features/model/gpt-4o?$t"
+			[ "$code" = 200 ]
+			echo "$body" > "$TMP/b$i"
+		done
+		cmp "$TMP/b2" "$TMP/b3"
+		cmp "$TMP/b2" "$TMP/b4"
+		echo "$t: $(again)"
+	done
+	# 1 for the first target (its static record came from dir:), 2 for
+	# each other the L1 held, none with derived features.
+	[ "$(again)" = 12 ]
+	# Another target is another answer; a reloaded catalog lets go.
+	get '/v1/features/model/gpt-4o?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":200}' ]
+	kill -HUP "$SPID"
+	sleep 0.3
+	get "$u"
+	cmp "$TMP/a2" <(echo "$body")
+	[ "$(again)" = 12 ]
+	# A push replaces the entry: the next answer has the new value.
+	rec gpt-4o 2024-11-16T23:59:00Z 777 > "$TMP/new"
+	get /v1/records -X POST --data-binary "@$TMP/new"
+	[ "$code" = 200 ]
+	get "$u"
+	[ "$(echo "$body" | $JQ -c .features.latency_p50_5min)" = 777 ]
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+
+	# On the real clock: each kept answer has the freshness of its time,
+	# and none outlives its statuses (--max-age) or entries (--cache-ttl).
+	rec fresh "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" 5 | "$FEAT_LOAD" --to "dir:$TMP/st" 2>/dev/null
+	start --store "dir:$TMP/st" --max-age 1500ms --cache-ttl 1h
+	u='/v1/features/model/fresh?features=latency_p50_5min'
+	for i in 1 2 3 4; do get "$u"; done
+	f1=$(echo "$body" | $JQ .metadata.groups.perf_5min.freshness_seconds)
+	sleep 0.1
+	get "$u"
+	f2=$(echo "$body" | $JQ .metadata.groups.perf_5min.freshness_seconds)
+	[ "$(echo "$body" | $JQ -r .status.latency_p50_5min)" = present ]
+	[ "$(again)" = 2 ]
+	echo "freshness $f1 then $f2"
+	awk -v a="$f1" -v b="$f2" 'BEGIN { exit !(b >= a + 0.09) }'
+	sleep 1.5
+	get "$u"
+	[ "$(echo "$body" | $JQ -r .status.latency_p50_5min)" = stale ]
+	[ "$(again)" = 2 ]
+	get "$u"
+	[ "$(echo "$body" | $JQ -r .status.latency_p50_5min)" = stale ]
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+	start --store "dir:$TMP/st" --cache-ttl 300ms
+	for i in 1 2 3 4; do get "$u"; done
+	[ "$(again)" = 1 ]
+	sleep 0.4
+	get "$u"
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = dir ]
+	[ "$(again)" = 1 ]
+}
