@@ -182,7 +182,9 @@ key_of(struct ft_buf *b, const char *etype, const char *eid, size_t eidlen,
  * emptied (arena_reset) when a reply has been answered.
  */
 #define ARENA_BLOCK		65536
-#define ARENA_MAX_ELEMENTS	1048576	/* more is not a record's */
+/* A reply of more elements (a hash of 8M fields) fails its connection
+   before any is built, as one of 2^31 would have hiredis try 16 GB. */
+#define ARENA_MAX_ELEMENTS	16777216
 
 static void *
 arena_alloc(struct arena *a, size_t n)
@@ -730,6 +732,15 @@ done:
 
 /* ---- reading ---------------------------------------------------------------------- */
 
+/* Whether epoch ms are a time in ns (1677 to 2262): a hash written by
+   another hand may hold any number. */
+static int
+ms_fits(long long ms)
+{
+	return ms <= INT64_MAX / FEAT_NS_PER_MS &&
+	    ms >= INT64_MIN / FEAT_NS_PER_MS;
+}
+
 /* A HGETALL reply of key (etype, eid, group, version) as a stored line in
    r->line; 0 when the hash is empty or not ours. */
 static int
@@ -771,13 +782,13 @@ hash_line(struct rstore *r, const redisReply *rep, const char *etype,
 	ft_json_quote_raw(b, group, strlen(group));
 	ft_buf_printf(b, ",\"version\":%ld", version > 0 ? version : 1);
 	ms = strtoll(ts, &end, 10);
-	if (*end)
+	if (*end || !ms_fits(ms))
 		return 0;
 	feat_time_format(ms * FEAT_NS_PER_MS, t);
 	ft_buf_printf(b, ",\"ts\":\"%s\"", t);
 	if (created && strcmp(created, NO_CREATED) != 0) {
 		ms = strtoll(created, &end, 10);
-		if (*end)
+		if (*end || !ms_fits(ms))
 			return 0;
 		feat_time_format(ms * FEAT_NS_PER_MS, t);
 		ft_buf_printf(b, ",\"created\":\"%s\"", t);
@@ -803,8 +814,8 @@ hash_line(struct rstore *r, const redisReply *rep, const char *etype,
 	return 1;
 }
 
-/* Epoch ms as digits (what the script stores) to ns, within the years
-   a line can carry (1970 to 9999): 0, else -1. */
+/* Epoch ms as digits (what the script stores) to ns, from 1970 to
+   2262: 0, else -1 (hash_line then says). */
 static int
 ms_field(const char *s, int64_t *ns)
 {
@@ -813,11 +824,11 @@ ms_field(const char *s, int64_t *ns)
 	if (*s == '\0')
 		return -1;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || ms > 253402300799999 / 10)
+		if (*s < '0' || *s > '9' || ms > INT64_MAX / FEAT_NS_PER_MS)
 			return -1;
 		ms = ms * 10 + (*s - '0');
 	}
-	if (ms > 253402300799999)
+	if (!ms_fits(ms))
 		return -1;
 	*ns = ms * FEAT_NS_PER_MS;
 	return 0;

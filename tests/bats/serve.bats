@@ -652,11 +652,31 @@ RECS
 	d=$(answers "$PORT" r2 r1 r3)
 	kill -TERM "$SPID"
 	wait "$SPID" || true
-	start --cache-size 0 --store "redis://127.0.0.1:$rp/0"
+	start --cache-size 0 --store "redis://127.0.0.1:$rp/0" --timeout 5s
 	r=$(answers "$PORT" r2 r1 r3)
 	echo "dir:   $d"
 	echo "redis: $r"
 	[ "$(echo "$d" | grep -c '"features":{')" -eq 3 ]
+	# Times no line can carry (past 2262) are no record; a hash of 600k
+	# fields is read like any other.
+	redis-cli -p "$rp" HSET 'feat:{model:far}:perf_5min:v1' _ts 9300000000000 \
+	    latency_p50_5min 5 > /dev/null
+	redis-cli -p "$rp" HSET 'feat:{model:far2}:perf_5min:v1' _ts 1731801300000 \
+	    _created 99999999999999999999 latency_p50_5min 5 > /dev/null
+	redis-cli -p "$rp" EVAL "for i = 1, 600000 do redis.call('HSET', KEYS[1], 'f' .. i, i) end
+	    redis.call('HSET', KEYS[1], '_ts', '1731801300000', 'latency_p50_5min', '8') return 1" \
+	    1 'feat:{model:wide}:perf_5min:v1' > /dev/null
+	for m in far far2 wide r1; do
+		get "/v1/features/model/$m?features=latency_p50_5min"
+		echo "$m: $code $body" | cut -c1-200
+		[ "$code" = 200 ]
+	done
+	get '/v1/features/model/far?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -r .status.latency_p50_5min)" = not_found ]
+	get '/v1/features/model/far2?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -r .status.latency_p50_5min)" = not_found ]
+	get '/v1/features/model/wide?features=latency_p50_5min'
+	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":8}' ]
 	echo "$d" | grep -q '"supports_functions":1,"supports_vision":0'
 	echo "$d" | grep -q '"supports_functions":0,"supports_vision":1'
 	echo "$d" | grep -q '"pareto_efficiency_score":1'
