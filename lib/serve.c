@@ -57,9 +57,9 @@
  * the time of asking, while each of its L1 entries is still the one it
  * was written from (not replaced, expired or pushed over), the catalog
  * is the same and no status would have turned stale; anything else goes
- * the whole way.  A target is kept the second time it is asked, in one
- * of ANSWERS places, if its answer and keys take at most ANSWER_MAX
- * bytes.
+ * the whole way.  A target is kept the second time its answer comes
+ * whole from the L1, in the one of ANSWERS places its hash picks, if its
+ * answer and keys take at most ANSWER_MAX bytes.
  */
 #define ANSWERS		256
 #define ANSWER_MAX	16384
