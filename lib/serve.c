@@ -1143,13 +1143,18 @@ answer_keep(struct worker *w, struct job *j, const struct ft_answer_marks *m,
 static int
 answer_again(struct worker *w, h2o_req_t *req)
 {
-	int64_t t0 = mono(), now;
-	uint64_t h = ft_seeded_hash(w->aseed, req->path.base, req->path.len);
-	struct answer *a = w->answers[h % ANSWERS];
+	int64_t t0, now;
+	uint64_t h;
+	struct answer *a;
 	struct ft_buf *b = &w->abuf;
 	const char *body;
 	size_t from = 0;
 
+	if (w->srv->o.cache_size == 0)	/* no L1: nothing is ever kept */
+		return 0;
+	t0 = mono();
+	h = ft_seeded_hash(w->aseed, req->path.base, req->path.len);
+	a = w->answers[h % ANSWERS];
 	if (a == NULL || a->hash != h || a->targetlen != req->path.len ||
 	    memcmp(a->text, req->path.base, a->targetlen) != 0)
 		return 0;

@@ -732,13 +732,22 @@ done:
 
 /* ---- reading ---------------------------------------------------------------------- */
 
-/* Whether epoch ms are a time in ns (1677 to 2262): a hash written by
-   another hand may hold any number. */
+/* Epoch ms as the script stores them (digits, a sign) to ns, from 1677
+   to 2262: 0, else -1 (a hash written by another hand may hold any
+   text). */
 static int
-ms_fits(long long ms)
+epoch_ns(const char *s, int64_t *ns)
 {
-	return ms <= INT64_MAX / FEAT_NS_PER_MS &&
-	    ms >= INT64_MIN / FEAT_NS_PER_MS;
+	char *end;
+	long long ms;
+
+	errno = 0;
+	ms = strtoll(s, &end, 10);
+	if (end == s || *end || errno || ms > INT64_MAX / FEAT_NS_PER_MS ||
+	    ms < INT64_MIN / FEAT_NS_PER_MS)
+		return -1;
+	*ns = (int64_t)ms * FEAT_NS_PER_MS;
+	return 0;
 }
 
 /* A HGETALL reply of key (etype, eid, group, version) as a stored line in
@@ -750,8 +759,8 @@ hash_line(struct rstore *r, const redisReply *rep, const char *etype,
 	struct ft_buf *b = &r->line;
 	const char *ts = NULL, *created = NULL, *window = NULL;
 	size_t wlen = 0;
-	int64_t ms;
-	char t[64], *end;
+	int64_t ns;
+	char t[64];
 	int nf = 0;
 
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
@@ -781,16 +790,14 @@ hash_line(struct rstore *r, const redisReply *rep, const char *etype,
 	ft_buf_add(b, ",\"group\":", 9);
 	ft_json_quote_raw(b, group, strlen(group));
 	ft_buf_printf(b, ",\"version\":%ld", version > 0 ? version : 1);
-	ms = strtoll(ts, &end, 10);
-	if (*end || !ms_fits(ms))
+	if (epoch_ns(ts, &ns) < 0)
 		return 0;
-	feat_time_format(ms * FEAT_NS_PER_MS, t);
+	feat_time_format(ns, t);
 	ft_buf_printf(b, ",\"ts\":\"%s\"", t);
 	if (created && strcmp(created, NO_CREATED) != 0) {
-		ms = strtoll(created, &end, 10);
-		if (*end || !ms_fits(ms))
+		if (epoch_ns(created, &ns) < 0)
 			return 0;
-		feat_time_format(ms * FEAT_NS_PER_MS, t);
+		feat_time_format(ns, t);
 		ft_buf_printf(b, ",\"created\":\"%s\"", t);
 	}
 	ft_buf_add(b, ",\"features\":{", 13);
@@ -812,26 +819,6 @@ hash_line(struct rstore *r, const redisReply *rep, const char *etype,
 	}
 	ft_buf_addc(b, '}');
 	return 1;
-}
-
-/* Epoch ms as digits (what the script stores) to ns, from 1970 to
-   2262: 0, else -1 (hash_line then says). */
-static int
-ms_field(const char *s, int64_t *ns)
-{
-	int64_t ms = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || ms > INT64_MAX / FEAT_NS_PER_MS)
-			return -1;
-		ms = ms * 10 + (*s - '0');
-	}
-	if (!ms_fits(ms))
-		return -1;
-	*ns = ms * FEAT_NS_PER_MS;
-	return 0;
 }
 
 /*
@@ -871,12 +858,13 @@ hash_fields(struct rstore *r, const redisReply *rep, long version,
 		r->fv[n].vallen = v->len;
 		n++;
 	}
-	if (ts == NULL || ms_field(ts, &fs->ts) < 0)
+	/* Times before 1970 are left to the line. */
+	if (ts == NULL || epoch_ns(ts, &fs->ts) < 0 || fs->ts < 0)
 		return 0;
 	fs->created = INT64_MIN;
 	fs->has_created = 0;
 	if (created && strcmp(created, NO_CREATED) != 0) {
-		if (ms_field(created, &fs->created) < 0)
+		if (epoch_ns(created, &fs->created) < 0 || fs->created < 0)
 			return 0;
 		fs->has_created = 1;
 	}
