@@ -232,6 +232,7 @@ struct job {
 	int batch;
 	int counted;			/* in srv->inflight */
 	int late;			/* past --timeout in lookups that block */
+	h2o_socket_t *held;		/* its connection, kept polled (hold) */
 	unsigned catgen;		/* of the catalog it was planned with */
 	struct entity one;		/* ents of a single lookup */
 };
@@ -1203,6 +1204,50 @@ answer_again(struct worker *w, h2o_req_t *req)
 
 /* Every group settled: the response (once), then the job is freed when
    nothing more is awaited. */
+/*
+ * A request that waits for a tier keeps its connection in the poll set.
+ * h2o's HTTP/1 stops reading a connection while its request is answered;
+ * when the answer comes in a later turn of the loop, that costs two
+ * epoll_ctl calls per request (out of the set, back in), a seventh of
+ * the CPU of a Redis-served request.  Instead the connection keeps a
+ * reader of ours with h2o's don't-read flag: nothing is read into the
+ * buffer the request's strings point into, and if the client does send
+ * (a pipelined request, a close) the reader stops polling, as h2o would
+ * have.  unhold() hands the connection back before the answer is sent,
+ * and h2o's reader takes over again in the same turn of the loop.
+ */
+static void
+on_held_read(h2o_socket_t *sock, const char *err)
+{
+	(void)err;
+	h2o_socket_read_stop(sock);
+}
+
+static void
+hold(struct job *j)
+{
+	h2o_socket_t *sock;
+
+	if (j->req == NULL || j->held != NULL || j->req->version >= 0x200 ||
+	    j->req->conn->callbacks->get_socket == NULL ||
+	    (sock = j->req->conn->callbacks->get_socket(j->req->conn)) ==
+	    NULL || h2o_socket_is_reading(sock))
+		return;
+	h2o_socket_dont_read(sock, 1);
+	h2o_socket_read_start(sock, on_held_read);
+	j->held = sock;
+}
+
+static void
+unhold(struct job *j)
+{
+	if (j->held == NULL)
+		return;
+	h2o_socket_dont_read(j->held, 0);
+	h2o_socket_read_stop(j->held);
+	j->held = NULL;
+}
+
 static void
 job_done(struct job *j)
 {
@@ -1222,6 +1267,7 @@ job_done(struct job *j)
 			job_free(j);
 		return;
 	}
+	unhold(j);
 	if (j->late) {
 		/* What blocked took the deadline: as on_deadline. */
 		send_error(w, j->req, j->route, 504, "deadline", "the stores "
@@ -1307,6 +1353,7 @@ on_deadline(h2o_timeout_entry_t *entry)
 
 	if (j->req == NULL)
 		return;
+	unhold(j);
 	send_error(w, j->req, j->route, 504, "deadline", "the stores did "
 	    "not answer within --timeout");
 	observe(w, j->route, MAX_TIERS, mono() - j->started);
@@ -1369,6 +1416,8 @@ job_start(struct job *j)
 	}
 	if (--j->waiting == 0)
 		job_done(j);
+	else
+		hold(j);
 }
 
 /* ---- routes ---------------------------------------------------------------------- */

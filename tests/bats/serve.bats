@@ -767,3 +767,49 @@ again() {	# the count of answers written again from kept ones
 	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = dir ]
 	[ "$(again)" = 1 ]
 }
+
+@test "serve-016: while a request waits for its tier, a pipelined request waits behind it and a client that leaves harms nothing" {
+	local rp=$((26500 + BATS_TEST_NUMBER)) out
+	own_redis "$rp"
+	{ rec gpt-4o 2024-11-16T23:55:00Z 200; rec claude 2024-11-16T23:55:00Z 300; } > "$TMP/r"
+	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
+	start --store "redis://127.0.0.1:$rp/0" --timeout 3s --cache-size 0
+	# Two requests in one write, answered in order, again and again.
+	for _ in 1 2 3; do
+		exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+		printf 'GET /v1/features/model/gpt-4o?features=latency_p50_5min HTTP/1.1\r\nHost: t\r\n\r\nGET /v1/features/model/claude?features=latency_p50_5min HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&5
+		out=$(timeout 5 cat <&5 | grep -o '"entity_id":"[a-z0-9-]*"\|"latency_p50_5min":[0-9]\+' | tr '\n' ' ')
+		exec 5<&-
+		[ "$out" = '"entity_id":"gpt-4o" "latency_p50_5min":200 "entity_id":"claude" "latency_p50_5min":300 ' ]
+	done
+	# Redis stalled: the first request waits for it; the second comes
+	# while it waits, a second client asks and leaves.
+	kill -STOP "$RPID"
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	exec 6<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /v1/features/model/gpt-4o?features=latency_p50_5min HTTP/1.1\r\nHost: t\r\n\r\n' >&5
+	printf 'GET /v1/features/model/claude?features=latency_p50_5min HTTP/1.1\r\nHost: t\r\n\r\n' >&6
+	sleep 0.3
+	printf 'GET /v1/features/model/claude?features=latency_p50_5min HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&5
+	exec 6<&-
+	sleep 0.3
+	kill -CONT "$RPID"
+	out=$(timeout 5 cat <&5 | grep -o 'HTTP/1.1 [0-9]*\|"entity_id":"[a-z0-9-]*"\|"latency_p50_5min":[0-9]\+' | tr '\n' ' ')
+	exec 5<&-
+	[ "$out" = 'HTTP/1.1 200 "entity_id":"gpt-4o" "latency_p50_5min":200 HTTP/1.1 200 "entity_id":"claude" "latency_p50_5min":300 ' ]
+	# And the same at the deadline: 504, then the second is asked.
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+	start --store "redis://127.0.0.1:$rp/0" --timeout 300ms --cache-size 0
+	kill -STOP "$RPID"
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /v1/features/model/gpt-4o HTTP/1.1\r\nHost: t\r\n\r\n' >&5
+	sleep 0.1
+	printf 'GET /v1/features/model/claude HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&5
+	out=$(timeout 5 cat <&5 | grep -o 'HTTP/1.1 [0-9]*' | tr '\n' ' ')
+	exec 5<&-
+	[ "$out" = 'HTTP/1.1 504 HTTP/1.1 504 ' ]
+	kill -CONT "$RPID"
+	get /healthz
+	[ "$code" = 200 ]
+}
