@@ -1202,8 +1202,6 @@ answer_again(struct worker *w, h2o_req_t *req)
 	return 1;
 }
 
-/* Every group settled: the response (once), then the job is freed when
-   nothing more is awaited. */
 /*
  * A request that waits for a tier keeps its connection in the poll set.
  * h2o's HTTP/1 stops reading a connection while its request is answered;
@@ -1248,6 +1246,8 @@ unhold(struct job *j)
 	j->held = NULL;
 }
 
+/* Every group settled: the response (once), then the job is freed when
+   nothing more is awaited. */
 static void
 job_done(struct job *j)
 {

@@ -28,6 +28,8 @@ teardown() {
 		wait "$SPID" || true
 	fi
 	if [ -n "${RPID:-}" ] && kill -0 "$RPID" 2>/dev/null; then
+		# A test that failed may have left it stopped.
+		kill -CONT "$RPID"
 		kill "$RPID"
 		wait "$RPID" 2>/dev/null || true
 	fi
@@ -792,7 +794,14 @@ again() {	# the count of answers written again from kept ones
 	sleep 0.3
 	printf 'GET /v1/features/model/claude?features=latency_p50_5min HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&5
 	exec 6<&-
-	sleep 0.3
+	# Neither wakes the thread again and again while Redis is stalled.
+	local t0 t1
+	sleep 0.1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$SPID/stat")
+	sleep 0.5
+	t1=$(awk '{ print $14 + $15 }' "/proc/$SPID/stat")
+	echo "ticks while held: $((t1 - t0))"
+	[ $((t1 - t0)) -lt 10 ]
 	kill -CONT "$RPID"
 	out=$(timeout 5 cat <&5 | grep -o 'HTTP/1.1 [0-9]*\|"entity_id":"[a-z0-9-]*"\|"latency_p50_5min":[0-9]\+' | tr '\n' ' ')
 	exec 5<&-
