@@ -27,12 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "store-private.h"
 
 #define NO_CREATED	"-9007199254740991"	/* _created of a record
 						   without created */
 #define PIPELINE	1024
+#define HGETALL		"*2\r\n$7\r\nHGETALL\r\n$"	/* then the key */
+#define NB_READ		65536	/* the lookups' reads (redis_poll) */
+#define NB_PIECE	4096	/* fed to hiredis's reader at a time */
+#define NB_KEEP		(1024 * 1024)	/* buffers kept when emptied */
 
 static const char script[] =
 "local cur = redis.call('HMGET', KEYS[1], '_ts', '_created')\n"
@@ -68,6 +73,8 @@ struct rstore {
 	struct ft_buf args;		/* a batch's arguments */
 	struct ft_buf line;
 	struct ft_buf key;		/* a lookup's */
+	struct ft_buf cmd;		/* a lookup's command, RESP */
+	char *rbuf;			/* nb's reads (redis_poll) */
 	struct ft_hfield *fv;		/* a hash's fields (hash_fields) */
 	size_t fvcap;
 	struct arena {			/* nb's replies (arena_fns) */
@@ -447,6 +454,8 @@ redis_close(void *be, char *err, size_t errlen)
 	ft_buf_free(&r->args);
 	ft_buf_free(&r->line);
 	ft_buf_free(&r->key);
+	ft_buf_free(&r->cmd);
+	free(r->rbuf);
 	free(r->fv);
 	arena_free(&r->arena);
 	free(r->uri);
@@ -1124,6 +1133,9 @@ nb_open(struct rstore *r, char *err, size_t errlen)
 	arena_reset(&r->arena);
 	r->nb->reader->fn = &arena_fns;
 	r->nb->reader->privdata = &r->arena;
+	/* Its read buffer is kept between answers (hiredis lets one of
+	   more than 16 KiB go each time it empties, then grows it again). */
+	r->nb->reader->maxbuf = NB_KEEP;
 	/* Sent first, answered first: not the caller's. */
 	if (r->pass[0]) {
 		const char *argv[2] = { "AUTH", r->pass };
@@ -1145,12 +1157,10 @@ nb_open(struct rstore *r, char *err, size_t errlen)
 	return 0;
 }
 
-/* The connection is lost: what was asked is not answered. */
+/* The connection is lost, err said: what was asked is not answered. */
 static int
-nb_lost(struct rstore *r, char *err, size_t errlen)
+nb_fail(struct rstore *r)
 {
-	snprintf(err, errlen, "store '%s': %s", r->uri, r->nb && r->nb->err ?
-	    r->nb->errstr : "the connection was lost");
 	if (r->nb)
 		redisFree(r->nb);
 	r->nb = NULL;
@@ -1159,25 +1169,43 @@ nb_lost(struct rstore *r, char *err, size_t errlen)
 	return -1;
 }
 
+/* The connection is lost: what was asked is not answered. */
+static int
+nb_lost(struct rstore *r, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "store '%s': %s", r->uri, r->nb && r->nb->err ?
+	    r->nb->errstr : "the connection was lost");
+	return nb_fail(r);
+}
+
 static int
 redis_send_latest(void *be, const struct feat_store_key *k, uint64_t tag,
     char *err, size_t errlen)
 {
 	struct rstore *r = be;
-	const char *argv[2];
-	size_t lens[2];
-	int rc;
 
 	if (nb_open(r, err, errlen) < 0)
 		return -1;
 	key_of(&r->key, k->entity_type, k->entity_id, k->entity_id_len,
 	    k->group, k->version);
-	argv[0] = "HGETALL";
-	lens[0] = 7;
-	argv[1] = r->key.p;
-	lens[1] = r->key.len;
-	rc = redisAppendCommandArgv(r->nb, 2, argv, lens);
-	if (rc != REDIS_OK)
+	/* The command in RESP, written here: hiredis's formatter takes a
+	   printf pass and two allocations a command. */
+	{
+		char digits[24];
+		size_t nd = 0, n = r->key.len;
+
+		do
+			digits[sizeof digits - ++nd] = (char)('0' + n % 10);
+		while ((n /= 10) > 0);
+		r->cmd.len = 0;
+		ft_buf_add(&r->cmd, HGETALL, sizeof HGETALL - 1);
+		ft_buf_add(&r->cmd, digits + sizeof digits - nd, nd);
+		ft_buf_add(&r->cmd, "\r\n", 2);
+		ft_buf_add(&r->cmd, r->key.p, r->key.len);
+		ft_buf_add(&r->cmd, "\r\n", 2);
+	}
+	if (redisAppendFormattedCommand(r->nb, r->cmd.p, r->cmd.len) !=
+	    REDIS_OK)
 		return nb_lost(r, err, errlen);
 	ft_askq_push(&r->asked, k, tag, 0);
 	return 0;
@@ -1187,13 +1215,38 @@ static int
 redis_flush(void *be, char *err, size_t errlen)
 {
 	struct rstore *r = be;
-	int done = 1;
+	size_t len;
+	ssize_t n;
 
 	if (r->nb == NULL)
 		return 0;
-	if (redisBufferWrite(r->nb, &done) != REDIS_OK)
-		return nb_lost(r, err, errlen);
-	return done ? 0 : 1;
+	/* As redisBufferWrite, but an emptied buffer keeps its room (hiredis
+	   frees it and grows it again for the next turn's commands). */
+	if ((len = sdslen(r->nb->obuf)) == 0)
+		return 0;
+	while ((n = write(r->nb->fd, r->nb->obuf, len)) < 0 && errno == EINTR)
+		;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		snprintf(err, errlen, "store '%s': %s", r->uri,
+		    strerror(errno));
+		return nb_fail(r);
+	}
+	if (n == (ssize_t)len) {
+		if (sdsalloc(r->nb->obuf) > NB_KEEP) {
+			sdsfree(r->nb->obuf);
+			r->nb->obuf = sdsempty();
+			if (r->nb->obuf == NULL) {
+				snprintf(err, errlen, "store '%s': out of "
+				    "memory", r->uri);
+				return nb_fail(r);
+			}
+		} else
+			sdsclear(r->nb->obuf);
+		return 0;
+	}
+	if (n > 0)
+		sdsrange(r->nb->obuf, n, -1);
+	return 1;
 }
 
 static int
@@ -1204,17 +1257,11 @@ redis_fd(void *be)
 	return r->nb ? r->nb->fd : -1;
 }
 
-static long
-redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
-    void *ctx, char *err, size_t errlen)
+/* Hands over every whole reply the reader holds: 0, or -1 with err. */
+static int
+nb_replies(struct rstore *r, ft_store_fields_fn ffn, feat_store_answer_fn fn,
+    void *ctx, long *n, char *err, size_t errlen)
 {
-	struct rstore *r = be;
-	long n = 0;
-
-	if (r->nb == NULL || r->asked.n == 0)
-		return 0;
-	if (redisBufferRead(r->nb) != REDIS_OK)
-		return nb_lost(r, err, errlen);
 	for (;;) {
 		redisReply *rep = NULL;
 		struct ft_asked *a;
@@ -1223,7 +1270,7 @@ redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 		if (redisGetReplyFromReader(r->nb, (void **)&rep) != REDIS_OK)
 			return nb_lost(r, err, errlen);
 		if (rep == NULL)
-			break;
+			return 0;
 		if ((a = ft_askq_front(&r->asked)) == NULL) {
 			arena_reset(&r->arena);
 			return nb_lost(r, err, errlen);
@@ -1240,18 +1287,80 @@ redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 			}
 		} else if (ffn && hash_fields(r, rep, a->version, &fs) &&
 		    ffn(ctx, a->tag, &fs) == 0) {
-			n++;
+			(*n)++;
 		} else if (rep->type != REDIS_REPLY_ERROR &&
 		    hash_line(r, rep, a->etype, a->eid, a->eidlen, a->group,
 		    a->version)) {
 			fn(ctx, a->tag, r->line.p, r->line.len);
-			n++;
+			(*n)++;
 		} else {
 			fn(ctx, a->tag, NULL, 0);
-			n++;
+			(*n)++;
 		}
 		arena_reset(&r->arena);
+		/* A callback that sent on this connection may have lost it,
+		   and with it everything asked. */
+		if (r->nb == NULL)
+			return 0;
 		ft_askq_pop(&r->asked);
+	}
+}
+
+/*
+ * Reads what the connection holds, not only hiredis's 16 KiB a call (the
+ * rest would wait for another turn of the caller's loop), and gives it to
+ * the reader NB_PIECE bytes at a time, taking the replies out in between:
+ * hiredis moves what is left of its buffer to the front each time it has
+ * used 1 KiB, which over a whole batch of answers fed at once is a copy
+ * of the batch per pair of replies.
+ */
+static long
+redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	struct rstore *r = be;
+	long n = 0;
+
+	if (r->nb == NULL || r->asked.n == 0)
+		return 0;
+	if (r->rbuf == NULL && (r->rbuf = malloc(NB_READ)) == NULL) {
+		snprintf(err, errlen, "store '%s': out of memory", r->uri);
+		return nb_fail(r);
+	}
+	for (;;) {
+		ssize_t got;
+
+		while ((got = read(r->nb->fd, r->rbuf, NB_READ)) < 0 &&
+		    errno == EINTR)
+			;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (got <= 0) {
+			snprintf(err, errlen, "store '%s': %s", r->uri, got ?
+			    strerror(errno) : "the server closed the "
+			    "connection");
+			return nb_fail(r);
+		}
+		for (size_t off = 0; off < (size_t)got; off += NB_PIECE) {
+			size_t m = (size_t)got - off < NB_PIECE ?
+			    (size_t)got - off : NB_PIECE;
+
+			if (redisReaderFeed(r->nb->reader, r->rbuf + off, m) !=
+			    REDIS_OK) {
+				snprintf(err, errlen, "store '%s': %s", r->uri,
+				    r->nb->reader->errstr);
+				return nb_fail(r);
+			}
+			if (nb_replies(r, ffn, fn, ctx, &n, err, errlen) < 0)
+				return -1;
+			if (r->nb == NULL) {
+				snprintf(err, errlen, "store '%s': the "
+				    "connection was lost", r->uri);
+				return -1;
+			}
+		}
+		if ((size_t)got < NB_READ)
+			break;
 	}
 	return n;
 }

@@ -822,3 +822,42 @@ again() {	# the count of answers written again from kept ones
 	get /healthz
 	[ "$code" = 200 ]
 }
+
+@test "serve-017: batches of 1,000 entities from Redis (300 KB of answers, fed to the reader in pieces) equal the same from dir:" {
+	local rp=$((26500 + BATS_TEST_NUMBER)) i
+	own_redis "$rp"
+	awk 'BEGIN { for (i = 0; i < 3000; i++)
+		printf "{\"entity_type\":\"model\",\"entity_id\":\"m%d\",\"group\":\"perf_5min\",\"version\":1,\"ts\":\"2024-11-16T23:55:00Z\",\"created\":\"2024-11-16T23:55:02.25Z\",\"features\":{\"latency_p50_5min\":%d.5,\"latency_p95_5min\":%d,\"success_rate_5min\":0.%03d,\"error_rate_5min\":%g,\"retry_rate_5min\":1e-%d}}\n",
+		    i, i, 2 * i, i % 1000, i / 7, 1 + i % 9 }' > "$TMP/recs"
+	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/recs" 2>/dev/null
+	"$FEAT_LOAD" --to "dir:$TMP/st" "$TMP/recs" 2>/dev/null
+	for i in 0 1 2; do
+		awk -v b="$i" 'BEGIN { printf "{\"requests\":["
+			for (k = 0; k < 1000; k++)
+				printf "%s{\"entity_type\":\"model\",\"entity_id\":\"m%d\",\"features\":\"group:perf_5min\"}", k ? "," : "", (k * 7 + b * 1000) % 3000
+			printf "]}" }' > "$TMP/batch$i"
+	done
+	export FEAT_NOW=2024-11-17T00:00:00Z
+	start --store "dir:$TMP/st" --cache-size 0
+	for i in 0 1 2; do
+		curl -s -X POST --data-binary "@$TMP/batch$i" "http://127.0.0.1:$PORT/v1/features/batch" |
+		    $JQ -c 'del(.responses[].metadata.groups[].tier)' > "$TMP/d$i"
+	done
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+	start --store "redis://127.0.0.1:$rp/0" --cache-size 0 --timeout 5s
+	unset FEAT_NOW
+	# The three at once: their answers come back in the same reads.
+	local pids=()
+	for i in 0 1 2; do
+		curl -s -X POST --data-binary "@$TMP/batch$i" "http://127.0.0.1:$PORT/v1/features/batch" > "$TMP/r$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in 0 1 2; do
+		[ "$($JQ -r '[.responses[].metadata.groups.perf_5min.tier] | unique | join(",")' "$TMP/r$i")" = redis ]
+		$JQ -c 'del(.responses[].metadata.groups[].tier)' "$TMP/r$i" > "$TMP/r$i.n"
+		[ "$($JQ '.responses | length' "$TMP/d$i")" = 1000 ]
+		cmp "$TMP/d$i" "$TMP/r$i.n"
+	done
+}
