@@ -588,12 +588,13 @@ tier_watch(struct worker *w, size_t t)
 		return;
 	}
 	fd = feat_store_fd(tr->s);
-	if (fd < 0)
-		return;
-	if (tr->sock && tr->sockfd != fd) {	/* reconnected */
+	if (tr->sock && tr->sockfd != fd) {	/* closed, or reconnected */
 		h2o_socket_close(tr->sock);
 		tr->sock = NULL;
+		tr->sockfd = -1;
 	}
+	if (fd < 0)
+		return;
 	if (tr->sock == NULL) {
 		int d = dup(fd);
 

@@ -38,6 +38,7 @@ struct pstore {
 	char *conninfo;
 	struct ft_askq asked;
 	int got;			/* the front's result came */
+	unsigned gen;			/* nb's connections lost so far */
 	char *uri;
 	int64_t *months;		/* partitions known to exist (month no) */
 	size_t nmonths, monthcap;
@@ -1013,6 +1014,7 @@ nb_lost(struct pstore *p, char *err, size_t errlen)
 	}
 	p->nb = NULL;
 	p->got = 0;
+	p->gen++;		/* what is read is no longer for what is asked */
 	while (ft_askq_front(&p->asked))
 		ft_askq_pop(&p->asked);
 	return -1;
@@ -1081,16 +1083,31 @@ pg_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
     void *ctx, char *err, size_t errlen)
 {
 	struct pstore *p = be;
+	unsigned gen = p->gen;
 	long n = 0;
 
 	(void)ffn;		/* rows come as lines */
-	if (p->nb == NULL || p->asked.n == 0)
+	if (p->nb == NULL)
 		return 0;
+	/* Read even when nothing is asked: the server may have ended an
+	   idle connection (idle_session_timeout, pg_terminate_backend), and
+	   its end of file would stay readable. */
+	if (p->asked.n == 0) {
+		if (!PQconsumeInput(p->nb) || PQstatus(p->nb) == CONNECTION_BAD) {
+			char lost[64];
+
+			/* Nothing is lost: the next lookup connects again. */
+			nb_lost(p, lost, sizeof lost);
+		}
+		return 0;
+	}
 	if (!PQconsumeInput(p->nb))
 		return nb_lost(p, err, errlen);
 	while (p->asked.n > 0 && !PQisBusy(p->nb)) {
 		struct ft_asked *a = ft_askq_front(&p->asked);
+		uint64_t tag = a->tag;
 		PGresult *r = PQgetResult(p->nb);
+		int found;
 
 		if (r == NULL) {
 			/* The end of one query's results. */
@@ -1100,24 +1117,28 @@ pg_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 			ft_askq_pop(&p->asked);
 			continue;
 		}
-		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
-		    row_line(p, r, 0, 0) == 0)
-			fn(ctx, a->tag, p->line.p, p->line.len);
-		else if (PQresultStatus(r) == PGRES_TUPLES_OK)
-			fn(ctx, a->tag, NULL, 0);
-		else {
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			char lost[64];
+
 			snprintf(err, errlen, "store '%s': %s", p->uri,
 			    PQresultErrorMessage(r));
 			PQclear(r);
-			{
-				char lost[64];
-
-				return nb_lost(p, lost, sizeof lost);
-			}
+			return nb_lost(p, lost, sizeof lost);
 		}
+		found = PQntuples(r) > 0 && row_line(p, r, 0, 0) == 0;
 		PQclear(r);
 		p->got = 1;
 		n++;
+		fn(ctx, tag, found ? p->line.p : NULL, found ? p->line.len : 0);
+		if (p->gen == gen)
+			continue;
+		/* A callback lost the connection (its call said so): what
+		   else was read is for requests no longer asked. */
+		if (p->nb != NULL)
+			return n;	/* and opened another */
+		snprintf(err, errlen, "store '%s': the connection was lost",
+		    p->uri);
+		return -1;
 	}
 	return n;
 }

@@ -75,6 +75,7 @@ struct rstore {
 	struct ft_buf key;		/* a lookup's */
 	struct ft_buf cmd;		/* a lookup's command, RESP */
 	char *rbuf;			/* nb's reads (redis_poll) */
+	unsigned gen;			/* nb's connections lost so far */
 	struct ft_hfield *fv;		/* a hash's fields (hash_fields) */
 	size_t fvcap;
 	struct arena {			/* nb's replies (arena_fns) */
@@ -1164,6 +1165,7 @@ nb_fail(struct rstore *r)
 	if (r->nb)
 		redisFree(r->nb);
 	r->nb = NULL;
+	r->gen++;		/* what is read is no longer for what is asked */
 	while (ft_askq_front(&r->asked))
 		ft_askq_pop(&r->asked);
 	return -1;
@@ -1262,6 +1264,8 @@ static int
 nb_replies(struct rstore *r, ft_store_fields_fn ffn, feat_store_answer_fn fn,
     void *ctx, long *n, char *err, size_t errlen)
 {
+	unsigned gen = r->gen;
+
 	for (;;) {
 		redisReply *rep = NULL;
 		struct ft_asked *a;
@@ -1299,8 +1303,8 @@ nb_replies(struct rstore *r, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 		}
 		arena_reset(&r->arena);
 		/* A callback that sent on this connection may have lost it,
-		   and with it everything asked. */
-		if (r->nb == NULL)
+		   and with it everything asked, and opened another. */
+		if (r->gen != gen)
 			return 0;
 		ft_askq_pop(&r->asked);
 	}
@@ -1319,9 +1323,12 @@ redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
     void *ctx, char *err, size_t errlen)
 {
 	struct rstore *r = be;
+	unsigned gen = r->gen;
 	long n = 0;
 
-	if (r->nb == NULL || r->asked.n == 0)
+	/* Read even when nothing is asked: the server may have closed an
+	   idle connection, and its end of file would stay readable. */
+	if (r->nb == NULL)
 		return 0;
 	if (r->rbuf == NULL && (r->rbuf = malloc(NB_READ)) == NULL) {
 		snprintf(err, errlen, "store '%s': out of memory", r->uri);
@@ -1335,6 +1342,12 @@ redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 			;
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		if (got == 0 && r->asked.n == 0) {
+			/* Closed while idle (Redis's timeout, CLIENT KILL):
+			   nothing is lost; the next lookup connects again. */
+			nb_fail(r);
+			return n;
+		}
 		if (got <= 0) {
 			snprintf(err, errlen, "store '%s': %s", r->uri, got ?
 			    strerror(errno) : "the server closed the "
@@ -1353,11 +1366,15 @@ redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 			}
 			if (nb_replies(r, ffn, fn, ctx, &n, err, errlen) < 0)
 				return -1;
-			if (r->nb == NULL) {
-				snprintf(err, errlen, "store '%s': the "
-				    "connection was lost", r->uri);
-				return -1;
-			}
+			if (r->gen == gen)
+				continue;
+			/* A callback lost the connection (its call said so):
+			   the rest read is for requests no longer asked. */
+			if (r->nb != NULL)
+				return n;	/* and opened another */
+			snprintf(err, errlen, "store '%s': the connection was "
+			    "lost", r->uri);
+			return -1;
 		}
 		if ((size_t)got < NB_READ)
 			break;

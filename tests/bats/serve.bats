@@ -863,3 +863,58 @@ again() {	# the count of answers written again from kept ones
 		cmp "$TMP/d$i" "$TMP/r$i.n"
 	done
 }
+
+# idle_ticks: the server's CPU ticks (1/100 s) in half a second.
+idle_ticks() {
+	local t0 t1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$SPID/stat")
+	sleep 0.5
+	t1=$(awk '{ print $14 + $15 }' "/proc/$SPID/stat")
+	echo "ticks while idle: $((t1 - t0))"
+	ticks=$((t1 - t0))
+}
+
+@test "serve-018: a lookup connection the server closes while idle (CLIENT KILL, pg_terminate_backend) is let go without spinning, and the next request connects again" {
+	: "${FEAT_TEST_PG:?start the servers: scripts/services}"
+	local rp=$((26500 + BATS_TEST_NUMBER)) db=feat_serve18_$$ pg ticks round
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
+	pg=${FEAT_TEST_PG%/*}/$db
+	own_redis "$rp"
+	# Redis first, then PostgreSQL: p1, p2 and p3 are only there (each
+	# asked once, as Redis holds it after).
+	rec k1 2024-11-16T23:55:00Z 100 > "$TMP/r"
+	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
+	for m in p1 p2 p3; do rec "$m" 2024-11-16T23:55:00Z 200; done > "$TMP/p"
+	"$FEAT_LOAD" --to "$pg" "$TMP/p" 2>/dev/null
+	start --store "redis://127.0.0.1:$rp/0" --store "$pg" --cache-size 0 --timeout 3s
+	for round in 1 2; do
+		get '/v1/features/model/k1?features=latency_p50_5min'
+		[ "$code" = 200 ]
+		[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = redis ]
+		get "/v1/features/model/p$round?features=latency_p50_5min"
+		[ "$code" = 200 ]
+		[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = postgresql ]
+		# Both lookup connections are now idle: the servers end them.
+		[ "$(redis-cli -p "$rp" CLIENT KILL TYPE normal)" -ge 1 ]
+		[ "$(psql "$FEAT_TEST_PG" -XAtqc "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$db' AND pid <> pg_backend_pid()")" -ge 1 ]
+		sleep 0.2
+		idle_ticks
+		[ "$ticks" -lt 10 ]
+		get /readyz
+		[ "$code" = 200 ]
+		[ "$(echo "$body" | $JQ -c '[.tiers[].up]')" = '[true,true]' ]
+	done
+	# Each tier answered again after the close: no 503, nothing down.
+	get '/v1/features/model/k1?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":100}' ]
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = redis ]
+	get '/v1/features/model/p3?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":200}' ]
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = postgresql ]
+	! grep -q 'is down' "$TMP/serve.err"
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE $db WITH (FORCE)" > /dev/null
+}

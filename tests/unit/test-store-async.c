@@ -4,11 +4,15 @@
  * PostgreSQL and Redis servers of $FEAT_TEST_PG and $FEAT_TEST_REDIS (as
  * scripts/services starts them; without them the test fails), the
  * answers come back in the order asked, each with its tag and the record
- * the blocking lookup gives.
+ * the blocking lookup gives; and an answer's callback that loses the
+ * connection and asks again on a new one gets the new one's answers.
  */
 #include "feat.h"
 
+#include <sys/socket.h>
+
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +168,100 @@ done:
 		feat_store_close(s, err, sizeof err);
 }
 
+/* What the callback of check_reopen does at the answer of tag 1: loses
+   the connection (its sending side shut: the next write fails), then
+   asks again, on a connection of its own.  Redis only: libpq keeps a
+   failed write to itself until it next reads, so a PostgreSQL callback
+   cannot lose its connection this way. */
+struct reopen {
+	feat_store *s;
+	struct answers a;
+	int lost, sent;
+	char err[512];
+};
+
+static void
+reopen_answer(void *ctx, uint64_t tag, const char *line, size_t len)
+{
+	struct reopen *ro = ctx;
+	struct feat_store_key k = { "model", "async-3", 7, "perf_5min", 1 };
+
+	answer(&ro->a, tag, line, len);
+	if (tag != 1)
+		return;
+	shutdown(feat_store_fd(ro->s), SHUT_WR);
+	if (feat_store_send_latest(ro->s, &k, 3, ro->err, sizeof ro->err) < 0 ||
+	    feat_store_flush(ro->s, ro->err, sizeof ro->err) < 0)
+		ro->lost = 1;
+	k.entity_id = "async-4";
+	ro->sent = feat_store_send_latest(ro->s, &k, 4, ro->err,
+	    sizeof ro->err) == 0;
+}
+
+static void
+check_reopen(const char *id, const char *what, const char *uri)
+{
+	struct feat_store_opts so = { 0 };
+	struct reopen ro = { NULL, { { 0 }, { 0 }, 0 }, 0, 0, "" };
+	char err[1024] = "";
+	int rounds = 0;
+
+	tap_begin(id, "%s: a callback that loses the connection and asks "
+	    "again gets the new connection's answer, not the old one's", what);
+	if (!tap_check(uri != NULL, "no store given") ||
+	    !tap_check(load(uri, err, sizeof err) == 0, "load: %s", err) ||
+	    !tap_check((ro.s = feat_store_open(uri, &so, err, sizeof err)) !=
+	    NULL, "open: %s", err))
+		goto done;
+	for (int i = 1; i <= 2; i++) {
+		char id_[32];
+		struct feat_store_key k = { "model", id_, 0, "perf_5min", 1 };
+
+		snprintf(id_, sizeof id_, "async-%d", i);
+		k.entity_id_len = strlen(id_);
+		if (!tap_check(feat_store_send_latest(ro.s, &k, (uint64_t)i, err,
+		    sizeof err) == 0, "send %d: %s", i, err))
+			goto done;
+	}
+	/* Both answers read at once, so the old one's second is there to
+	   be misread. */
+	while (feat_store_flush(ro.s, err, sizeof err) == 1)
+		usleep(1000);
+	usleep(200000);
+	while (feat_store_pending(ro.s) > 0 && rounds++ < 50) {
+		struct pollfd pfd = { feat_store_fd(ro.s), POLLIN, 0 };
+		int more = feat_store_flush(ro.s, err, sizeof err);
+
+		if (!tap_check(more >= 0, "flush: %s", err))
+			goto done;
+		if (more)
+			pfd.events |= POLLOUT;
+		if (ro.a.n > 0 && !tap_check(poll(&pfd, 1, 5000) > 0, "no "
+		    "answer in 5 s"))
+			goto done;
+		if (!tap_check(feat_store_poll(ro.s, reopen_answer, &ro, err,
+		    sizeof err) >= 0, "poll: %s", err))
+			goto done;
+	}
+	tap_check(ro.lost, "the shut connection's write did not fail");
+	tap_check(ro.sent, "asking again: %s", ro.err);
+	tap_check_int((int64_t)ro.a.n, 2, "answers");
+	if (ro.a.n == 2) {
+		tap_check_int((int64_t)ro.a.tags[0], 1, "first tag");
+		tap_check(ro.a.lines[0] && value_of(ro.a.lines[0], "async-1") ==
+		    1, "answer 1: '%s'", ro.a.lines[0] ? ro.a.lines[0] : "-");
+		tap_check_int((int64_t)ro.a.tags[1], 4, "second tag");
+		tap_check(ro.a.lines[1] && value_of(ro.a.lines[1], "async-4") ==
+		    4, "answer 4: '%s'", ro.a.lines[1] ? ro.a.lines[1] : "-");
+	}
+done:
+	tap_end();
+	for (size_t i = 0; i < ro.a.n; i++)
+		free(ro.a.lines[i]);
+	if (ro.s)
+		feat_store_close(ro.s, err, sizeof err);
+}
+
 int
 main(void)
 {
@@ -183,6 +281,8 @@ main(void)
 		    slash > r + 8 ? (int)(slash - r) : (int)strlen(r), r);
 	}
 	check("async-003", "Redis", r ? redis : NULL);
+	signal(SIGPIPE, SIG_IGN);	/* check_reopen's shut connection */
+	check_reopen("async-004", "Redis", r ? redis : NULL);
 	{
 		char cmd[128];
 
