@@ -215,6 +215,8 @@ struct entity {
 	int status;			/* an error of its own: 400 ... */
 	char code[32];
 	char msg[300];
+	int tier_failed;		/* a tier that could not answer */
+	int answered;			/* a tier answered, found or not */
 };
 
 struct job {
@@ -227,8 +229,6 @@ struct job {
 	size_t waiting;			/* slots asked, not answered */
 	int64_t started;
 	int best_tier;			/* the slowest tier that answered */
-	int tier_failed;		/* a tier that could not answer */
-	int answered;			/* a tier answered, found or not */
 	int batch;
 	int counted;			/* in srv->inflight */
 	int late;			/* past --timeout in lookups that block */
@@ -238,6 +238,20 @@ struct job {
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
+
+/* A tier answered entity e, found or not. */
+static void
+mark_answered(struct job *j, size_t e)
+{
+	j->ents[e].answered = 1;
+}
+
+/* A tier could not answer entity e. */
+static void
+mark_failed(struct job *j, size_t e)
+{
+	j->ents[e].tier_failed = 1;
+}
 
 /* Adds n to a counter of this thread's that other threads read
    (/metrics): it has one writer, so a plain add does, not a locked one. */
@@ -760,7 +774,7 @@ found(struct worker *w, struct job *j, size_t e, size_t g, int t,
 			fill_above(w, t, line, len);
 		ft_lookup_set(w->lc, en->lk, g, line, len, tier);
 	}
-	j->answered = 1;
+	mark_answered(j, e);
 
 	/* DRV_010's set: the models' current points, not past ones. */
 	if (t > 0 && en->as_of == INT64_MIN && strcmp(ft_lookup_group(
@@ -775,7 +789,7 @@ found(struct worker *w, struct job *j, size_t e, size_t g, int t,
 static void
 found_l1(struct job *j, size_t e, size_t g, const void *prep, size_t size)
 {
-	j->answered = 1;
+	mark_answered(j, e);
 	ft_lookup_set_prep(j->ents[e].lk, g, prep, size, "l1");
 	if (j->best_tier < 0)
 		j->best_tier = 0;
@@ -842,7 +856,7 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 		/* A tier down is reopened by the tick, never here: a
 		   request does not wait for a connection. */
 		if (tr->down || tr->s == NULL) {
-			j->tier_failed = 1;
+			mark_failed(j, e);
 			continue;
 		}
 		if (en->as_of != INT64_MIN && !tr->history)
@@ -879,10 +893,10 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 			bump(&tr->latency_ns, (uint64_t)(mono() - t0));
 			if (rc < 0) {
 				tier_lost(w, t, err);
-				j->tier_failed = 1;
+				mark_failed(j, e);
 				continue;
 			}
-			j->answered = 1;
+			mark_answered(j, e);
 			if (rc == 0)
 				continue;	/* not there: the next tier */
 			bump(&tr->hits, 1);
@@ -909,7 +923,7 @@ ask(struct worker *w, struct job *j, size_t e, size_t g, size_t t)
 		    sizeof err) < 0) {
 			slot_free(w, si);
 			tier_lost(w, t, err);
-			j->tier_failed = 1;
+			mark_failed(j, e);
 			continue;
 		}
 		j->waiting++;
@@ -958,7 +972,7 @@ answer(struct worker *w, uint64_t tag, const char *line, size_t len,
 	if (j == NULL)
 		return 0;
 	if (!line && !fs) {
-		j->answered = 1;
+		mark_answered(j, sl.entity);
 		ask(w, j, sl.entity, sl.group, (size_t)sl.tier + 1);
 	}
 	if (--j->waiting == 0)
@@ -989,7 +1003,7 @@ fail_over(struct worker *w, size_t t)
 		if (j == NULL || (size_t)sl.tier != t)
 			continue;
 		slot_free(w, si);
-		j->tier_failed = 1;
+		mark_failed(j, sl.entity);
 		ask(w, j, sl.entity, sl.group, t + 1);
 		if (--j->waiting == 0)	/* counted until here (answer_cb) */
 			job_done(j);
@@ -1247,6 +1261,27 @@ unhold(struct job *j)
 	j->held = NULL;
 }
 
+/* No group of en has a record (an entity in error has none). */
+static int
+entity_missing(const struct entity *en)
+{
+	if (en->lk == NULL)
+		return 1;
+	for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++)
+		if (ft_lookup_group(en->lk, g)->prep)
+			return 0;
+	return 1;
+}
+
+/* Nothing of en found, no tier having answered for it while one could
+   not. */
+static int
+entity_unavailable(const struct entity *en)
+{
+	return en->lk && en->tier_failed && !en->answered &&
+	    entity_missing(en);
+}
+
 /* Every group settled: the response (once), then the job is freed when
    nothing more is awaited. */
 static void
@@ -1259,7 +1294,7 @@ job_done(struct job *j)
 	struct feat_clock at = { 1, 0 };
 	struct ft_answer_marks marks;
 	struct ft_buf *b;
-	int status = 200, all_missing = 1;
+	int status = 200;
 
 	if (h2o_timeout_is_linked(&j->timer))
 		h2o_timeout_unlink(&j->timer);
@@ -1280,21 +1315,12 @@ job_done(struct job *j)
 			job_free(j);
 		return;
 	}
-	/* Nothing found anywhere while a tier could not answer: 503. */
-	for (size_t e = 0; e < j->nents && all_missing; e++) {
-		struct entity *en = &j->ents[e];
-
-		if (en->lk == NULL)
-			continue;
-		for (size_t g = 0; g < ft_lookup_ngroups(en->lk); g++)
-			if (ft_lookup_group(en->lk, g)->prep)
-				all_missing = 0;
-	}
 	ft_writer_clear(o);
 	if (!j->batch) {
 		struct entity *en = &j->ents[0];
 
-		if (all_missing && j->tier_failed && !j->answered) {
+		/* Nothing found while a tier could not answer: 503. */
+		if (entity_unavailable(en)) {
 			send_error(w, j->req, j->route, 503, "unavailable",
 			    "no tier could answer");
 			goto sent;
@@ -1309,7 +1335,12 @@ job_done(struct job *j)
 		if (j->route == R_FEATURES)
 			answer_keep(w, j, &marks, ft_writer_buf(o), at.now);
 	} else {
-		if (all_missing && j->tier_failed && !j->answered) {
+		/* Every entity's own error, when each is unavailable. */
+		size_t nu = 0;
+
+		for (size_t e = 0; e < j->nents; e++)
+			nu += entity_unavailable(&j->ents[e]);
+		if (nu == j->nents) {
 			send_error(w, j->req, j->route, 503, "unavailable",
 			    "no tier could answer");
 			goto sent;
@@ -1322,6 +1353,15 @@ job_done(struct job *j)
 			struct entity *en = &j->ents[e];
 
 			if (en->lk == NULL) {
+				write_entity_error(o, en);
+				continue;
+			}
+			/* What no tier could answer is not "not found". */
+			if (entity_unavailable(en)) {
+				en->status = 503;
+				snprintf(en->code, sizeof en->code, "unavailable");
+				snprintf(en->msg, sizeof en->msg, "no tier could "
+				    "answer");
 				write_entity_error(o, en);
 				continue;
 			}
@@ -1409,7 +1449,7 @@ job_start(struct job *j)
 				continue;
 			/* Every tier down: what the L1 holds, stale. */
 			if (line && ft_lookup_group(en->lk, g)->prep == NULL &&
-			    j->tier_failed) {
+			    en->tier_failed) {
 				found_l1(j, e, g, line, len);
 				ft_lookup_group(en->lk, g)->stale = 1;
 			}
