@@ -275,7 +275,12 @@ records() {
 	pid=$!
 	exec 4> "$TMP/fifo"
 	cat "$TMP/ow" >&4
-	sleep 1.3
+	# The file of a second after all three were read (up to 10 s on a
+	# loaded machine).
+	for _ in $(seq 100); do
+		grep -qs '^feat_window_events_total 3$' "$TMP/m" && break
+		sleep 0.1
+	done
 	cp "$TMP/m" "$TMP/m.quiet"
 	exec 4>&-
 	wait "$pid"
