@@ -1340,7 +1340,7 @@ job_done(struct job *j)
 
 		for (size_t e = 0; e < j->nents; e++)
 			nu += entity_unavailable(&j->ents[e]);
-		if (nu == j->nents) {
+		if (nu > 0 && nu == j->nents) {
 			send_error(w, j->req, j->route, 503, "unavailable",
 			    "no tier could answer");
 			goto sent;

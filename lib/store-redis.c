@@ -1342,9 +1342,10 @@ redis_poll(void *be, ft_store_fields_fn ffn, feat_store_answer_fn fn,
 			;
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (got == 0 && r->asked.n == 0) {
-			/* Closed while idle (Redis's timeout, CLIENT KILL):
-			   nothing is lost; the next lookup connects again. */
+		if (got <= 0 && r->asked.n == 0) {
+			/* Closed or reset while idle (Redis's timeout, CLIENT
+			   KILL, a proxy's idle reset): nothing is lost; the
+			   next lookup connects again. */
 			nb_fail(r);
 			return n;
 		}

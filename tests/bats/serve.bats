@@ -33,6 +33,10 @@ teardown() {
 		kill "$RPID"
 		wait "$RPID" 2>/dev/null || true
 	fi
+	if [ -n "${XPID:-}" ]; then
+		kill "$XPID" 2>/dev/null || true
+		wait "$XPID" 2>/dev/null || true
+	fi
 }
 
 # get PATH [CURL ARGS...]: the body in $body, the status in $code.
@@ -80,6 +84,11 @@ store() {
 	[ "$(echo "$body" | $JQ -c '[.responses[0].features, .responses[1].features.model_cost_per_1k_input, .responses[2].error.code]')" = '[{"latency_p50_5min":300},0.0025,"unknown_feature"]' ]
 	get /v1/features/batch -X POST -d '[{"entity_type":"model","entity_id":"claude","features":"latency_p95_5min"}]'
 	[ "$(echo "$body" | $JQ -c .responses[0].features)" = '{"latency_p95_5min":600}' ]
+	# An empty batch is an empty answer, not "no tier could answer".
+	for b in '[]' '{"requests":[]}'; do
+		get /v1/features/batch -X POST -d "$b"
+		[ "$code" = 200 ] && [ "$body" = '{"responses":[]}' ] || { echo "$b: $code $body"; false; }
+	done
 	# Pretty-printed, with a final newline; a numeric as_of and a
 	# non-integer version fail their entity only; invalid UTF-8 is 400.
 	get /v1/features/batch -X POST --data-binary "$(printf '[\n  {"entity_type": "model",\n   "entity_id": "claude", "features": "latency_p95_5min"},\n  {"entity_type": "model", "entity_id": "claude", "as_of": 1731801300},\n  {"entity_type": "model", "entity_id": "claude", "version": 1.5}\n]\n')"
@@ -105,7 +114,7 @@ store() {
 	[ "$code" = 404 ]
 	[ "$(echo "$body" | $JQ -r .error.code)" = unknown_feature ]
 	get /healthz
-	[ "$code" = 200 ] && [ "$body" = '{"status":"ok"}' ]
+	[ "$code" = 200 ] && [ "$body" = '{"status":"ok"}' ] || false
 	get /readyz
 	[ "$code" = 200 ]
 	[ "$(echo "$body" | $JQ -c .)" = '{"status":"ready","tiers":[{"tier":"dir","up":true}]}' ]
@@ -914,7 +923,7 @@ idle_ticks() {
 	[ "$code" = 200 ]
 	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":200}' ]
 	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = postgresql ]
-	! grep -q 'is down' "$TMP/serve.err"
+	! grep -q 'is down' "$TMP/serve.err" || false
 	kill -TERM "$SPID"
 	wait "$SPID" || true
 	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE $db WITH (FORCE)" > /dev/null
@@ -944,4 +953,58 @@ idle_ticks() {
 	[ "$(echo "$body" | $JQ -r .error.code)" = unavailable ]
 	get /readyz
 	[ "$code" = 503 ]
+}
+
+@test "serve-020: a lookup connection reset while idle (a proxy's idle timeout) is let go, not taken for a tier that is down" {
+	local rp=$((26500 + BATS_TEST_NUMBER)) xp=$((26540 + BATS_TEST_NUMBER))
+	own_redis "$rp"
+	rec k1 2024-11-16T23:55:00Z 100 > "$TMP/r"
+	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
+	# A proxy that resets (RST, not FIN) a connection idle for 0.5 s.
+	python3 -c '
+import select, socket, struct, sys, threading, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(16)
+def pump(c):
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    last = time.time()
+    while True:
+        r, _, _ = select.select([c, u], [], [], 0.05)
+        if not r:
+            if time.time() - last > 0.5:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                break
+            continue
+        last = time.time()
+        d = b""
+        for s in r:
+            d = s.recv(65536)
+            if not d:
+                break
+            (u if s is c else c).sendall(d)
+        if not d:
+            break
+    c.close()
+    u.close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=pump, args=(c,), daemon=True).start()
+' "$xp" "$rp" 3>&- &
+	XPID=$!
+	sleep 0.3
+	start --store "redis://127.0.0.1:$xp/0" --cache-size 0 --timeout 2s
+	for round in 1 2 3; do
+		get '/v1/features/model/k1?features=latency_p50_5min'
+		[ "$code" = 200 ] || { echo "round $round: $code $body"; false; }
+		[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":100}' ]
+		[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = redis ]
+		sleep 1
+		get /readyz
+		[ "$code" = 200 ] || { echo "round $round: $code $body"; false; }
+	done
+	! grep -q 'is down' "$TMP/serve.err" || false
+	kill -TERM "$SPID"
+	wait "$SPID" || true
 }
