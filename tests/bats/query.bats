@@ -163,7 +163,7 @@ serve_request request request_id - -,-,-,-,-,- - [{"version":1}]' ]
 	[[ "$output" == *"  sources      prompt"* ]]
 	[[ "$output" == *"  group        request (entity request, key request_id, by feat-extract)"* ]]
 	# Not JSON.
-	! "$JQ" -e . <<< "$output" >/dev/null 2>&1
+	! "$JQ" -e . <<< "$output" >/dev/null 2>&1 || false
 	on_tty "$FEAT_QUERY" describe latency_p95_1hr
 	[[ "$output" == *"  range        >= 0"* ]]
 	[[ "$output" == *"  group        perf_1hr (entity model, key model, window sliding:1h/5m,"$'\n'"               lateness 2m, by feat-window)"* ]]

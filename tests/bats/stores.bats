@@ -71,7 +71,7 @@ pgq() { psql "$PG" -XAtq -F "$(printf '\t')" -c "$1"; }
 	[ "$(redis-cli -u "$REDIS" hget "$key" _ts)" = "$($JQ -r '(.ts[0:19] + "Z" | fromdate) * 1000 + (.ts[20:23] | tonumber)' <<< "$latest")" ]
 	[ "$(redis-cli -u "$REDIS" hget "$key" _window | $JQ -c .)" = "$($JQ -c .window <<< "$latest")" ]
 	ttl=$(redis-cli -u "$REDIS" pttl "$key")
-	[ "$ttl" -gt $((23 * 3600 * 1000)) ] && [ "$ttl" -le $((24 * 3600 * 1000)) ]
+	[ "$ttl" -gt $((23 * 3600 * 1000)) ] && [ "$ttl" -le $((24 * 3600 * 1000)) ] || false
 	# feat-query get: the same answer from the three stores.
 	for s in "dir:$TMP/st" "$PG" "$REDIS"; do
 		"$FEAT_QUERY" --from "$s" get model "$id" | $JQ -cS '{features, status}'
@@ -314,7 +314,7 @@ stop_own() {
 	rec a 2024-11-16T18:05:00Z 2024-11-16T18:05:01Z 1 > "$TMP/1.ndjson"
 	load_ --to "$REDIS" --ttl 1h "$TMP/1.ndjson"
 	ttl=$(redis-cli -u "$REDIS" pttl 'feat:{model:a}:perf_5min:v1')
-	[ "$ttl" -gt 3500000 ] && [ "$ttl" -le 3600000 ]
+	[ "$ttl" -gt 3500000 ] && [ "$ttl" -le 3600000 ] || false
 }
 
 @test "stores-009: examples/backfill-day.sh loads a day into PostgreSQL and Redis; run again, it adds nothing" {

@@ -25,7 +25,7 @@ azure() {
 	# TIMESTAMP has 100 ns digits; PostgreSQL keeps microseconds.  No
 	# event lies within a microsecond of a 5-minute boundary, so both
 	# place every event in the same window.
-	! grep -Eq ' [0-9]{2}:[0-9][49]:59\.99999[5-9]' "$DATA/traces/azure-llm-conv-2023.csv"
+	! grep -Eq ' [0-9]{2}:[0-9][49]:59\.99999[5-9]' "$DATA/traces/azure-llm-conv-2023.csv" || false
 	cat > "$TMP/load.sql" <<EOF
 create temp table az (ts timestamp, ctx bigint, gen bigint);
 \\copy az from '$DATA/traces/azure-llm-conv-2023.csv' with (format csv, header true)

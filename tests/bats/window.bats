@@ -232,7 +232,7 @@ EOF
 		t = substr($0, 19, 2) * 3600000 + substr($0, 22, 2) * 60000 + substr($0, 25, 2) * 1000 + substr($0, 28, 3)
 		printf "%.3f\t%s\n", t + rand() * 4900, $0 }' "$TMP/sorted" |
 	    sort -t "$(printf '\t')" -k1,1n | cut -f 2- > "$TMP/shuffled"
-	! cmp -s "$TMP/sorted" "$TMP/shuffled"
+	! cmp -s "$TMP/sorted" "$TMP/shuffled" || false
 	for p in perf_5min perf_1hr; do
 		"$FEAT_WINDOW" -p $p "$TMP/sorted" | $JQ -c 'del(.created)' > "$TMP/a"
 		"$FEAT_WINDOW" -p $p "$TMP/shuffled" 2> "$TMP/err" | $JQ -c 'del(.created)' > "$TMP/b"

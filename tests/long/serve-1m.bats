@@ -38,7 +38,7 @@ LUA
 	wait "$pid" || true
 	echo "# wrk: $(grep -E 'Requests/sec' "$TMP/wrk")" >&3
 	echo "# rss (kB), l1 bytes, max each 10 s: $(awk '{ printf "%s/%s ", $1, $2 }' "$TMP/rss")" >&3
-	! grep -q 'Non-2xx' "$TMP/wrk"
+	! grep -q 'Non-2xx' "$TMP/wrk" || false
 	# After a minute of warm-up, every sample within 10% of their mean.
 	awk 'NR > 6 { v[++n] = $1; s += $1 } END {
 		m = s / n
