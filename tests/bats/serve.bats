@@ -960,7 +960,8 @@ idle_ticks() {
 	own_redis "$rp"
 	rec k1 2024-11-16T23:55:00Z 100 > "$TMP/r"
 	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
-	# A proxy that resets (RST, not FIN) a connection idle for 0.5 s.
+	# A proxy that resets (RST, not FIN) a connection idle for 0.5 s;
+	# each round leaves the lookup connection idle for 1.5 s.
 	python3 -c '
 import select, socket, struct, sys, threading, time
 ls = socket.socket()
@@ -993,14 +994,17 @@ while True:
     threading.Thread(target=pump, args=(c,), daemon=True).start()
 ' "$xp" "$rp" 3>&- &
 	XPID=$!
-	sleep 0.3
+	for i in $(seq 100); do
+		(exec 4<> "/dev/tcp/127.0.0.1/$xp") 2> /dev/null && break
+		sleep 0.1
+	done
 	start --store "redis://127.0.0.1:$xp/0" --cache-size 0 --timeout 2s
 	for round in 1 2 3; do
 		get '/v1/features/model/k1?features=latency_p50_5min'
 		[ "$code" = 200 ] || { echo "round $round: $code $body"; false; }
 		[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":100}' ]
 		[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = redis ]
-		sleep 1
+		sleep 1.5
 		get /readyz
 		[ "$code" = 200 ] || { echo "round $round: $code $body"; false; }
 	done
