@@ -567,6 +567,10 @@ int ft_lookup_number(const struct ft_lookup *lk, size_t j, const char *name,
    have it as its line instead (fn of ft_store_poll_fields). */
 typedef int (*ft_store_fields_fn)(void *ctx, uint64_t tag,
     const struct ft_fields *fs);
+/* Opens the connection of s's lookups ahead of the first one, where
+   opening it blocks (postgresql://), so that an opener thread does the
+   waiting: 0, or -1 with err (store.c). */
+int ft_store_connect(feat_store *s, char *err, size_t errlen);
 /* feat_store_poll, giving a record the store holds as fields to ffn
    first (store.c). */
 long ft_store_poll_fields(feat_store *s, ft_store_fields_fn ffn,

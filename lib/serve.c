@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_URL 8192
@@ -113,6 +114,13 @@ struct tier {
 	atomic_int down;
 	int64_t retry_at, backoff;
 	char why[256];
+	/* A server tier down is reopened on a thread of its own. */
+	pthread_t opener;
+	int opening;			/* the opener runs */
+	atomic_int opened;		/* and is done: */
+	feat_store *reopened;		/* the store, or NULL and open_err */
+	int64_t open_timeout;
+	char open_err[512];
 	feat_store_batch *fill;		/* read through: found below */
 	atomic_uint_fast64_t hits, requests, errors, latency_ns, fills;
 };
@@ -468,6 +476,7 @@ query_param(const char *q, size_t n, const char *name, char *out,
 /* ---- tiers -------------------------------------------------------------------- */
 
 static void tier_watch(struct worker *w, size_t t);
+static void tier_lost(struct worker *w, size_t t, const char *why);
 static feat_catalog *catalog_of(struct worker *w);
 
 static void
@@ -511,6 +520,16 @@ tier_open(struct worker *w, size_t t)
 		tier_down(w, t, err);
 		return -1;
 	}
+	/* The lookups' connection too, if opening it blocks: not by the
+	   first request. */
+	if (ft_store_connect(tr->s, err, sizeof err) < 0) {
+		char e2[64];
+
+		feat_store_close(tr->s, e2, sizeof e2);
+		tr->s = NULL;
+		tier_down(w, t, err);
+		return -1;
+	}
 	tr->history = feat_store_has_history(tr->s);
 	tr->server = strncmp(tr->uri, "dir:", 4) != 0;
 	if (tr->down)
@@ -521,6 +540,75 @@ tier_open(struct worker *w, size_t t)
 	if (!tr->server)
 		tr->backoff = 0;
 	return 0;
+}
+
+/*
+ * A server tier down is opened again on a thread of its own, never on the
+ * loop: connecting to a server that hangs (a stopped process, a host that
+ * drops packets) waits for its connect timeout, and every request of the
+ * thread would wait with it.  The tick adopts what the opener opened.
+ */
+static void *
+tier_opener(void *arg)
+{
+	struct tier *tr = arg;
+	struct feat_store_opts so = { 0 };
+	char err[512], e2[64];
+	feat_store *s;
+
+	so.timeout = tr->open_timeout;
+	if ((s = feat_store_open(tr->uri, &so, err, sizeof err)) != NULL &&
+	    ft_store_connect(s, err, sizeof err) < 0) {
+		feat_store_close(s, e2, sizeof e2);
+		s = NULL;
+	}
+	if (s == NULL)
+		snprintf(tr->open_err, sizeof tr->open_err, "%s", err);
+	tr->reopened = s;
+	atomic_store(&tr->opened, 1);
+	return NULL;
+}
+
+/* Tier t is down and its backoff has passed: tried again. */
+static void
+tier_retry(struct worker *w, size_t t)
+{
+	struct tier *tr = &w->tiers[t];
+	char err[512];
+
+	if (tr->server && tr->s == NULL) {
+		tr->open_timeout = w->srv->o.timeout;
+		tr->reopened = NULL;
+		atomic_store(&tr->opened, 0);
+		if (pthread_create(&tr->opener, NULL, tier_opener, tr) != 0) {
+			tier_down(w, t, "cannot start a thread to connect");
+			return;
+		}
+		tr->opening = 1;
+		return;
+	}
+	if (tier_open(w, t) == 0 && tr->server &&
+	    feat_store_flush(tr->s, err, sizeof err) < 0)
+		tier_lost(w, t, err);
+}
+
+/* Tier t's opener is done: its store is taken up, or the tier stays down
+   for a longer backoff. */
+static void
+tier_reopened(struct worker *w, size_t t)
+{
+	struct tier *tr = &w->tiers[t];
+
+	pthread_join(tr->opener, NULL);
+	tr->opening = 0;
+	if (tr->reopened == NULL) {
+		tier_down(w, t, tr->open_err);
+		return;
+	}
+	tr->s = tr->reopened;
+	tr->reopened = NULL;
+	if (tier_open(w, t) == 0)
+		tier_watch(w, t);	/* a close while idle is seen */
 }
 
 static void answer_cb(void *ctx, uint64_t tag, const char *line, size_t len);
@@ -2503,11 +2591,11 @@ on_tick(h2o_timeout_entry_t *entry)
 		    feat_store_refresh(tr->s, err, sizeof err) < 0)
 			feat_warn("thread %d: tier '%s': %s", w->id, tr->name,
 			    err);
-		if (tr->down && mono() >= tr->retry_at) {
-			if (tier_open(w, t) == 0 && tr->server &&
-			    feat_store_flush(tr->s, err, sizeof err) < 0)
-				tier_lost(w, t, err);
-		}
+		if (tr->opening && atomic_load(&tr->opened))
+			tier_reopened(w, t);
+		else if (tr->down && !tr->opening && !w->stopping &&
+		    mono() >= tr->retry_at)
+			tier_retry(w, t);
 	}
 	h2o_timeout_link(w->ctx.loop, &w->tick, &w->tick_entry);
 }
@@ -2801,7 +2889,10 @@ feat_serve(const struct feat_serve_opts *o, int *status, char *err,
 			    tier_name(tr->uri));
 			tr->sockfd = -1;
 			tr->server = strncmp(tr->uri, "dir:", 4) != 0;
-			tier_open(w, t);	/* a tier down is retried */
+			/* A tier down is retried; one up is watched (a close
+			   while idle is seen). */
+			if (tier_open(w, t) == 0)
+				tier_watch(w, t);
 		}
 	}
 	for (int k = 0; k < srv->nworkers; k++)
@@ -2851,6 +2942,33 @@ done:
 				close(fds[k]);
 	free(fds);
 	if (srv->w) {
+		int64_t until = mono() + 2 * FEAT_NS_PER_S;
+		int busy = 0;
+
+		/* An opener waiting on a server that hangs is given 2 s,
+		   then left to the process's exit with the workers it
+		   writes into. */
+		for (int k = 0; k < srv->nworkers; k++)
+			for (size_t t = 0; t < srv->w[k].ntiers; t++) {
+				struct tier *tr = &srv->w[k].tiers[t];
+				struct timespec ts = { 0, 10 * 1000 * 1000 };
+				char e2[64];
+
+				if (!tr->opening)
+					continue;
+				while (!atomic_load(&tr->opened) &&
+				    mono() < until)
+					nanosleep(&ts, NULL);
+				if (!atomic_load(&tr->opened)) {
+					busy = 1;
+					continue;
+				}
+				pthread_join(tr->opener, NULL);
+				tr->opening = 0;
+				if (tr->reopened)
+					feat_store_close(tr->reopened, e2,
+					    sizeof e2);
+			}
 		for (int k = 0; k < srv->nworkers; k++) {
 			struct worker *w = &srv->w[k];
 			char e2[256];
@@ -2886,7 +3004,8 @@ done:
 			ft_names_free(&w->models);
 			free(w->points);
 		}
-		free(srv->w);
+		if (!busy)
+			free(srv->w);
 	}
 	for (size_t i = 0; i < srv->noldcats; i++)
 		feat_catalog_free(srv->oldcats[i].cat);

@@ -2164,5 +2164,5 @@ done:
 const struct ft_store_ops ft_store_dir = {
 	"dir:", 1, dir_open, dir_close, dir_write, dir_latest, dir_as_of,
 	dir_as_of_many, dir_history, dir_entity, dir_scan, dir_refresh,
-	dir_stats, dir_compact, NULL, NULL, NULL, NULL, NULL, NULL
+	dir_stats, dir_compact, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };

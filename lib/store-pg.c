@@ -1039,6 +1039,12 @@ nb_open(struct pstore *p, char *err, size_t errlen)
 }
 
 static int
+pg_connect(void *be, char *err, size_t errlen)
+{
+	return nb_open(be, err, errlen);
+}
+
+static int
 pg_send_latest(void *be, const struct feat_store_key *k, uint64_t tag,
     char *err, size_t errlen)
 {
@@ -1153,5 +1159,5 @@ const struct ft_store_ops ft_store_pg = {
 	"postgresql://", 1, pg_open, pg_close, pg_write, pg_latest, pg_as_of,
 	pg_as_of_many, pg_history, pg_entity, pg_scan, pg_refresh, pg_stats,
 	pg_compact, pg_send_latest, pg_flush, pg_fd, pg_poll, pg_pending,
-	pg_mirror
+	pg_mirror, pg_connect
 };

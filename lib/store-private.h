@@ -66,6 +66,9 @@ struct ft_store_ops {
 	/* NULL: the store keeps no catalog */
 	int (*mirror)(void *be, const feat_catalog *cat, char *err,
 	    size_t errlen);
+	/* Opens the lookups' connection now, if connecting blocks: NULL
+	   when it does not (or there is none) */
+	int (*connect)(void *be, char *err, size_t errlen);
 };
 
 extern const struct ft_store_ops ft_store_dir;

@@ -1398,5 +1398,5 @@ const struct ft_store_ops ft_store_redis = {
 	"redis://", 0, redis_open, redis_close, redis_write, redis_latest,
 	no_history, NULL, no_history_list, redis_entity, redis_scan,
 	redis_refresh, redis_stats, redis_compact, redis_send_latest,
-	redis_flush, redis_fd, redis_poll, redis_pending, NULL
+	redis_flush, redis_fd, redis_poll, redis_pending, NULL, NULL
 };

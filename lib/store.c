@@ -404,6 +404,12 @@ feat_store_flush(feat_store *s, char *err, size_t errlen)
 }
 
 int
+ft_store_connect(feat_store *s, char *err, size_t errlen)
+{
+	return s->ops->connect ? s->ops->connect(s->be, err, errlen) : 0;
+}
+
+int
 feat_store_fd(feat_store *s)
 {
 	return s->ops->fd ? s->ops->fd(s->be) : -1;

@@ -39,6 +39,52 @@ teardown() {
 	fi
 }
 
+# tcp_proxy PORT TO [IDLE]: forwards 127.0.0.1:PORT to 127.0.0.1:TO (in
+# $XPID) once it listens; a connection idle for IDLE seconds is reset
+# (RST, not FIN).
+tcp_proxy() {
+	python3 -c '
+import select, socket, struct, sys, threading, time
+idle = float(sys.argv[3])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(16)
+def pump(c):
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    last = time.time()
+    while True:
+        r, _, _ = select.select([c, u], [], [], 0.05)
+        if not r:
+            if idle > 0 and time.time() - last > idle:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                break
+            continue
+        last = time.time()
+        d = b""
+        for s in r:
+            d = s.recv(65536)
+            if not d:
+                break
+            (u if s is c else c).sendall(d)
+        if not d:
+            break
+    c.close()
+    u.close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=pump, args=(c,), daemon=True).start()
+' "$1" "$2" "${3:-0}" 3>&- &
+	XPID=$!
+	local i
+	for i in $(seq 100); do
+		(exec 4<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
+		sleep 0.1
+	done
+	echo "tcp_proxy: nothing listens on $1" >&2
+	return 1
+}
+
 # get PATH [CURL ARGS...]: the body in $body, the status in $code.
 get() {
 	local p=$1
@@ -962,42 +1008,7 @@ idle_ticks() {
 	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
 	# A proxy that resets (RST, not FIN) a connection idle for 0.5 s;
 	# each round leaves the lookup connection idle for 1.5 s.
-	python3 -c '
-import select, socket, struct, sys, threading, time
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", int(sys.argv[1])))
-ls.listen(16)
-def pump(c):
-    u = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
-    last = time.time()
-    while True:
-        r, _, _ = select.select([c, u], [], [], 0.05)
-        if not r:
-            if time.time() - last > 0.5:
-                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                break
-            continue
-        last = time.time()
-        d = b""
-        for s in r:
-            d = s.recv(65536)
-            if not d:
-                break
-            (u if s is c else c).sendall(d)
-        if not d:
-            break
-    c.close()
-    u.close()
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=pump, args=(c,), daemon=True).start()
-' "$xp" "$rp" 3>&- &
-	XPID=$!
-	for i in $(seq 100); do
-		(exec 4<> "/dev/tcp/127.0.0.1/$xp") 2> /dev/null && break
-		sleep 0.1
-	done
+	tcp_proxy "$xp" "$rp" 0.5
 	start --store "redis://127.0.0.1:$xp/0" --cache-size 0 --timeout 2s
 	for round in 1 2 3; do
 		get '/v1/features/model/k1?features=latency_p50_5min'
@@ -1011,4 +1022,79 @@ while True:
 	! grep -q 'is down' "$TMP/serve.err" || false
 	kill -TERM "$SPID"
 	wait "$SPID" || true
+}
+
+@test "serve-021: a tier that hangs is retried off the loop: requests other tiers answer never wait for its connect" {
+	local rp=$((26500 + BATS_TEST_NUMBER)) hp=$((26540 + BATS_TEST_NUMBER)) i slow=0
+	own_redis "$rp"
+	rec k1 2024-11-16T23:55:00Z 100 > "$TMP/r"
+	"$FEAT_LOAD" --to "redis://127.0.0.1:$rp/0" "$TMP/r" 2>/dev/null
+	# A "PostgreSQL" that accepts and never answers: each connect waits
+	# for its connect_timeout (2 s).
+	python3 -c '
+import socket, sys, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(64)
+held = []
+while True:
+    c, _ = ls.accept()
+    held.append(c)
+    with open(sys.argv[2], "a") as f:
+        f.write("accepted\n")
+' "$hp" "$TMP/accepted" 3>&- &
+	XPID=$!
+	for i in $(seq 100); do
+		(exec 4<> "/dev/tcp/127.0.0.1/$hp") 2> /dev/null && break
+		sleep 0.1
+	done
+	start --store "redis://127.0.0.1:$rp/0" \
+	    --store "postgresql://u@127.0.0.1:$hp/x?connect_timeout=2&sslmode=disable" \
+	    --cache-size 0 --timeout 500ms
+	get /readyz
+	[ "$(echo "$body" | $JQ -c '[.tiers[] | [.tier, .up]]')" = '[["redis",true],["postgresql",false]]' ]
+	# 6 s: the PostgreSQL tier is tried again 3 or 4 times meanwhile.
+	for i in $(seq 60); do
+		curl -s -o /dev/null -w '%{http_code} %{time_total}\n' \
+		    "http://127.0.0.1:$PORT/v1/features/model/k1?features=latency_p50_5min" >> "$TMP/times"
+		sleep 0.1
+	done
+	[ "$(grep -c '^200 ' "$TMP/times")" -eq 60 ]
+	awk '$2 > 1 { print "slow:", $0; n++ } END { exit n > 0 }' "$TMP/times"
+	[ "$(grep -c 'postgresql.*is down' "$TMP/serve.err")" -eq 1 ]
+	# It was tried again meanwhile, and the server hung each time.
+	kill -0 "$XPID"
+	[ "$(wc -l < "$TMP/accepted")" -ge 4 ] || { cat "$TMP/accepted"; false; }
+	get /readyz
+	[ "$(echo "$body" | $JQ -c '[.tiers[] | [.tier, .up]]')" = '[["redis",true],["postgresql",false]]' ]
+}
+
+@test "serve-022: a PostgreSQL tier down at the start is opened on its own thread when it comes, and answers" {
+	: "${FEAT_TEST_PG:?start the servers: scripts/services}"
+	local xp=$((26540 + BATS_TEST_NUMBER)) db=feat_serve22_$$ pg pgport
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
+	pg=${FEAT_TEST_PG%/*}/$db
+	rec p1 2024-11-16T23:55:00Z 200 > "$TMP/p"
+	"$FEAT_LOAD" --to "$pg" "$TMP/p" 2>/dev/null
+	pgport=$(psql "$FEAT_TEST_PG" -XAtqc "SHOW port")
+	# Nothing listens on the proxy's port yet: the tier is down.
+	start --store "postgresql://postgres@127.0.0.1:$xp/$db" --cache-size 0 --timeout 2s
+	get '/v1/features/model/p1?features=latency_p50_5min'
+	[ "$code" = 503 ]
+	tcp_proxy "$xp" "$pgport"
+	for i in $(seq 100); do
+		get /readyz
+		[ "$code" = 200 ] && break
+		sleep 0.1
+	done
+	[ "$(echo "$body" | $JQ -c '[.tiers[] | [.tier, .up]]')" = '[["postgresql",true]]' ]
+	get '/v1/features/model/p1?features=latency_p50_5min'
+	[ "$code" = 200 ]
+	[ "$(echo "$body" | $JQ -c .features)" = '{"latency_p50_5min":200}' ]
+	[ "$(echo "$body" | $JQ -r .metadata.groups.perf_5min.tier)" = postgresql ]
+	grep -q "tier 'postgresql' is back" "$TMP/serve.err"
+	kill -TERM "$SPID"
+	wait "$SPID" || true
+	psql "$FEAT_TEST_PG" -XAtqc "DROP DATABASE $db WITH (FORCE)" > /dev/null
 }
